@@ -1,0 +1,1 @@
+"""NetBank OTP: internet banking protected by one-time passwords."""

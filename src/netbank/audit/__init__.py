@@ -1,0 +1,1 @@
+"""Append-only audit trail. Imports no domain app."""

@@ -1,0 +1,233 @@
+"""NetBank OTP settings: one module, driven by environment variables.
+
+``NETBANK_ENV=production`` turns on the production rules: SECRET_KEY and the OTP
+key-encryption keys must come from the environment, cookies are secure, HSTS is on.
+Anything else is development/demo: secrets are generated into the data folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from netbank.config.env import (
+    data_dir,
+    env_bool,
+    env_int,
+    env_str,
+    is_production,
+    local_secret,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = data_dir()
+PRODUCTION = is_production()
+
+DEBUG = env_bool("DEBUG", False)
+
+if PRODUCTION:
+    SECRET_KEY = env_str("SECRET_KEY")
+    if not SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set when NETBANK_ENV=production")
+else:
+    SECRET_KEY = env_str("SECRET_KEY") or local_secret("secret_key")
+
+ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",  # helpdesk operators only; customers are netbank.customers
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "netbank.web",
+    "netbank.audit",
+    "netbank.notifications",
+    "netbank.customers",
+    "netbank.otp",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "netbank.web.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "netbank.customers.middleware.CustomerSessionMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "netbank.config.urls"
+WSGI_APPLICATION = "netbank.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "netbank.web.context_processors.bank",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env_str("DATABASE_URL")
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DATA_DIR / 'netbank.sqlite3'}"
+    db: dict[str, object] = dict(
+        dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    )
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # The web server, the mail worker and the scheduler write at once: take the
+        # write lock at BEGIN so no transaction fails half-way with "database is locked".
+        db["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+        db["CONN_MAX_AGE"] = 0
+    return db
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Customers and operators hash with Argon2id; the parameters are bank settings
+# (at least OWASP's m=19 MiB, t=2, p=1). docs/security.md gives the measured cost.
+PASSWORD_HASHERS = ["netbank.customers.hashers.NetbankArgon2PasswordHasher"]
+NETBANK_ARGON2 = {
+    "time_cost": env_int("NETBANK_ARGON2_TIME_COST", 2),
+    "memory_cost": env_int("NETBANK_ARGON2_MEMORY_KIB", 19 * 1024),
+    "parallelism": env_int("NETBANK_ARGON2_PARALLELISM", 1),
+}
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Set STATIC_ROOT (and run collectstatic) in production; development serves from the apps.
+STATIC_ROOT = env_str("STATIC_ROOT") or None
+
+# Sessions: idle timeout and absolute lifetime are enforced by
+# CustomerSessionMiddleware; the cookie itself lives no longer than the absolute limit.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+NETBANK_SESSION_IDLE_SECONDS = env_int("NETBANK_SESSION_IDLE_SECONDS", 5 * 60)
+NETBANK_SESSION_ABSOLUTE_SECONDS = env_int("NETBANK_SESSION_ABSOLUTE_SECONDS", 60 * 60)
+NETBANK_SESSION_WARNING_SECONDS = env_int("NETBANK_SESSION_WARNING_SECONDS", 60)
+SESSION_COOKIE_AGE = NETBANK_SESSION_ABSOLUTE_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "netbank_session"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_NAME = "netbank_csrf"
+CSRF_FAILURE_VIEW = "netbank.web.views.csrf_failure"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A form post bigger than this is refused before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
+
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env_bool("BEHIND_TLS_PROXY", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Mail. The OTP-service address is send-only, as the leaflet's is.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("SMTP_PORT", 2525)
+EMAIL_HOST_USER = env_str("SMTP_USER")
+EMAIL_HOST_PASSWORD = env_str("SMTP_PASSWORD")
+EMAIL_USE_TLS = env_bool("SMTP_STARTTLS", False)
+EMAIL_USE_SSL = env_bool("SMTP_SSL", False)
+EMAIL_TIMEOUT = env_int("SMTP_TIMEOUT", 10)
+NETBANK_MAIL_FROM = env_str("NETBANK_MAIL_FROM", "netbank@otp-auth.example")
+NETBANK_NOTICE_FROM = env_str("NETBANK_NOTICE_FROM", "notice@netbank.example")
+NETBANK_MAIL_DOMAIN = env_str("NETBANK_MAIL_DOMAIN", "otp-auth.example")
+
+# The bank, as customers see it in every page footer and mail.
+NETBANK_BANK_NAME = env_str("NETBANK_BANK_NAME", "ネットバンク")
+NETBANK_BANK_NAME_EN = env_str("NETBANK_BANK_NAME_EN", "NetBank")
+NETBANK_PUBLIC_URL = env_str("NETBANK_PUBLIC_URL", "http://127.0.0.1:8000")
+NETBANK_HELPDESK = {
+    "phone": env_str("NETBANK_HELPDESK_PHONE", "0120-058-098"),
+    "general_option": env_str("NETBANK_HELPDESK_GENERAL_OPTION", "1"),
+    "emergency_option": env_str("NETBANK_HELPDESK_EMERGENCY_OPTION", "3"),
+    "weekday_hours": env_str("NETBANK_HELPDESK_WEEKDAY_HOURS", "9:00～21:00"),
+    "holiday_hours": env_str("NETBANK_HELPDESK_HOLIDAY_HOURS", "9:00～17:00"),
+    "closed_days": env_str("NETBANK_HELPDESK_CLOSED_DAYS", "1月1日"),
+}
+
+# OTP service. サービスID names this bank inside the OTP service.
+NETBANK_OTP = {
+    "service_id": env_str("NETBANK_OTP_SERVICE_ID", "100001"),
+    "algorithm": env_str("NETBANK_OTP_ALGORITHM", "SHA1"),
+    "digits": env_int("NETBANK_OTP_DIGITS", 6),
+    "period": env_int("NETBANK_OTP_PERIOD", 30),
+    "window": env_int("NETBANK_OTP_WINDOW", 1),
+    "issue_ttl_seconds": env_int("NETBANK_OTP_ISSUE_TTL_SECONDS", 24 * 3600),
+    "allow_authenticator_apps": env_bool("NETBANK_OTP_ALLOW_AUTHENTICATOR_APPS", True),
+    "mandatory": env_bool("NETBANK_OTP_MANDATORY", False),
+    "app_download_path": "/app/",
+}
+
+# Lockouts (DESIGN.md "Security policy"): 5 consecutive failures lock for 30 min,
+# doubling on each repeat; the third lock within 24 h is permanent until the helpdesk.
+NETBANK_LOCKOUT = {
+    "max_failures": env_int("NETBANK_LOCKOUT_MAX_FAILURES", 5),
+    "first_lock_seconds": env_int("NETBANK_LOCKOUT_FIRST_SECONDS", 30 * 60),
+    "permanent_after_locks": env_int("NETBANK_LOCKOUT_PERMANENT_AFTER", 3),
+    "lock_window_seconds": env_int("NETBANK_LOCKOUT_WINDOW_SECONDS", 24 * 3600),
+}
+# Per-IP throttling of credential checks, before any password hash is computed.
+NETBANK_THROTTLE = {
+    "login_per_ip_per_minute": env_int("NETBANK_THROTTLE_LOGIN_PER_IP_PER_MINUTE", 20),
+}
+
+# Key-encryption keys for OTP seeds: "kid:base64key[,kid:base64key...]", the first
+# one encrypts; the others still decrypt until `netbank rotate-otp-key` has run.
+NETBANK_OTP_KEYS = env_str("NETBANK_OTP_KEYS")
+if PRODUCTION and not NETBANK_OTP_KEYS:
+    raise ImproperlyConfigured("NETBANK_OTP_KEYS must be set when NETBANK_ENV=production")
+# The bank's long-term Ed25519 key that signs activation answers.
+NETBANK_SIGNING_KEY_FILE = env_str(
+    "NETBANK_SIGNING_KEY_FILE", str(DATA_DIR / "bank_signing_key.pem")
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request lines can carry single-use tokens; the web server's own log is off.
+        "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
+    },
+}
+
+# Static files are served by the app itself (WhiteNoise), so the demo needs no web server.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True

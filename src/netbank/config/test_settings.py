@@ -1,0 +1,20 @@
+"""Test settings: the production module with cheap Argon2 and fixed test secrets.
+
+Only what must differ for speed and determinism differs; a test asserts the
+production Argon2 defaults in settings.py.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Set before the settings module reads them, so tests never write secrets to var/.
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
+os.environ.setdefault("NETBANK_OTP_KEYS", "test1:dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE=")
+
+from netbank.config.settings import *  # noqa: F403
+
+NETBANK_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

@@ -1,0 +1,57 @@
+"""The customer's session: what "logged in" means, in one place.
+
+A session is authenticated only after every required factor has passed. Between
+the password and the OTP it holds a *pending* login that grants nothing.
+The session key rotates at each step, so a fixed session ID cannot be planted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from netbank import clock
+from netbank.customers.models import Customer
+
+CUSTOMER_ID = "customer_id"
+SECURITY_COUNTER = "security_counter"
+LOGIN_AT = "login_at"
+LAST_ACTIVITY = "last_activity"
+CHANNEL = "login_channel"
+PENDING = "pending_login"
+
+
+def session_begin_pending(request: HttpRequest, customer: Customer, **extra: Any) -> None:
+    """Password accepted; a second factor is still required."""
+    request.session.cycle_key()
+    request.session.pop(CUSTOMER_ID, None)
+    request.session[PENDING] = {
+        "customer_id": customer.pk,
+        "security_counter": customer.security_counter,
+        "started_at": clock.timestamp(),
+        **extra,
+    }
+
+
+def session_pending(request: HttpRequest) -> dict[str, Any] | None:
+    value = request.session.get(PENDING)
+    return value if isinstance(value, dict) else None
+
+
+def session_login(request: HttpRequest, customer: Customer, *, channel: str = "web") -> None:
+    """Every factor passed: the session now acts for ``customer``."""
+    request.session.cycle_key()
+    request.session.pop(PENDING, None)
+    now = clock.timestamp()
+    request.session[CUSTOMER_ID] = customer.pk
+    request.session[SECURITY_COUNTER] = customer.security_counter
+    request.session[LOGIN_AT] = now
+    request.session[LAST_ACTIVITY] = now
+    request.session[CHANNEL] = channel
+    request.customer = customer  # type: ignore[attr-defined]
+
+
+def session_logout(request: HttpRequest) -> None:
+    request.session.flush()
+    request.customer = None  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Mail outbox and its SMTP delivery worker. Imports no domain app."""

@@ -1,0 +1,1 @@
+"""The soft-token app. Imports netbank.oath and its own dependencies, never Django."""
