@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "netbank.notifications",
     "netbank.customers",
     "netbank.otp",
+    "netbank.demo",
 ]
 
 MIDDLEWARE = [
