@@ -5,45 +5,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Token',
+            name="Token",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.CharField(max_length=12, unique=True)),
-                ('kind', models.CharField(choices=[('app', 'app'), ('authenticator', 'authenticator')], default='app', max_length=16)),
-                ('state', models.CharField(choices=[('issued', 'issued'), ('activated', 'activated'), ('in_use', 'in_use'), ('suspended', 'suspended'), ('revoked', 'revoked'), ('voided', 'voided'), ('expired', 'expired')], default='issued', max_length=16)),
-                ('email', models.EmailField(max_length=254)),
-                ('algorithm', models.CharField(default='SHA1', max_length=8)),
-                ('digits', models.PositiveSmallIntegerField(default=6)),
-                ('period', models.PositiveSmallIntegerField(default=30)),
-                ('secret_key_id', models.CharField(blank=True, max_length=32)),
-                ('secret_nonce', models.BinaryField(blank=True, null=True)),
-                ('secret_ciphertext', models.BinaryField(blank=True, null=True)),
-                ('activation_key_id', models.CharField(blank=True, max_length=32)),
-                ('activation_nonce', models.BinaryField(blank=True, null=True)),
-                ('activation_ciphertext', models.BinaryField(blank=True, null=True)),
-                ('activation_failures', models.PositiveSmallIntegerField(default=0)),
-                ('activation_transcript_hash', models.BinaryField(blank=True, null=True)),
-                ('last_step', models.BigIntegerField(default=-1)),
-                ('drift_steps', models.SmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
-                ('in_use_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='tokens', to='customers.customer')),
-                ('replaces', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replaced_by', to='otp.token')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("user_id", models.CharField(max_length=12, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("app", "app"), ("authenticator", "authenticator")],
+                        default="app",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("issued", "issued"),
+                            ("activated", "activated"),
+                            ("in_use", "in_use"),
+                            ("suspended", "suspended"),
+                            ("revoked", "revoked"),
+                            ("voided", "voided"),
+                            ("expired", "expired"),
+                        ],
+                        default="issued",
+                        max_length=16,
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("algorithm", models.CharField(default="SHA1", max_length=8)),
+                ("digits", models.PositiveSmallIntegerField(default=6)),
+                ("period", models.PositiveSmallIntegerField(default=30)),
+                ("secret_key_id", models.CharField(blank=True, max_length=32)),
+                ("secret_nonce", models.BinaryField(blank=True, null=True)),
+                ("secret_ciphertext", models.BinaryField(blank=True, null=True)),
+                ("activation_key_id", models.CharField(blank=True, max_length=32)),
+                ("activation_nonce", models.BinaryField(blank=True, null=True)),
+                ("activation_ciphertext", models.BinaryField(blank=True, null=True)),
+                ("activation_failures", models.PositiveSmallIntegerField(default=0)),
+                ("activation_transcript_hash", models.BinaryField(blank=True, null=True)),
+                ("last_step", models.BigIntegerField(default=-1)),
+                ("drift_steps", models.SmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("in_use_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tokens",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "replaces",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="replaced_by",
+                        to="otp.token",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['customer', 'state'], name='token_customer_state_idx')],
+                "indexes": [
+                    models.Index(fields=["customer", "state"], name="token_customer_state_idx")
+                ],
             },
         ),
     ]

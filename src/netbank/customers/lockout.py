@@ -1,0 +1,143 @@
+"""Lockouts, one counter per credential kind and subject (DESIGN.md "Security policy").
+
+5 consecutive failures lock for 30 minutes; each further lock doubles (1 h, 2 h, …);
+the third lock within 24 hours is permanent until the helpdesk unlocks it. Every lock
+mails the customer. Unknown login IDs get counters of their own (by a digest of the
+string), so the lock behaviour reveals nothing about whether an ID exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from netbank import clock
+from netbank.audit.services import record
+from netbank.customers.models import Customer, FailureCounter
+
+# Counter kinds (names of credentials, not credentials).
+LOGIN_PASSWORD = "login_password"  # noqa: S105
+OTP = "otp"
+TRANSACTION_PASSWORD = "transaction_password"  # noqa: S105
+SECRET_ANSWER = "secret_answer"  # noqa: S105
+SIGNING_CODE = "signing_code"
+KINDS = frozenset({LOGIN_PASSWORD, OTP, TRANSACTION_PASSWORD, SECRET_ANSWER, SIGNING_CODE})
+
+
+@dataclass(frozen=True)
+class LockStatus:
+    locked: bool
+    permanent: bool = False
+    until: datetime | None = None
+    just_locked: bool = False
+
+
+def subject_for_customer(customer: Customer) -> str:
+    return f"customer:{customer.pk}"
+
+
+def subject_for_login_id(login_id: str) -> str:
+    digest = hashlib.sha256(login_id.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"login_id:{digest}"
+
+
+def _status(counter: FailureCounter | None, now: datetime) -> LockStatus:
+    if counter is None:
+        return LockStatus(False)
+    if counter.permanently_locked:
+        return LockStatus(True, permanent=True)
+    if counter.locked_until is not None and counter.locked_until > now:
+        return LockStatus(True, until=counter.locked_until)
+    return LockStatus(False)
+
+
+def lockout_status(*, kind: str, subject: str) -> LockStatus:
+    counter = FailureCounter.objects.filter(kind=kind, subject=subject).first()
+    return _status(counter, clock.now())
+
+
+def _locked_counter(kind: str, subject: str, now: datetime) -> FailureCounter:
+    """The counter row, created if needed and locked for this transaction."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown lockout kind {kind!r}")
+    FailureCounter.objects.get_or_create(kind=kind, subject=subject, defaults={"updated_at": now})
+    return FailureCounter.objects.select_for_update().get(kind=kind, subject=subject)
+
+
+def lockout_register_failure(
+    *, kind: str, subject: str, customer: Customer | None = None, ip: str | None = None
+) -> LockStatus:
+    """Count one failure; lock when the limit is reached. Returns the new status."""
+    policy = settings.NETBANK_LOCKOUT
+    now = clock.now()
+    with transaction.atomic():
+        counter = _locked_counter(kind, subject, now)
+        current = _status(counter, now)
+        if current.locked:
+            return current
+        counter.consecutive_failures += 1
+        counter.updated_at = now
+        just_locked = False
+        if counter.consecutive_failures >= policy["max_failures"]:
+            window_start = now - timedelta(seconds=policy["lock_window_seconds"])
+            recent = [t for t in counter.recent_locks if datetime.fromisoformat(t) > window_start]
+            recent.append(now.isoformat())
+            counter.recent_locks = recent
+            counter.lock_count += 1
+            counter.consecutive_failures = 0
+            just_locked = True
+            if len(recent) >= policy["permanent_after_locks"]:
+                counter.permanently_locked = True
+                counter.locked_until = None
+            else:
+                seconds = policy["first_lock_seconds"] * 2 ** (len(recent) - 1)
+                counter.locked_until = now + timedelta(seconds=seconds)
+        counter.save()
+        customer_id = customer.pk if customer is not None else None
+        if just_locked:
+            record(
+                "lockout.locked",
+                customer_id=customer_id,
+                ip=ip,
+                kind=kind,
+                permanent=counter.permanently_locked,
+                until=counter.locked_until.isoformat() if counter.locked_until else None,
+            )
+            if customer is not None:
+                _mail_lock_notice(customer, kind, counter)
+        else:
+            record("lockout.failure", customer_id=customer_id, ip=ip, kind=kind)
+        status = _status(counter, now)
+    return LockStatus(status.locked, status.permanent, status.until, just_locked)
+
+
+def lockout_register_success(*, kind: str, subject: str) -> None:
+    """A correct credential resets the consecutive count (not the lock history)."""
+    FailureCounter.objects.filter(kind=kind, subject=subject, consecutive_failures__gt=0).update(
+        consecutive_failures=0, updated_at=clock.now()
+    )
+
+
+def lockout_clear(*, kind: str, subject: str, operator_id: int | None = None) -> None:
+    """Helpdesk unlock: lift the lock and forget the history."""
+    with transaction.atomic():
+        FailureCounter.objects.filter(kind=kind, subject=subject).update(
+            consecutive_failures=0,
+            locked_until=None,
+            permanently_locked=False,
+            recent_locks=[],
+            updated_at=clock.now(),
+        )
+        customer_id = int(subject.split(":", 1)[1]) if subject.startswith("customer:") else None
+        record("lockout.cleared", customer_id=customer_id, operator_id=operator_id, kind=kind)
+
+
+def _mail_lock_notice(customer: Customer, kind: str, counter: FailureCounter) -> None:
+    # Imported here: the mail text belongs to the notices module, which renders templates.
+    from netbank.customers.notices import lock_notice_enqueue
+
+    lock_notice_enqueue(customer=customer, kind=kind, counter=counter)
