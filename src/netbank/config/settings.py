@@ -8,6 +8,7 @@ Anything else is development/demo: secrets are generated into the data folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -104,7 +105,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Customers and operators hash with Argon2id; the parameters are bank settings
 # (at least OWASP's m=19 MiB, t=2, p=1). docs/security.md gives the measured cost.
 PASSWORD_HASHERS = ["netbank.customers.hashers.NetbankArgon2PasswordHasher"]
-NETBANK_ARGON2 = {
+NETBANK_ARGON2: dict[str, Any] = {
     "time_cost": env_int("NETBANK_ARGON2_TIME_COST", 2),
     "memory_cost": env_int("NETBANK_ARGON2_MEMORY_KIB", 19 * 1024),
     "parallelism": env_int("NETBANK_ARGON2_PARALLELISM", 1),
@@ -170,7 +171,7 @@ NETBANK_MAIL_DOMAIN = env_str("NETBANK_MAIL_DOMAIN", "otp-auth.example")
 NETBANK_BANK_NAME = env_str("NETBANK_BANK_NAME", "ネットバンク")
 NETBANK_BANK_NAME_EN = env_str("NETBANK_BANK_NAME_EN", "NetBank")
 NETBANK_PUBLIC_URL = env_str("NETBANK_PUBLIC_URL", "http://127.0.0.1:8000")
-NETBANK_HELPDESK = {
+NETBANK_HELPDESK: dict[str, Any] = {
     "phone": env_str("NETBANK_HELPDESK_PHONE", "0120-058-098"),
     "general_option": env_str("NETBANK_HELPDESK_GENERAL_OPTION", "1"),
     "emergency_option": env_str("NETBANK_HELPDESK_EMERGENCY_OPTION", "3"),
@@ -180,7 +181,7 @@ NETBANK_HELPDESK = {
 }
 
 # OTP service. サービスID names this bank inside the OTP service.
-NETBANK_OTP = {
+NETBANK_OTP: dict[str, Any] = {
     "service_id": env_str("NETBANK_OTP_SERVICE_ID", "100001"),
     "algorithm": env_str("NETBANK_OTP_ALGORITHM", "SHA1"),
     "digits": env_int("NETBANK_OTP_DIGITS", 6),
@@ -194,14 +195,14 @@ NETBANK_OTP = {
 
 # Lockouts (DESIGN.md "Security policy"): 5 consecutive failures lock for 30 min,
 # doubling on each repeat; the third lock within 24 h is permanent until the helpdesk.
-NETBANK_LOCKOUT = {
+NETBANK_LOCKOUT: dict[str, Any] = {
     "max_failures": env_int("NETBANK_LOCKOUT_MAX_FAILURES", 5),
     "first_lock_seconds": env_int("NETBANK_LOCKOUT_FIRST_SECONDS", 30 * 60),
     "permanent_after_locks": env_int("NETBANK_LOCKOUT_PERMANENT_AFTER", 3),
     "lock_window_seconds": env_int("NETBANK_LOCKOUT_WINDOW_SECONDS", 24 * 3600),
 }
 # Per-IP throttling of credential checks, before any password hash is computed.
-NETBANK_THROTTLE = {
+NETBANK_THROTTLE: dict[str, Any] = {
     "login_per_ip_per_minute": env_int("NETBANK_THROTTLE_LOGIN_PER_IP_PER_MINUTE", 20),
 }
 

@@ -28,8 +28,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             ip=request.META.get("REMOTE_ADDR"),
         )
         if outcome.customer is not None:
-            customer_session.session_login(request, outcome.customer)
-            return redirect("customers:top")
+            # The OTP step decides whether this customer needs a second factor.
+            customer_session.session_begin_pending(request, outcome.customer)
+            return redirect("otp:login_otp")
         form.add_error(None, outcome.message)
     return render(
         request,

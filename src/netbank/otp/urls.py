@@ -1,5 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from netbank.otp import views_login
 
 app_name = "otp"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("login/otp/", views_login.login_otp_view, name="login_otp"),
+]

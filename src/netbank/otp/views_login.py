@@ -1,0 +1,76 @@
+"""The second login step: ワンタイムパスワード認証, after ID and password."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from netbank import clock
+from netbank.customers import session as customer_session
+from netbank.customers.models import Customer
+from netbank.otp import selectors
+from netbank.otp.forms import OtpCodeForm
+from netbank.otp.verification import Result, otp_verify
+
+# A pending login (password passed, OTP not yet) lasts this long.
+PENDING_SECONDS = 5 * 60
+
+
+def _pending_customer(request: HttpRequest) -> Customer | None:
+    pending = customer_session.session_pending(request)
+    if pending is None:
+        return None
+    if clock.timestamp() - float(pending.get("started_at", 0)) > PENDING_SECONDS:
+        return None
+    customer = Customer.objects.filter(pk=int(pending.get("customer_id") or 0)).first()
+    if (
+        customer is None
+        or customer.status != Customer.Status.ACTIVE
+        or customer.security_counter != pending.get("security_counter")
+    ):
+        return None
+    return customer
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_otp_view(request: HttpRequest) -> HttpResponse:
+    customer = _pending_customer(request)
+    if customer is None:
+        request.session.pop(customer_session.PENDING, None)
+        return redirect(reverse("customers:login") + "?ended=pending")
+    token = selectors.token_in_use(customer)
+    if token is None and not selectors.otp_required(customer):
+        customer_session.session_login(request, customer)
+        return redirect("customers:top")
+    form = OtpCodeForm(request.POST or None, digits=token.digits if token else 6)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid() and token is not None:
+            outcome = otp_verify(
+                token=token,
+                code=form.cleaned_data["code"],
+                channel="web",
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+            if outcome.accepted:
+                customer_session.session_login(request, customer)
+                return redirect("customers:top")
+            if outcome.result is Result.LOCKED:
+                form.add_error(
+                    None,
+                    _("ワンタイムパスワードが続けて誤って入力されたため、ロックされています。"),
+                )
+            else:
+                form.add_error("code", _("ワンタイムパスワードが正しくありません。"))
+        elif token is None:
+            form.add_error(
+                None,
+                _("ワンタイムパスワードのご利用が停止されています。ヘルプデスクへご連絡ください。"),
+            )
+    return render(request, "otp/login_otp.html", {"form": form}, status=status)
