@@ -60,6 +60,17 @@ def lockout_status(*, kind: str, subject: str) -> LockStatus:
     return _status(counter, clock.now())
 
 
+def lockout_acquire(*, kind: str, subject: str) -> LockStatus:
+    """Lock the counter row for the rest of the caller's transaction and return its status.
+
+    Call inside ``transaction.atomic()`` before checking a credential: concurrent
+    attempts on one subject then queue behind each other, so a burst of parallel
+    guesses cannot all be checked before the fifth failure locks the subject.
+    """
+    now = clock.now()
+    return _status(_locked_counter(kind, subject, now), now)
+
+
 def _locked_counter(kind: str, subject: str, now: datetime) -> FailureCounter:
     """The counter row, created if needed and locked for this transaction."""
     if kind not in KINDS:

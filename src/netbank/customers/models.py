@@ -23,6 +23,9 @@ class Customer(models.Model):
     # Bumped on suspension or a credential change: every session that carries an
     # older value ends on its next request, on every app process.
     security_counter = models.PositiveIntegerField(default=0)
+    # The 追加認証 question asked until it is answered correctly (its position), so
+    # reloading a page or starting a new session cannot re-roll to an easier question.
+    challenge_position = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     def __str__(self) -> str:

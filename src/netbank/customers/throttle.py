@@ -1,0 +1,100 @@
+"""Per-client throttling of credential checks, run before any password hash.
+
+A fixed-window counter per key in the database (ThrottleBucket), so every app process
+and node shares it. The increment is a single ``UPDATE … SET count = count + 1`` on the
+bucket row (created on first use; a concurrent creator is caught by the unique
+constraint and retried as an update), so no two processes can lose a count.
+
+The limit is ``settings.NETBANK_THROTTLE["login_per_ip_per_minute"]``. Clients are keyed
+by IPv4 address, or by IPv6 /64 network (one subscriber line usually gets a whole /64,
+so keying single IPv6 addresses would be no limit at all). The address is
+``REMOTE_ADDR``: behind a reverse proxy, the WSGI server must set it from the proxy's
+header (waitress ``trusted_proxy``), never the application from a header a client sends.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from netbank import clock
+from netbank.customers.models import ThrottleBucket
+
+LOGIN = "login"
+LOGIN_WINDOW_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ThrottleResult:
+    allowed: bool
+    count: int
+    limit: int
+    retry_after: int  # seconds until the window ends
+
+    @property
+    def first_refusal(self) -> bool:
+        """True only for the first refused request of a window (audit it once)."""
+        return self.count == self.limit + 1
+
+
+def client_key(ip: str | None) -> str:
+    """The throttling key of a client address: the IPv4 address or the IPv6 /64."""
+    if not ip:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "invalid"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _window_start(now: datetime, window_seconds: int) -> datetime:
+    seconds = int(now.timestamp()) // window_seconds * window_seconds
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def throttle_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> ThrottleResult:
+    """Count one request for ``scope``/``key`` and say whether it is within ``limit``."""
+    now = clock.now()
+    start = _window_start(now, window_seconds)
+    bucket_key = f"{scope}:{key}"[:120]
+    retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
+    with transaction.atomic():
+        rows = ThrottleBucket.objects.filter(key=bucket_key, window_start=start)
+        if not rows.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    ThrottleBucket.objects.create(key=bucket_key, window_start=start, count=1)
+            except IntegrityError:
+                # Another process created the bucket first: count on its row.
+                rows.update(count=F("count") + 1)
+            else:
+                # A new window began for this key: its old buckets are no longer needed.
+                ThrottleBucket.objects.filter(key=bucket_key, window_start__lt=start).delete()
+        count = rows.values_list("count", flat=True).get()
+    return ThrottleResult(count <= limit, count, limit, retry_after)
+
+
+def login_throttle_hit(*, ip: str | None) -> ThrottleResult:
+    """One login attempt (web or Direct login) from ``ip``."""
+    return throttle_hit(
+        scope=LOGIN,
+        key=client_key(ip),
+        limit=int(settings.NETBANK_THROTTLE["login_per_ip_per_minute"]),
+        window_seconds=LOGIN_WINDOW_SECONDS,
+    )
+
+
+def throttle_purge(*, before: datetime) -> int:
+    """Delete buckets whose window started before ``before`` (housekeeping)."""
+    deleted, _ = ThrottleBucket.objects.filter(window_start__lt=before).delete()
+    return deleted
