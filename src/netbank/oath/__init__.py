@@ -1,4 +1,38 @@
-"""OATH algorithms (HOTP, TOTP, OCRA, otpauth URIs) and the activation key agreement.
+"""OATH algorithms: HOTP (RFC 4226), TOTP (RFC 6238), and otpauth URIs.
 
-Pure: no Django, no I/O. The server and the token app both use it.
+Pure: no Django, no I/O. The server and the token app both use it. Every malformed
+input raises ``OathError`` with a message that names the problem and holds no key material.
 """
+
+from __future__ import annotations
+
+from netbank.oath.errors import OathError
+from netbank.oath.hotp import (
+    Algorithm,
+    generate_key,
+    hash_algorithm,
+    hotp,
+    hotp_verify,
+    normalize_algorithm,
+)
+from netbank.oath.otpauth import OtpAuthUri, b32decode, b32encode, build_uri, parse_uri
+from netbank.oath.totp import seconds_remaining, time_step, totp, totp_verify
+
+__all__ = [
+    "Algorithm",
+    "OathError",
+    "OtpAuthUri",
+    "b32decode",
+    "b32encode",
+    "build_uri",
+    "generate_key",
+    "hash_algorithm",
+    "hotp",
+    "hotp_verify",
+    "normalize_algorithm",
+    "parse_uri",
+    "seconds_remaining",
+    "time_step",
+    "totp",
+    "totp_verify",
+]
