@@ -166,6 +166,16 @@ EMAIL_TIMEOUT = env_int("SMTP_TIMEOUT", 10)
 NETBANK_MAIL_FROM = env_str("NETBANK_MAIL_FROM", "netbank@otp-auth.example")
 NETBANK_NOTICE_FROM = env_str("NETBANK_NOTICE_FROM", "notice@netbank.example")
 NETBANK_MAIL_DOMAIN = env_str("NETBANK_MAIL_DOMAIN", "otp-auth.example")
+# The outbox worker (`netbank send-mail`): retries back off exponentially up to the cap,
+# for about the 24 h a token issue stays valid, then the row is marked failed.
+NETBANK_MAIL_DELIVERY: dict[str, Any] = {
+    "max_attempts": env_int("NETBANK_MAIL_MAX_ATTEMPTS", 30),
+    "backoff_base_seconds": env_int("NETBANK_MAIL_BACKOFF_BASE_SECONDS", 30),
+    "backoff_cap_seconds": env_int("NETBANK_MAIL_BACKOFF_CAP_SECONDS", 3600),
+    # A row claimed longer ago than this whose worker never reported back is "uncertain".
+    "sending_lease_seconds": env_int("NETBANK_MAIL_SENDING_LEASE_SECONDS", 600),
+    "poll_seconds": env_int("NETBANK_MAIL_POLL_SECONDS", 5),
+}
 
 # The bank, as customers see it in every page footer and mail.
 NETBANK_BANK_NAME = env_str("NETBANK_BANK_NAME", "ネットバンク")
