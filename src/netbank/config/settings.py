@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "netbank.notifications",
     "netbank.customers",
     "netbank.otp",
+    "netbank.banking",
     "netbank.demo",
 ]
 
@@ -210,6 +211,15 @@ NETBANK_LOCKOUT: dict[str, Any] = {
     "first_lock_seconds": env_int("NETBANK_LOCKOUT_FIRST_SECONDS", 30 * 60),
     "permanent_after_locks": env_int("NETBANK_LOCKOUT_PERMANENT_AFTER", 3),
     "lock_window_seconds": env_int("NETBANK_LOCKOUT_WINDOW_SECONDS", 24 * 3600),
+}
+# Banking (netbank/banking/conf.py has every key and its default; docs/banking.md).
+NETBANK_BANKING: dict[str, Any] = {
+    "bank_code": env_str("NETBANK_BANK_CODE", "9999"),
+    "default_daily_limit": env_int("NETBANK_DEFAULT_DAILY_LIMIT", 1_000_000),
+    "max_daily_limit": env_int("NETBANK_MAX_DAILY_LIMIT", 10_000_000),
+    "unsigned_daily_limit": env_int("NETBANK_UNSIGNED_DAILY_LIMIT", 100_000),
+    "signing_threshold": env_int("NETBANK_SIGNING_THRESHOLD", 300_000),
+    "new_token_hold_seconds": env_int("NETBANK_NEW_TOKEN_HOLD_SECONDS", 24 * 3600),
 }
 # Per-IP throttling of credential checks, before any password hash is computed.
 NETBANK_THROTTLE: dict[str, Any] = {

@@ -1,0 +1,364 @@
+"""Transaction signing (dynamic linking): OCRA codes bound to payee and amount.
+
+The exact format is in docs/banking.md. In short, with the suite
+``OCRA-1:HOTP-SHA256-8:QN36`` the question is 36 decimal digits::
+
+    purpose(1) bank(4) branch(3) type(1) account(7) amount(12) nonce(8)
+
+purpose 1 = 振込, 2 = 登録先の登録, 3 = 振込限度額の引き上げ (the new limit in the
+amount field); fields a purpose does not use are zeros. The first digit is never 0,
+so every question is a 36-digit number and its OCRA encoding is unambiguous. The
+key is the token's 32-byte transaction-signing key (the last 32 bytes of its sealed
+secret), which is never used for login OTPs.
+
+Verification rebuilds the question from the operation actually being executed and
+the stored nonce: a code signed for another payee or amount does not match. A
+challenge is consumed once (conditional update) and its hash is unique, so no code
+is ever accepted twice. Wrong codes count toward the SIGNING_CODE lockout.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from netbank import clock
+from netbank.audit.services import record
+from netbank.banking.conf import int_setting
+from netbank.banking.destination import Destination
+from netbank.banking.errors import NewTokenHoldError, SigningRejectedError, SigningRequiredError
+from netbank.banking.models import SigningChallenge
+from netbank.customers import lockout
+from netbank.customers.models import Customer
+from netbank.oath.ocra import ocra_verify
+from netbank.otp import crypto
+from netbank.otp.models import Token
+from netbank.otp.verification import SEED_PURPOSE
+
+SUITE = "OCRA-1:HOTP-SHA256-8:QN36"
+CODE_DIGITS = 8
+QUESTION_DIGITS = 36
+NONCE_DIGITS = 8
+AMOUNT_DIGITS = 12
+MAX_AMOUNT = 10**AMOUNT_DIGITS - 1
+SIGNING_KEY_BYTES = 32
+
+PURPOSE_DIGIT = {
+    SigningChallenge.Purpose.TRANSFER: "1",
+    SigningChallenge.Purpose.PAYEE: "2",
+    SigningChallenge.Purpose.LIMIT: "3",
+}
+
+AUTHENTICATOR_NOTICE = _(
+    "標準の認証アプリ（Google Authenticator など）では、振込先と金額に結びついた"
+    "取引認証番号を作れません。そのため、新しい振込先への振込、登録先の登録、"
+    "振込限度額の引き上げはご利用いただけず、振込限度額も低く設定されています。"
+    "当行のワンタイムパスワードアプリに切り替えるとご利用いただけます。"
+)
+NO_TOKEN_NOTICE = _(
+    "新しい振込先への振込、登録先の登録、振込限度額の引き上げには、"
+    "ワンタイムパスワードアプリによる取引認証が必要です。"
+    "「各種お申込・手続き」からワンタイムパスワードの利用を開始してください。"
+)
+LOCKED_MESSAGE = _(
+    "取引認証番号を続けて誤って入力されたため、取引認証をロックしています。"
+    "時間をおいてお試しいただくか、ヘルプデスクへご連絡ください。"
+)
+WRONG_CODE_MESSAGE = _(
+    "取引認証番号が正しくありません。アプリに表示された振込先・金額をご確認のうえ、"
+    "もう一度入力してください。"
+)
+EXPIRED_MESSAGE = _("取引認証の有効期限が切れました。お手数ですが、最初からやり直してください。")
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Whether the customer can sign, with which token, and if not, why."""
+
+    token: Token | None
+    reason: str | Promise = ""
+
+    @property
+    def can_sign(self) -> bool:
+        return self.token is not None
+
+
+@dataclass(frozen=True)
+class SigningOutcome:
+    accepted: bool
+    locked: bool = False
+    message: str | Promise = ""
+
+
+def build_question(
+    *,
+    purpose: str,
+    nonce: str,
+    destination: Destination | None = None,
+    amount: int | None = None,
+) -> str:
+    """The OCRA question (36 digits) for an operation; see the module docstring."""
+    digit = PURPOSE_DIGIT[SigningChallenge.Purpose(purpose)]
+    if len(nonce) != NONCE_DIGITS or not nonce.isascii() or not nonce.isdigit():
+        raise ValueError("nonce must be 8 ASCII digits")
+    if purpose == SigningChallenge.Purpose.LIMIT:
+        if destination is not None:
+            raise ValueError("a limit challenge carries no payee")
+        payee = "0" * 15
+    else:
+        if destination is None:
+            raise ValueError(f"a {purpose} challenge needs the payee")
+        payee = (
+            destination.bank_code
+            + destination.branch_code
+            + destination.zengin_type
+            + destination.account_number
+        )
+    if purpose == SigningChallenge.Purpose.PAYEE:
+        if amount is not None:
+            raise ValueError("a payee challenge carries no amount")
+        amount_field = "0" * AMOUNT_DIGITS
+    else:
+        if amount is None or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
+            raise ValueError("amount must be 1 to 999,999,999,999 yen")
+        amount_field = f"{amount:0{AMOUNT_DIGITS}d}"
+    question = digit + payee + amount_field + nonce
+    assert len(question) == QUESTION_DIGITS  # noqa: S101 (a format invariant, not input)
+    return question
+
+
+def question_hash(question: str) -> str:
+    return hashlib.sha256(f"{SUITE}|{question}".encode("ascii")).hexdigest()
+
+
+def signing_key(token: Token) -> bytes:
+    """The token's transaction-signing key: the last 32 bytes of its sealed secret."""
+    secret = crypto.unseal(
+        purpose=SEED_PURPOSE,
+        token_id=token.pk,
+        customer_id=token.customer_id,
+        key_id=token.secret_key_id,
+        nonce=bytes(token.secret_nonce or b""),
+        ciphertext=bytes(token.secret_ciphertext or b""),
+    )
+    return secret[-SIGNING_KEY_BYTES:]
+
+
+def _token_in_use(customer: Customer) -> Token | None:
+    return (
+        Token.objects.filter(customer=customer, state=Token.State.IN_USE)
+        .order_by("-in_use_at", "-pk")
+        .first()
+    )
+
+
+def signing_capability(customer: Customer) -> Capability:
+    """The bank's token app in use can sign; a standard authenticator cannot."""
+    token = _token_in_use(customer)
+    if token is None:
+        return Capability(None, NO_TOKEN_NOTICE)
+    if token.kind != Token.Kind.APP or not token.secret_ciphertext:
+        return Capability(None, AUTHENTICATOR_NOTICE)
+    return Capability(token)
+
+
+def new_token_hold_until(customer: Customer) -> datetime | None:
+    """When the hold after a token issue or re-issue ends, if it has not yet."""
+    token = _token_in_use(customer)
+    if token is None:
+        return None
+    until = token.created_at + timedelta(seconds=int_setting("new_token_hold_seconds"))
+    return until if until > clock.now() else None
+
+
+def check_new_token_hold(customer: Customer) -> None:
+    until = new_token_hold_until(customer)
+    if until is not None:
+        raise NewTokenHoldError(
+            _(
+                "トークンの発行から24時間は、新しい振込先への振込、登録先の登録、"
+                "振込限度額の引き上げをお受けできません（%(until)s 以降にご利用いただけます）。"
+                "お心当たりのないトークン発行があった場合は、ただちにヘルプデスクへご連絡ください。"
+            )
+            % {"until": timezone.localtime(until).strftime("%Y/%m/%d %H:%M")}
+        )
+
+
+def signing_locked(customer: Customer) -> bool:
+    subject = lockout.subject_for_customer(customer)
+    return lockout.lockout_status(kind=lockout.SIGNING_CODE, subject=subject).locked
+
+
+def challenge_details(
+    *, purpose: str, destination: Destination | None, amount: int | None
+) -> dict[str, Any]:
+    """What the token app shows before it signs (no secrets)."""
+    details: dict[str, Any] = {"purpose": purpose}
+    if destination is not None:
+        details.update(destination.as_dict())
+        details["account_type_digit"] = destination.zengin_type
+    if amount is not None:
+        details["new_limit" if purpose == SigningChallenge.Purpose.LIMIT else "amount"] = amount
+    return details
+
+
+def signing_challenge(
+    *,
+    customer: Customer,
+    purpose: str,
+    destination: Destination | None = None,
+    amount: int | None = None,
+    ip: str | None = None,
+) -> SigningChallenge:
+    """Create a fresh challenge for this operation (shown on the 確認 screen)."""
+    capability = signing_capability(customer)
+    if capability.token is None:
+        raise SigningRequiredError(capability.reason)
+    if signing_locked(customer):
+        raise SigningRejectedError(LOCKED_MESSAGE, code="signing_locked")
+    now = clock.now()
+    ttl = timedelta(seconds=int_setting("challenge_ttl_seconds"))
+    with transaction.atomic():
+        for _attempt in range(10):
+            nonce = f"{secrets.randbelow(10**NONCE_DIGITS):0{NONCE_DIGITS}d}"
+            question = build_question(
+                purpose=purpose, nonce=nonce, destination=destination, amount=amount
+            )
+            try:
+                with transaction.atomic():
+                    challenge = SigningChallenge.objects.create(
+                        customer=customer,
+                        token=capability.token,
+                        purpose=purpose,
+                        challenge=question,
+                        challenge_hash=question_hash(question),
+                        details=challenge_details(
+                            purpose=purpose, destination=destination, amount=amount
+                        ),
+                        created_at=now,
+                        expires_at=now + ttl,
+                    )
+            except IntegrityError:
+                continue  # this exact question was issued before: draw another nonce
+            record(
+                "banking.signing.challenge",
+                customer_id=customer.pk,
+                ip=ip,
+                challenge_id=challenge.pk,
+                purpose=purpose,
+            )
+            return challenge
+    raise RuntimeError("could not draw an unused signing challenge")
+
+
+def signing_verify(
+    *,
+    customer: Customer,
+    challenge_id: int | None,
+    purpose: str,
+    code: str,
+    destination: Destination | None = None,
+    amount: int | None = None,
+    ip: str | None = None,
+) -> SigningOutcome:
+    """Check a signing code for exactly this operation, and consume its challenge.
+
+    Lock the challenge row, check the lockout, rebuild the question from the
+    operation, verify the OCRA code with the token's signing key, consume the
+    challenge with a conditional update, then reset or count the failure.
+    """
+    subject = lockout.subject_for_customer(customer)
+    now = clock.now()
+    with transaction.atomic():
+        challenge = (
+            SigningChallenge.objects.select_for_update()
+            .filter(pk=challenge_id, customer=customer)
+            .select_related("token")
+            .first()
+            if challenge_id is not None
+            else None
+        )
+        if lockout.lockout_status(kind=lockout.SIGNING_CODE, subject=subject).locked:
+            record("banking.signing.locked", customer_id=customer.pk, ip=ip, purpose=purpose)
+            return SigningOutcome(False, locked=True, message=LOCKED_MESSAGE)
+        if challenge is not None and challenge.used_at is None and challenge.expires_at <= now:
+            record(
+                "banking.signing.expired",
+                customer_id=customer.pk,
+                ip=ip,
+                challenge_id=challenge.pk,
+            )
+            return SigningOutcome(False, message=EXPIRED_MESSAGE)
+        bound = False
+        fresh = False
+        code_ok = False
+        if challenge is not None:
+            nonce = challenge.challenge[-NONCE_DIGITS:]
+            try:
+                expected = build_question(
+                    purpose=purpose, nonce=nonce, destination=destination, amount=amount
+                )
+            except ValueError:
+                expected = ""
+            # Bound: the question rebuilt from what is being executed is the one issued.
+            bound = challenge.purpose == purpose and hmac.compare_digest(
+                expected.encode("ascii"), challenge.challenge.encode("ascii")
+            )
+            token = challenge.token
+            fresh = (
+                challenge.used_at is None
+                and token.state == Token.State.IN_USE
+                and token.kind == Token.Kind.APP
+            )
+            if fresh and bound:
+                code_ok = ocra_verify(SUITE, signing_key(token), code, question=expected)
+        if bound and fresh and code_ok:
+            consumed = SigningChallenge.objects.filter(
+                pk=challenge.pk,  # type: ignore[union-attr]
+                used_at__isnull=True,
+            ).update(used_at=now)
+            if consumed:
+                lockout.lockout_register_success(kind=lockout.SIGNING_CODE, subject=subject)
+                record(
+                    "banking.signing.accepted",
+                    customer_id=customer.pk,
+                    ip=ip,
+                    challenge_id=challenge.pk,  # type: ignore[union-attr]
+                    purpose=purpose,
+                )
+                return SigningOutcome(True)
+        status = lockout.lockout_register_failure(
+            kind=lockout.SIGNING_CODE, subject=subject, customer=customer, ip=ip
+        )
+        record(
+            "banking.signing.rejected",
+            customer_id=customer.pk,
+            ip=ip,
+            challenge_id=challenge.pk if challenge is not None else None,
+            purpose=purpose,
+            bound=bound,
+            reused=challenge is not None and challenge.used_at is not None,
+        )
+        if status.locked:
+            return SigningOutcome(False, locked=True, message=LOCKED_MESSAGE)
+        return SigningOutcome(False, message=WRONG_CODE_MESSAGE)
+
+
+def signing_pending(customer: Customer) -> SigningChallenge | None:
+    """The newest unexpired, unused challenge: what the token app fetches to show."""
+    return (
+        SigningChallenge.objects.filter(
+            customer=customer, used_at__isnull=True, expires_at__gt=clock.now()
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
