@@ -52,6 +52,17 @@ def session_login(request: HttpRequest, customer: Customer, *, channel: str = "w
     request.customer = customer  # type: ignore[attr-defined]
 
 
+def session_sync_security_counter(request: HttpRequest, customer: Customer) -> None:
+    """Keep this session after ``customer_security_counter_bump`` ended all the others.
+
+    Rotates the key too: the request that changed a credential starts a fresh session.
+    """
+    if request.session.get(CUSTOMER_ID) != customer.pk:
+        return
+    request.session.cycle_key()
+    request.session[SECURITY_COUNTER] = customer.security_counter
+
+
 def session_logout(request: HttpRequest) -> None:
     request.session.flush()
     request.customer = None  # type: ignore[attr-defined]

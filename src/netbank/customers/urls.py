@@ -8,6 +8,18 @@ urlpatterns = [
     path("", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("top/", views.top_view, name="top"),
+    # 各種お申込・手続き
+    path("procedures/", views.procedures_view, name="procedures"),
+    path(
+        "procedures/secret-questions/",
+        views.secret_questions_view,
+        name="secret_questions",
+    ),
+    path(
+        "procedures/secret-questions/done/",
+        views.secret_questions_done_view,
+        name="secret_questions_done",
+    ),
     path("session/status", views.session_status_view, name="session_status"),
     path("session/extend", views.session_extend_view, name="session_extend"),
 ]

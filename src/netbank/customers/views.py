@@ -1,18 +1,45 @@
-"""Customer login, top menu, logout and the session endpoints. Thin: rules live in services."""
+"""Customer login, top menu, 各種お申込・手続き, 追加認証の登録・変更, logout and the
+session endpoints. Thin: rules live in services, input rules in forms/validators.
+"""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from netbank.customers import session as customer_session
 from netbank.customers.decorators import customer_required
-from netbank.customers.forms import LoginForm
+from netbank.customers.forms import LoginForm, SecretQuestionsForm
 from netbank.customers.middleware import idle_seconds_left
-from netbank.customers.services import login_check_password
+from netbank.customers.models import Customer, SecretQuestion
+from netbank.customers.services import LoginResult, login_check_password, secret_questions_change
+
+# The top menu. An entry whose URL name does not exist yet shows 準備中, so each
+# service appears in the menu as soon as its app routes it.
+TOP_MENU = (
+    ("banking:balance", _lazy("残高照会")),
+    ("banking:transfer", _lazy("振込")),
+    ("banking:own_transfer", _lazy("振替")),
+    ("customers:procedures", _lazy("各種お申込・手続き")),
+)
+
+# Why a session ended, as the login page explains it (?ended=…).
+END_REASONS = frozenset({"idle", "expired", "logout", "suspended", "revoked", "pending"})
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _customer(request: HttpRequest) -> Customer:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    return customer
 
 
 @never_cache
@@ -20,23 +47,29 @@ from netbank.customers.services import login_check_password
 def login_view(request: HttpRequest) -> HttpResponse:
     if getattr(request, "customer", None) is not None:
         return redirect("customers:top")
-    form = LoginForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        outcome = login_check_password(
-            login_id=form.cleaned_data["login_id"],
-            password=form.cleaned_data["password"],
-            ip=request.META.get("REMOTE_ADDR"),
-        )
-        if outcome.customer is not None:
-            # The OTP step decides whether this customer needs a second factor.
-            customer_session.session_begin_pending(request, outcome.customer)
-            return redirect("otp:login_otp")
-        form.add_error(None, outcome.message)
+    form = LoginForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            outcome = login_check_password(
+                login_id=form.cleaned_data["login_id"],
+                password=form.cleaned_data["password"],
+                ip=_ip(request),
+            )
+            if outcome.customer is not None:
+                # The OTP step decides whether this customer needs a second factor.
+                customer_session.session_begin_pending(request, outcome.customer)
+                return redirect("otp:login_otp")
+            if outcome.result is LoginResult.THROTTLED:
+                status = 429
+            form.add_error(None, outcome.message)
+    ended = request.GET.get("ended")
     return render(
         request,
         "customers/login.html",
-        {"form": form, "ended": request.GET.get("ended")},
-        status=400 if request.method == "POST" else 200,
+        {"form": form, "ended": ended if ended in END_REASONS else None},
+        status=status,
     )
 
 
@@ -49,23 +82,86 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @customer_required
 def top_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "customers/top.html")
+    menu = []
+    for name, label in TOP_MENU:
+        try:
+            url: str | None = reverse(name)
+        except NoReverseMatch:
+            url = None
+        menu.append({"label": label, "url": url})
+    return render(request, "customers/top.html", {"menu": menu})
+
+
+@never_cache
+@customer_required
+def procedures_view(request: HttpRequest) -> HttpResponse:
+    """各種お申込・手続き."""
+    return render(request, "customers/procedures.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@customer_required
+def secret_questions_view(request: HttpRequest) -> HttpResponse:
+    """追加認証の質問の登録・変更, confirmed with the 確認用パスワード."""
+    customer = _customer(request)
+    current = {q.position: q.question for q in SecretQuestion.objects.filter(customer=customer)}
+    form = SecretQuestionsForm(request.POST if request.method == "POST" else None, current=current)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                outcome = secret_questions_change(
+                    customer=customer,
+                    transaction_password=form.cleaned_data["transaction_password"],
+                    entries=form.cleaned_data["entries"],
+                    ip=_ip(request),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                if outcome.ok:
+                    return redirect("customers:secret_questions_done")
+                if outcome.locked:
+                    form.add_error(None, outcome.message)
+                else:
+                    form.add_error("transaction_password", outcome.message)
+    return render(
+        request,
+        "customers/secret_questions.html",
+        {"form": form, "current": current},
+        status=status,
+    )
+
+
+@never_cache
+@customer_required
+def secret_questions_done_view(request: HttpRequest) -> HttpResponse:
+    questions = SecretQuestion.objects.filter(customer=_customer(request))
+    return render(request, "customers/secret_questions_done.html", {"questions": questions})
 
 
 @never_cache
 @require_GET
 def session_status_view(request: HttpRequest) -> JsonResponse:
-    """How long the session has left. Does not count as activity."""
+    """How long the session has left. Does not count as activity (see middleware)."""
     if getattr(request, "customer", None) is None:
-        return JsonResponse({"authenticated": False, "login_url": reverse("customers:login")})
+        url = reverse("customers:login")
+        reason = getattr(request, "session_end_reason", None)
+        if reason:
+            url += f"?ended={reason}"
+        return JsonResponse({"authenticated": False, "login_url": url})
     return JsonResponse({"authenticated": True, "idle_seconds_left": idle_seconds_left(request)})
 
 
 @require_POST
 @customer_required
 def session_extend_view(request: HttpRequest) -> HttpResponse:
-    # Any customer request already counts as activity; this one only comes back.
-    nxt = request.POST.get("next") or reverse("customers:top")
-    if not nxt.startswith("/") or nxt.startswith("//"):
+    # The request itself counts as activity (middleware); this view only goes back.
+    nxt = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) or not nxt.startswith("/"):
         nxt = reverse("customers:top")
     return redirect(nxt)
