@@ -12,14 +12,12 @@ ever be set up.
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import cast
-from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +32,8 @@ from netbank.customers.services import (
     transaction_password_check,
 )
 from netbank.customers.validators import validate_email_address
+from netbank.oath.hotp import normalize_algorithm
+from netbank.oath.otpauth import OtpAuthUri, b32encode, build_uri
 from netbank.otp import crypto, mails
 from netbank.otp.models import Token
 from netbank.otp.verification import SEED_PURPOSE, Result, otp_verify
@@ -378,20 +378,18 @@ def authenticator_allowed() -> bool:
 
 
 def otpauth_uri(*, token: Token, secret: bytes) -> str:
-    """The Key URI Format authenticator apps read (issuer in the label and parameter)."""
-    issuer = str(settings.NETBANK_BANK_NAME)
-    label = quote(f"{issuer}:{token.user_id}", safe=":")
-    params = urlencode(
-        {
-            "secret": base64.b32encode(secret).decode("ascii").rstrip("="),
-            "issuer": issuer,
-            "algorithm": token.algorithm,
-            "digits": token.digits,
-            "period": token.period,
-        },
-        quote_via=quote,
+    """The Key URI Format text authenticator apps read: ``issuer:ユーザID``, every
+    parameter explicit. The login ID never appears in it."""
+    return build_uri(
+        OtpAuthUri(
+            account=token.user_id,
+            secret=secret,
+            issuer=str(settings.NETBANK_BANK_NAME),
+            algorithm=normalize_algorithm(token.algorithm),
+            digits=token.digits,
+            period=token.period,
+        )
     )
-    return f"otpauth://totp/{label}?{params}"
 
 
 def token_issue_authenticator(*, customer: Customer, ip: str | None) -> AuthenticatorIssue:
@@ -444,7 +442,7 @@ def token_issue_authenticator(*, customer: Customer, ip: str | None) -> Authenti
     return AuthenticatorIssue(
         token=token,
         otpauth_uri=otpauth_uri(token=token, secret=seed),
-        secret_base32=base64.b32encode(seed).decode("ascii").rstrip("="),
+        secret_base32=b32encode(seed),
     )
 
 
@@ -477,7 +475,7 @@ def authenticator_pending(*, customer: Customer) -> AuthenticatorIssue | None:
     return AuthenticatorIssue(
         token=token,
         otpauth_uri=otpauth_uri(token=token, secret=seed),
-        secret_base32=base64.b32encode(seed).decode("ascii").rstrip("="),
+        secret_base32=b32encode(seed),
     )
 
 
