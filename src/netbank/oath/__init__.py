@@ -1,4 +1,4 @@
-"""OATH algorithms: HOTP (RFC 4226), TOTP (RFC 6238), and otpauth URIs.
+"""OATH algorithms: HOTP (RFC 4226), TOTP (RFC 6238), OCRA (RFC 6287) and otpauth URIs.
 
 Pure: no Django, no I/O. The server and the token app both use it. Every malformed
 input raises ``OathError`` with a message that names the problem and holds no key material.
@@ -15,12 +15,22 @@ from netbank.oath.hotp import (
     hotp_verify,
     normalize_algorithm,
 )
+from netbank.oath.ocra import (
+    OcraSuite,
+    ocra,
+    ocra_password_hash,
+    ocra_timestamp,
+    ocra_verify,
+    ocra_verify_timestamp,
+    parse_suite,
+)
 from netbank.oath.otpauth import OtpAuthUri, b32decode, b32encode, build_uri, parse_uri
 from netbank.oath.totp import seconds_remaining, time_step, totp, totp_verify
 
 __all__ = [
     "Algorithm",
     "OathError",
+    "OcraSuite",
     "OtpAuthUri",
     "b32decode",
     "b32encode",
@@ -30,6 +40,12 @@ __all__ = [
     "hotp",
     "hotp_verify",
     "normalize_algorithm",
+    "ocra",
+    "ocra_password_hash",
+    "ocra_timestamp",
+    "ocra_verify",
+    "ocra_verify_timestamp",
+    "parse_suite",
     "parse_uri",
     "seconds_remaining",
     "time_step",
