@@ -668,7 +668,7 @@ class UnlockedVault:
             raise
         return token
 
-    def update(self, label: str, **changes: Any) -> TokenRecord:
+    def update(self, label: str, /, **changes: Any) -> TokenRecord:
         current = self.find(label)
         new = replace(current, **changes)
         if new.label.casefold() != current.label.casefold() and any(

@@ -1,0 +1,546 @@
+"""``netbank-token`` commands: exit codes, --json, messages, and the vault left as it was."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netbank.token_app import cli
+from netbank.token_app.client import client_from_install_config
+from netbank.token_app.install_config import InstallConfig
+from netbank.token_app.vault import Vault
+from tests.token_app.bank import LoopbackBank, running_bank, unused_loopback_url
+from tests.token_app.conftest import CHEAP_KDF, PIN, ManualClock, make_token
+from tests.token_app.keyring_backend import MachineKeyring
+
+ACTIVATION_PASSWORD = "2468"
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class CliRunner:
+    """Runs the CLI in-process with scripted terminal answers and this test's clock."""
+
+    vault_path: Path
+    clock: ManualClock
+    environ: dict[str, str] = field(default_factory=lambda: {"LANG": "ja_JP.UTF-8"})
+    client_factory: Callable[[InstallConfig], Any] = field(
+        default=lambda config: client_from_install_config(
+            config, sleep=lambda seconds: None, timeout=3.0
+        )
+    )
+
+    def __call__(self, *argv: str, stdin: str = "", answers: tuple[str, ...] = ()) -> Result:
+        pending = list(answers)
+
+        def prompt(text: str, *, secret: bool) -> str:
+            if not pending:
+                raise EOFError
+            return pending.pop(0)
+
+        out, err = io.StringIO(), io.StringIO()
+        env = cli.Environment(
+            stdin=io.StringIO(stdin),
+            stdout=out,
+            stderr=err,
+            prompt=prompt,
+            clock=self.clock,
+            kdf=CHEAP_KDF,
+            client_factory=self.client_factory,
+            environ=dict(self.environ),
+        )
+        code = cli.run([*argv, "--vault", str(self.vault_path)], env)
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def vault(self) -> Vault:
+        return Vault(self.vault_path, kdf=CHEAP_KDF, clock=self.clock)
+
+
+@pytest.fixture
+def runner(
+    vault_path: Path, manual_clock: ManualClock, machine_keyring: MachineKeyring
+) -> CliRunner:
+    return CliRunner(vault_path=vault_path, clock=manual_clock)
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> Iterator[LoopbackBank]:
+    with running_bank() as running:
+        running.write_install_config(tmp_path / "install.json")
+        yield running
+
+
+def _setup(runner: CliRunner, bank: LoopbackBank, tmp_path: Path, *extra: str) -> Result:
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    return runner(
+        "setup",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+        "--password-stdin",
+        "--pin-stdin",
+        *extra,
+        stdin=f"{ACTIVATION_PASSWORD}\n{PIN}\n",
+    )
+
+
+def _real_now(runner: CliRunner) -> None:
+    """The bank and the protocol client use the real clock; codes must match it."""
+    import time
+
+    runner.clock.now = time.time()
+
+
+# --- the happy path --------------------------------------------------------------------------
+
+
+def test_setup_then_code_gives_the_code_the_bank_accepts(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _real_now(runner)
+    result = _setup(runner, bank, tmp_path, "--label", "JAネットバンク")
+    assert result.exit_code == cli.EXIT_OK, result.stderr
+    assert "トークンを設定しました（JAネットバンク）" in result.stdout
+    [user_id] = bank.issues
+    assert bank.issues[user_id].state == "activated"
+
+    code = runner("code", "--pin-stdin", stdin=PIN + "\n")
+    assert code.exit_code == cli.EXIT_OK
+    shown = code.stdout.strip()
+    assert len(shown) == 6
+    assert shown.isdigit()
+    assert bank.verify(user_id, shown, runner.clock())
+    assert "あと" in code.stderr
+
+
+def test_setup_and_code_in_json(runner: CliRunner, bank: LoopbackBank, tmp_path: Path) -> None:
+    _real_now(runner)
+    result = _setup(runner, bank, tmp_path, "--json")
+    assert result.exit_code == 0
+    data = result.json()
+    assert data["ok"] is True
+    assert data["command"] == "setup"
+    assert data["token"]["label"] == "テスト銀行"
+    assert data["token"]["service_id"] == bank.service_id
+    assert data["clock_skew_warning"] is False
+    assert data["device_secret"] == "keyring"
+    assert "seed" not in json.dumps(data)
+    assert result.stderr == ""
+
+    code = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
+    assert code["ok"] is True
+    assert code["label"] == "テスト銀行"
+    assert bank.verify(data["token"]["user_id"], code["code"], runner.clock())
+    assert 0 < code["seconds_left"] <= 30
+    assert code["period"] == 30
+
+
+def test_second_setup_adds_a_token_with_a_unique_label(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    assert _setup(runner, bank, tmp_path).exit_code == 0
+    assert _setup(runner, bank, tmp_path).exit_code == 0
+    listing = runner("list", "--json", "--pin-stdin", stdin=PIN + "\n").json()
+    assert [t["label"] for t in listing["tokens"]] == ["テスト銀行", "テスト銀行 (2)"]
+    several = runner("code", "--pin-stdin", stdin=PIN + "\n")
+    assert several.exit_code == cli.EXIT_USAGE
+    assert "テスト銀行 (2)" in several.stderr
+    one = runner("code", "--token", "テスト銀行 (2)", "--json", "--pin-stdin", stdin=PIN + "\n")
+    assert one.json()["label"] == "テスト銀行 (2)"
+
+
+def test_prompted_pin_must_be_typed_twice_alike(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    args = (
+        "setup",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+    )
+    mismatch = runner(*args, answers=(ACTIVATION_PASSWORD, "4821", "4822"))
+    assert mismatch.exit_code == cli.EXIT_USAGE
+    assert "暗証番号が一致しません" in mismatch.stderr
+    assert not runner.vault_path.exists()
+    assert bank.requests == 0  # nothing was sent before the app lock was settled
+    ok = runner(*args, answers=(ACTIVATION_PASSWORD, "4821", "4821"))
+    assert ok.exit_code == cli.EXIT_OK
+    assert runner("list", answers=("4821",)).exit_code == 0
+
+
+def test_list_remove_and_change_pin(runner: CliRunner, bank: LoopbackBank, tmp_path: Path) -> None:
+    _setup(runner, bank, tmp_path, "--label", "A")
+    _setup(runner, bank, tmp_path, "--label", "B")
+    listing = runner("list", "--pin-stdin", stdin=PIN + "\n")
+    assert listing.exit_code == 0
+    assert listing.stdout.splitlines()[0].startswith("A\t")
+
+    needs_yes = runner("remove", "--token", "A", "--json", "--pin-stdin", stdin=PIN + "\n")
+    assert needs_yes.exit_code == cli.EXIT_USAGE
+    assert needs_yes.json()["error"]["code"] == "confirm_needs_yes"
+    declined = runner("remove", "--token", "A", "--pin-stdin", stdin=PIN + "\n", answers=("n",))
+    assert declined.exit_code == 0
+    assert "中止しました" in declined.stdout
+    removed = runner("remove", "--token", "A", "--yes", "--json", "--pin-stdin", stdin=PIN + "\n")
+    assert removed.json() == {"ok": True, "command": "remove", "removed": "A"}
+    missing = runner("remove", "--token", "A", "--yes", "--pin-stdin", stdin=PIN + "\n")
+    assert missing.exit_code == cli.EXIT_NOT_FOUND
+
+    changed = runner("pin", "--pin-stdin", stdin=f"{PIN}\n13572468\n")
+    assert changed.exit_code == 0
+    assert runner("list", "--pin-stdin", stdin=PIN + "\n").exit_code == cli.EXIT_LOCKED
+    after = runner("list", "--json", "--pin-stdin", stdin="13572468\n").json()
+    assert [t["label"] for t in after["tokens"]] == ["B"]
+
+
+# --- the app lock ----------------------------------------------------------------------------
+
+
+def _vault_with_token(runner: CliRunner, **changes: Any) -> None:
+    from dataclasses import replace
+
+    runner.vault().create(PIN, [replace(make_token(), **changes)])
+
+
+def test_wrong_pin_exits_3_and_says_nothing_else(runner: CliRunner) -> None:
+    _vault_with_token(runner, label="秘密の口座")
+    result = runner("code", "--json", "--pin-stdin", stdin="0000\n")
+    assert result.exit_code == cli.EXIT_LOCKED
+    error = result.json()["error"]
+    assert error["code"] == "wrong_pin"
+    assert error["attempts_left"] == 9
+    assert "秘密の口座" not in result.stdout
+    assert "394817265043" not in result.stdout
+    human = runner("code", "--pin-stdin", stdin="0000\n")
+    assert human.stderr.strip() == "暗証番号が正しくありません。"
+    assert human.stdout == ""
+
+
+def test_wrong_pins_make_the_cli_wait_then_wipe_after_ten(
+    runner: CliRunner, machine_keyring: MachineKeyring
+) -> None:
+    from netbank.token_app.vault import failure_delay
+
+    _vault_with_token(runner)
+    warned = []
+    for attempt in range(1, 10):
+        result = runner("code", "--json", "--pin-stdin", stdin="0000\n")
+        error = result.json()["error"]
+        assert result.exit_code == cli.EXIT_LOCKED
+        assert error["attempts_left"] == 10 - attempt
+        assert error["retry_in_seconds"] == failure_delay(attempt)
+        warned.append("消去" in error["message"])
+        if failure_delay(attempt):
+            early = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n")
+            assert early.json()["error"]["code"] == "pin_delay"
+            runner.clock.advance(failure_delay(attempt))
+    assert warned == [False] * 6 + [True] * 3
+    # The last-try warning comes before the PIN is even asked for.
+    last = runner("code", "--pin-stdin", stdin="0000\n")
+    assert "あと1回間違えると" in last.stderr
+    assert "消去しました" in last.stderr
+    assert last.exit_code == cli.EXIT_LOCKED
+    assert not runner.vault_path.exists()
+    assert machine_keyring.entries() == 0
+    assert runner("code", "--pin-stdin", stdin=PIN + "\n").exit_code == cli.EXIT_NOT_FOUND
+
+
+def test_malformed_pin_is_a_usage_error(runner: CliRunner) -> None:
+    _vault_with_token(runner)
+    result = runner("code", "--pin-stdin", stdin="12\n")
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "4～8桁" in result.stderr
+    assert runner.vault().status().failures == 0
+
+
+def test_tampered_vault_exits_6_before_asking_for_a_pin(runner: CliRunner) -> None:
+    _vault_with_token(runner)
+    doc = json.loads(runner.vault_path.read_text())
+    doc["lock"]["failures"] = 0
+    doc["ciphertext"] = doc["ciphertext"][:-8] + "AAAAAAA="
+    runner.vault_path.write_text(json.dumps(doc))
+    result = runner("code", "--json", answers=())  # no PIN available: must not be needed
+    assert result.exit_code == cli.EXIT_VAULT_REFUSED
+    assert result.json()["error"]["code"] == "vault_tampered"
+
+
+def test_vault_copied_to_another_machine_exits_6(runner: CliRunner, tmp_path: Path) -> None:
+    import keyring
+
+    _vault_with_token(runner)
+    copy = tmp_path / "other" / "vault.json"
+    copy.parent.mkdir()
+    shutil.copy2(runner.vault_path, copy)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MachineKeyring())
+    try:
+        other = CliRunner(vault_path=copy, clock=runner.clock)
+        result = other("code", "--json", "--pin-stdin", stdin=PIN + "\n")
+    finally:
+        keyring.set_keyring(previous)
+    assert result.exit_code == cli.EXIT_VAULT_REFUSED
+    assert result.json()["error"]["code"] == "device_secret_missing"
+
+
+def test_no_vault_and_unknown_token_exit_5(runner: CliRunner) -> None:
+    result = runner("code", "--json")
+    assert result.exit_code == cli.EXIT_NOT_FOUND
+    assert result.json()["error"]["code"] == "vault_not_found"
+    _vault_with_token(runner)
+    unknown = runner("code", "--token", "nope", "--pin-stdin", stdin=PIN + "\n")
+    assert unknown.exit_code == cli.EXIT_NOT_FOUND
+    assert "「nope」というトークンはありません" in unknown.stderr
+
+
+@pytest.mark.parametrize(("offset", "warned"), [(16.0, True), (-16.0, True), (14.0, False)])
+def test_code_warns_when_the_clock_is_more_than_15_seconds_off(
+    runner: CliRunner, offset: float, warned: bool
+) -> None:
+    _vault_with_token(runner, server_time_offset=offset)
+    result = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n")
+    assert result.json()["clock_skew_warning"] is warned
+    human = runner("code", "--pin-stdin", stdin=PIN + "\n")
+    assert ("端末の日付と時刻を正しく設定してください" in human.stderr) is warned
+
+
+# --- the bank misbehaving ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("had_vault", [False, True])
+def test_unreachable_bank_exits_4_and_leaves_the_vault_as_it_was(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, had_vault: bool
+) -> None:
+    config_path = tmp_path / "install.json"
+    config = json.loads(config_path.read_text())
+    config["bank_url"] = unused_loopback_url()
+    config_path.write_text(json.dumps(config))
+    if had_vault:
+        _vault_with_token(runner)
+    before = runner.vault_path.read_bytes() if had_vault else None
+    result = _setup(runner, bank, tmp_path, "--json")
+    assert result.exit_code == cli.EXIT_SERVER
+    error = result.json()["error"]
+    assert error["code"] == "server_unreachable"
+    assert "銀行に接続できませんでした" in error["message"]
+    if had_vault:
+        assert runner.vault_path.read_bytes() == before
+    else:
+        assert not runner.vault_path.exists()
+        assert not runner.vault_path.with_name("vault.device-secret").exists()
+
+
+@pytest.mark.parametrize(
+    ("mode", "code"),
+    [
+        ("garbage", "server_unreachable"),
+        ("server_error", "server_unreachable"),
+        ("html_error", "server_unreachable"),
+        ("wrong_signature", "untrusted_answer"),
+    ],
+)
+def test_bad_answers_exit_4_and_store_nothing(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, mode: str, code: str
+) -> None:
+    _vault_with_token(runner)
+    before = runner.vault_path.read_bytes()
+    bank.mode = mode
+    result = _setup(runner, bank, tmp_path)
+    assert result.exit_code == cli.EXIT_SERVER
+    assert runner.vault_path.read_bytes() == before
+    as_json = _setup(runner, bank, tmp_path, "--json")
+    assert as_json.json()["error"]["code"] == code
+    if mode == "wrong_signature":
+        assert "正規のアプリと接続先" in result.stderr
+        assert "保存していません" in result.stderr
+    else:
+        assert "銀行" in result.stderr
+    opened = runner.vault().unlock(PIN)
+    assert [t.label for t in opened.tokens] == ["JAネットバンク"]
+
+
+def test_wrong_activation_password_exits_7_with_what_to_do(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    args = (
+        "setup",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+        "--password-stdin",
+        "--pin-stdin",
+    )
+    for _ in range(5):
+        result = runner(*args, stdin=f"1111\n{PIN}\n")
+        assert result.exit_code == cli.EXIT_ACTIVATION_REFUSED
+        assert "5回間違えると" in result.stderr
+        assert "ヘルプデスク" in result.stderr
+        assert not runner.vault_path.exists()
+    assert issue.state == "voided"
+    # Even the right password cannot revive a voided issue.
+    late = runner(*args, "--json", stdin=f"{ACTIVATION_PASSWORD}\n{PIN}\n")
+    assert late.exit_code == cli.EXIT_ACTIVATION_REFUSED
+    assert late.json()["error"]["code"] == "activation_failed"
+
+
+def test_setup_with_a_bank_clock_far_off_warns(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    bank.clock_ahead = 120
+    result = _setup(runner, bank, tmp_path)
+    assert result.exit_code == 0
+    assert "秒ずれています" in result.stderr
+    data = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
+    assert data["clock_skew_warning"] is True
+    assert 118 <= data["clock_skew_seconds"] <= 121
+
+
+# --- usage ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "text"),
+    [
+        (("setup", "--service-id", "100001"), "--user-id"),
+        (("setup", "--service-id", "100001", "--user-id", "12345"), "12桁"),
+        (("setup", "--service-id", "銀行", "--user-id", "123456789012"), "サービスID"),
+        (("frobnicate",), "frobnicate"),
+    ],
+)
+def test_usage_errors_exit_2_in_plain_words(
+    runner: CliRunner, argv: tuple[str, ...], text: str
+) -> None:
+    result = runner(*argv)
+    assert result.exit_code == cli.EXIT_USAGE
+    assert text in result.stderr
+    as_json = runner(*argv, "--json")
+    assert as_json.exit_code == cli.EXIT_USAGE
+    assert as_json.json()["ok"] is False
+
+
+def test_bad_activation_password_format_is_refused_before_anything_is_sent(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    result = runner(
+        "setup",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+        "--password-stdin",
+        stdin="12ab\n",
+    )
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "4～8桁" in result.stderr
+    assert bank.requests == 0
+
+
+def test_missing_install_configuration_exits_5(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner(
+        "setup",
+        "--service-id",
+        "100001",
+        "--user-id",
+        "123456789012",
+        "--bank-config",
+        str(tmp_path / "absent.json"),
+        "--json",
+    )
+    assert result.exit_code == cli.EXIT_NOT_FOUND
+    assert result.json()["error"]["code"] == "install_config_missing"
+
+
+def test_messages_switch_to_english_by_flag_or_locale(runner: CliRunner) -> None:
+    by_flag = runner("code", "--lang", "en")
+    assert "No token is set up on this device yet" in by_flag.stderr
+    runner.environ = {"LANG": "en_US.UTF-8"}
+    assert "No token is set up" in runner("code").stderr
+    runner.environ = {"LANG": "C.UTF-8"}
+    assert "まだトークンが設定されていません" in runner("code").stderr
+
+
+# --- as a program ----------------------------------------------------------------------------
+
+
+def test_the_token_app_never_imports_django() -> None:
+    code = (
+        "import sys, netbank.token_app.cli, netbank.token_app.tui, netbank.token_app.client, "
+        "netbank.token_app.timecheck; print(sorted(m for m in sys.modules if m.startswith('django')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_console_script_exit_codes_from_a_fresh_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        "NETBANK_TOKEN_HOME": str(tmp_path / "home"),
+        "NETBANK_TOKEN_NO_KEYRING": "1",
+        "LANG": "C.UTF-8",
+    }
+    command = [sys.executable, "-m", "netbank.token_app.cli"]
+    missing = subprocess.run(
+        [*command, "code", "--json"], capture_output=True, text=True, env=env, check=False
+    )
+    assert missing.returncode == cli.EXIT_NOT_FOUND
+    assert json.loads(missing.stdout)["error"]["code"] == "vault_not_found"
+
+    monkeypatch.setenv("NETBANK_TOKEN_NO_KEYRING", "1")
+    Vault(tmp_path / "home" / "vault.json", kdf=CHEAP_KDF).create(PIN, [make_token()])
+    ok = subprocess.run(
+        [*command, "code", "--pin-stdin"],
+        input=PIN + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert ok.returncode == cli.EXIT_OK, ok.stderr
+    assert ok.stdout.strip().isdigit()
+    wrong = subprocess.run(
+        [*command, "code", "--pin-stdin"],
+        input="0000\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert wrong.returncode == cli.EXIT_LOCKED
+    assert "暗証番号が正しくありません" in wrong.stderr
