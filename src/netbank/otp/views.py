@@ -20,7 +20,7 @@ import segno
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -59,11 +59,8 @@ def _ip(request: HttpRequest) -> str | None:
 
 
 def _procedures_url() -> str:
-    """各種お申込・手続き (the customers app's page), or the top menu before it exists."""
-    try:
-        return reverse("customers:procedures")
-    except NoReverseMatch:
-        return reverse("customers:top")
+    """各種お申込・手続き, the customers app's page that leads here."""
+    return reverse("customers:procedures")
 
 
 def _render(
@@ -156,10 +153,12 @@ def _draft_password(customer: Customer, draft: dict[str, Any]) -> str | None:
 
 def _draft_get(request: HttpRequest, customer: Customer) -> dict[str, Any] | None:
     draft = request.session.get(DRAFT)
+    created_at = draft.get("created_at") if isinstance(draft, dict) else None
     if (
         not isinstance(draft, dict)
         or draft.get("customer_id") != customer.pk
-        or clock.timestamp() - float(draft.get("created_at") or 0) > DRAFT_SECONDS
+        or not isinstance(created_at, int | float)
+        or clock.timestamp() - created_at > DRAFT_SECONDS
     ):
         request.session.pop(DRAFT, None)
         return None
