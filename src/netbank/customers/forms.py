@@ -55,8 +55,9 @@ class CheckedCharField(forms.CharField):
 class AccessibleForm(forms.Form):
     """Marks invalid inputs and ties each input to its error text (aria-describedby)."""
 
-    def full_clean(self) -> None:
-        super().full_clean()
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        # Errors added by the view after validation are marked the same way.
         for name in self.errors:
             if name in self.fields:
                 attrs = self.fields[name].widget.attrs
