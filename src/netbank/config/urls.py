@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -7,6 +8,11 @@ urlpatterns = [
     path("", include("netbank.customers.urls")),
     path("", include("netbank.otp.urls")),
 ]
+
+# The demo's mailbox pages exist only while `netbank demo` runs: it sets this flag
+# before the first request; no environment variable can turn them on in production.
+if getattr(settings, "NETBANK_DEMO_MAILBOX", ""):
+    urlpatterns.append(path("demo/", include("netbank.demo.urls")))
 
 handler400 = "netbank.web.views.bad_request"
 handler403 = "netbank.web.views.permission_denied"
