@@ -1,0 +1,281 @@
+"""`netbank demo`: the whole bank on this machine with one command.
+
+Creates the data folder, migrates, creates the bank's signing key if missing,
+seeds the demo customers, then runs a mail catcher (SMTP on loopback, mail kept
+as .eml and shown at /demo/mail/), the outbox worker in a thread and a waitress
+WSGI server, until Ctrl-C or SIGTERM stops all three and the command exits 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import ipaddress
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import clear_url_caches
+
+from netbank.config.env import data_dir
+from netbank.demo.mailcatcher import MailCatcher
+
+WSGI_THREADS = 8
+WORKER_POLL_SECONDS = 1.0
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """Columns aligned for a terminal, counting full-width characters as two."""
+    widths = [max(_display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell + " " * (widths[i] - _display_width(cell)) for i, cell in enumerate(row)]
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
+def _url_host(host: str) -> str:
+    """The host as a browser should be sent to it."""
+    if host in {"0.0.0.0", ""}:  # noqa: S104 - naming the wildcard, not binding to it
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_port_free(host: str, port: int, what: str, option: str) -> None:
+    """Fail before the slow steps if a port is taken (the real bind comes later)."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"{what} のポート {host}:{port} を使用できません ({exc.strerror}). "
+                f"Port {host}:{port} for the {what} is not available; choose another with {option}."
+            ) from exc
+
+
+class Command(BaseCommand):
+    help = "Run the demo bank: migrate, seed, mail catcher, mail worker and web server."
+
+    # The checks import the URLconf; they run in handle() once the demo flags are set.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="web server address")
+        parser.add_argument("--port", type=int, default=8000, help="web server port")
+        parser.add_argument("--smtp-port", type=int, default=2525, help="mail catcher port")
+
+    def say(self, text: str = "") -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("netbank demo never runs with NETBANK_ENV=production.")
+        host: str = options["host"]
+        port: int = options["port"]
+        smtp_port: int = options["smtp_port"]
+        for value, option in ((port, "--port"), (smtp_port, "--smtp-port")):
+            if not 0 <= value <= 65535:
+                raise CommandError(f"{option} must be between 0 and 65535")
+
+        folder = data_dir()
+        mailbox = folder / "mail"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._configure(host=host, port=port, mailbox=mailbox)
+        _check_port_free(host, port, "Web", "--port")
+        _check_port_free("127.0.0.1", smtp_port, "SMTP", "--smtp-port")
+
+        catcher = MailCatcher(folder=mailbox, port=smtp_port)
+        stop = threading.Event()
+        worker: threading.Thread | None = None
+        server: Any = None
+        try:
+            self.check(display_num_errors=False)
+            self.say("データベースを準備しています / Migrating the database …")
+            call_command("migrate", interactive=False, verbosity=0)
+            self._signing_key()
+            from netbank.demo.seed import seed_all
+
+            for note in seed_all():
+                self.say(f"  {note}")
+
+            try:
+                catcher.start()
+            except OSError as exc:
+                raise CommandError(
+                    f"SMTP port 127.0.0.1:{smtp_port} is not available ({exc}); "
+                    "choose another with --smtp-port."
+                ) from exc
+            settings.EMAIL_PORT = catcher.port
+
+            from netbank.notifications.delivery import run_worker
+
+            worker = threading.Thread(
+                target=run_worker,
+                kwargs={"stop": stop, "poll_seconds": WORKER_POLL_SECONDS},
+                name="netbank-send-mail",
+                daemon=True,
+            )
+            worker.start()
+
+            server = self._create_server(host, port)
+            real_port = int(server.effective_port)
+            self._banner(host, real_port, mailbox, catcher.port, folder)
+            # SIGTERM stops the demo like Ctrl-C: waitress ends its loop on KeyboardInterrupt.
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            # A second Ctrl-C must not break the clean stop half-way.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            if server is not None:
+                server.close()
+            stop.set()
+            if worker is not None:
+                worker.join(timeout=30)
+            catcher.stop()
+        self.say("デモを停止しました / Demo stopped.")
+
+    def _configure(self, *, host: str, port: int, mailbox: Path) -> None:
+        """Point mail at the catcher and switch on the demo pages, before any URL import."""
+        settings.NETBANK_DEMO_MAILBOX = str(mailbox)
+        # The banner says where everything is; per-connection chatter would bury it.
+        for name in ("waitress", "mail.log"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_USE_SSL = False
+        if port and not os.environ.get("NETBANK_PUBLIC_URL"):
+            settings.NETBANK_PUBLIC_URL = f"http://{_url_host(host)}:{port}"
+        allowed = list(settings.ALLOWED_HOSTS)
+        if not _is_loopback(host):
+            allowed = ["*"]  # reachable by address or name: the demo is not for production
+        elif host not in allowed:
+            allowed.append(host)
+        settings.ALLOWED_HOSTS = allowed
+        # The URLconf may have been imported before the flag was set.
+        module = sys.modules.get(str(settings.ROOT_URLCONF))
+        if module is not None:
+            importlib.reload(module)
+        clear_url_caches()
+
+    def _signing_key(self) -> None:
+        key_file = Path(str(settings.NETBANK_SIGNING_KEY_FILE))
+        if key_file.exists():
+            return
+        commands = get_commands()
+        name = next(
+            (n for n in ("create-signing-key", "create_signing_key") if n in commands), None
+        )
+        if name is None:
+            self.say("（署名鍵コマンドがありません / no signing-key command; skipped）")
+            return
+        out = io.StringIO()
+        call_command(name, stdout=out)
+        for line in out.getvalue().splitlines():
+            self.say(f"  {line}")
+
+    def _create_server(self, host: str, port: int) -> Any:
+        # No stubs for waitress (types-waitress is not a dependency).
+        from waitress.server import create_server  # type: ignore[import-untyped, unused-ignore]
+
+        from netbank.config.wsgi import application
+
+        try:
+            return create_server(
+                application, host=host, port=port, threads=WSGI_THREADS, ident="netbank"
+            )
+        except OSError as exc:
+            raise CommandError(
+                f"Port {host}:{port} is not available ({exc.strerror}); choose another with --port."
+            ) from exc
+
+    def _banner(
+        self,
+        host: str,
+        port: int,
+        mailbox: Path,
+        smtp_port: int,
+        folder: Path,
+    ) -> None:
+        from netbank.demo.seed import DEMO_CUSTOMERS
+
+        base = f"http://{_url_host(host)}:{port}"
+        self.say()
+        self.say("NetBank OTP デモ / demo")
+        self.say()
+        for line in _table(
+            [
+                ["ログイン画面 / Bank login", f"{base}/"],
+                ["受信メール / Caught mail", f"{base}/demo/mail/"],
+                ["メールの保存先 / Mail folder", str(mailbox)],
+                ["メールキャッチャー / SMTP", f"127.0.0.1:{smtp_port}"],
+                ["データフォルダ / Data folder", str(folder)],
+            ]
+        ):
+            self.say(line)
+        if not _is_loopback(host):
+            self.say()
+            self.say(
+                "  注意: 受信メールのページは、このサーバに届く誰もが読めます。"
+                " / Warning: anyone who can reach this server can read the caught mail."
+            )
+        self.say()
+        self.say("デモ顧客 / Demo customers")
+        rows = [["ログインID", "ログインパスワード", "確認用パスワード", "氏名", "メールアドレス"]]
+        for demo in DEMO_CUSTOMERS:
+            rows.append(
+                [
+                    demo.login_id,
+                    demo.password,
+                    demo.transaction_password,
+                    f"{demo.name_kanji}（{demo.name_kana}）",
+                    demo.email,
+                ]
+            )
+        for line in _table(rows):
+            self.say(line)
+        self.say()
+        self.say("追加認証 / Secret questions")
+        question_rows = [
+            [demo.login_id, question, answer]
+            for demo in DEMO_CUSTOMERS
+            for question, answer in demo.questions
+        ]
+        for line in _table(question_rows):
+            self.say(line)
+        self.say()
+        self.say("Ctrl-C で終了します / Press Ctrl-C to stop.")
