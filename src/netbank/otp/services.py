@@ -274,6 +274,14 @@ def token_start_use(*, customer: Customer, code: str, ip: str | None) -> StartUs
     if _expire_if_due(token, ip):
         return StartUseOutcome(StartUseResult.NO_TOKEN)
     with transaction.atomic():
+        # Customer row first, as token_issue and token_cancel do: a re-issue and a
+        # 利用開始 of one customer never interleave, and locks are always taken in the
+        # same order (customer, then tokens), so they cannot deadlock.
+        customer = _lock_customer(customer)
+        if not Token.objects.filter(pk=token.pk, state=Token.State.ACTIVATED).exists():
+            # Voided by a newer issue while this request waited: nothing to start,
+            # and nothing to count against the customer.
+            return StartUseOutcome(StartUseResult.NO_TOKEN)
         outcome = otp_verify(
             token=token,
             code=code,
