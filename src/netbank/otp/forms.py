@@ -150,4 +150,3 @@ class IssueConfirmForm(TransactionPasswordForm):
 
     def clean_answer(self) -> str:
         return validate_secret_answer(_raw(self, "answer"), gettext("回答"))
-
