@@ -224,6 +224,8 @@ NETBANK_BANKING: dict[str, Any] = {
 # Per-IP throttling of credential checks, before any password hash is computed.
 NETBANK_THROTTLE: dict[str, Any] = {
     "login_per_ip_per_minute": env_int("NETBANK_THROTTLE_LOGIN_PER_IP_PER_MINUTE", 20),
+    # Token-app activation requests (both rounds) per client address.
+    "activation_per_ip_per_minute": env_int("NETBANK_THROTTLE_ACTIVATION_PER_IP_PER_MINUTE", 30),
 }
 
 # Key-encryption keys for OTP seeds: "kid:base64key[,kid:base64key...]", the first

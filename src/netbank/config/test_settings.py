@@ -7,10 +7,16 @@ production Argon2 defaults in settings.py.
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Set before the settings module reads them, so tests never write secrets to var/.
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else-0123456789")
 os.environ.setdefault("NETBANK_OTP_KEYS", "test1:dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzJieXRlcyE=")
+# The bank's activation signing key: made on first use in a per-user temporary folder.
+os.environ.setdefault(
+    "NETBANK_SIGNING_KEY_FILE",
+    os.path.join(tempfile.gettempdir(), f"netbank-test-{os.getuid()}", "bank_signing_key.pem"),
+)
 
 from netbank.config.settings import *  # noqa: F403
 

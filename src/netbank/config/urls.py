@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
+    path("api/", include("netbank.otp.api_urls")),
     path("", include("netbank.web.urls")),
     path("", include("netbank.customers.urls")),
     path("", include("netbank.otp.urls")),

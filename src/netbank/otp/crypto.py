@@ -47,6 +47,8 @@ def _parse_keys(raw: str) -> list[tuple[str, bytes]]:
             raise ImproperlyConfigured(f"NETBANK_OTP_KEYS key {kid!r} is not base64") from exc
         if len(key) != 32:
             raise ImproperlyConfigured(f"NETBANK_OTP_KEYS key {kid!r} must be 32 bytes")
+        if any(kid == seen for seen, _ in keys):
+            raise ImproperlyConfigured(f"NETBANK_OTP_KEYS names key {kid!r} twice")
         keys.append((kid, key))
     return keys
 

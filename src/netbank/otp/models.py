@@ -70,3 +70,6 @@ class Token(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.user_id} ({self.state})"
+
+
+from netbank.otp.models_activation import ActivationSession as ActivationSession  # noqa: E402

@@ -3,10 +3,19 @@
 Lock the token row, check the lockout, verify within the window around the learned
 drift, advance the last accepted step with a conditional update (so two processes can
 never both accept one code), then reset or count the failure.
+
+Rules (docs/protocols.md, "OTP verification"):
+- a code is accepted for a step within ±``NETBANK_OTP["window"]`` steps of now plus the
+  token's learned drift;
+- never for a step at or before the last accepted step (replay, and any older code);
+- the accepted step's offset from the server's step becomes the new drift, bounded by
+  ``MAX_DRIFT_STEPS`` so no sequence of codes can walk the window away from real time;
+- every refusal counts toward the customer's OTP lockout (all channels share it).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import cast
@@ -17,11 +26,17 @@ from django.db import transaction
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers import lockout
-from netbank.oath.totp import totp_verify
+from netbank.oath.totp import time_step, totp_verify
 from netbank.otp import crypto
 from netbank.otp.models import Token
 
+log = logging.getLogger(__name__)
+
+# Sealing purpose of a token's secret: the OTP seed ‖ the 32-byte transaction-signing key.
 SEED_PURPOSE = "token-secret"
+SIGNING_KEY_BYTES = 32
+# The learned drift never exceeds this many steps either way (5 minutes at 30 s).
+MAX_DRIFT_STEPS = 10
 
 
 class Result(StrEnum):
@@ -40,8 +55,10 @@ class VerifyOutcome:
         return self.result is Result.ACCEPTED
 
 
-def token_seed(token: Token) -> bytes:
-    """The OTP seed, unsealed. The sealed blob holds seed ‖ signing key (20 + 32 bytes)."""
+def token_secret(token: Token) -> bytes:
+    """The whole sealed secret: seed ‖ signing key. Raises crypto.SealError if the row's
+    ciphertext does not open for this token and customer (e.g. copied from another row).
+    """
     secret = crypto.unseal(
         purpose=SEED_PURPOSE,
         token_id=token.pk,
@@ -50,7 +67,18 @@ def token_seed(token: Token) -> bytes:
         nonce=bytes(token.secret_nonce or b""),
         ciphertext=bytes(token.secret_ciphertext or b""),
     )
-    return secret[:-32]
+    if len(secret) < SIGNING_KEY_BYTES + 16:
+        raise crypto.SealError("sealed token secret is too short")
+    return secret
+
+
+def token_seed(token: Token) -> bytes:
+    """The OTP seed, unsealed. The sealed blob holds seed ‖ signing key (20 + 32 bytes for SHA1)."""
+    return token_secret(token)[:-SIGNING_KEY_BYTES]
+
+
+def _clamp(drift: int) -> int:
+    return max(-MAX_DRIFT_STEPS, min(MAX_DRIFT_STEPS, drift))
 
 
 def otp_verify(
@@ -72,12 +100,27 @@ def otp_verify(
         if lockout.lockout_status(kind=lockout.OTP, subject=subject).locked:
             record("otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
             return VerifyOutcome(Result.LOCKED)
+        now = clock.timestamp()
         step = None
         if locked.state in states and locked.secret_ciphertext:
+            try:
+                seed = token_seed(locked)
+            except crypto.SealError:
+                # Not the customer's fault (a damaged or tampered row, or a missing key):
+                # refuse without counting, and leave a trail for the bank's engineers.
+                log.exception("token %s: sealed secret does not open", locked.pk)
+                record(
+                    "otp.unseal_failed",
+                    customer_id=locked.customer_id,
+                    channel=channel,
+                    ip=ip,
+                    token_id=locked.pk,
+                )
+                return VerifyOutcome(Result.REJECTED)
             step = totp_verify(
-                token_seed(locked),
+                seed,
                 code,
-                clock.timestamp(),
+                now,
                 period=locked.period,
                 digits=locked.digits,
                 algorithm=locked.algorithm,
@@ -85,14 +128,22 @@ def otp_verify(
                 drift=locked.drift_steps,
             )
         if step is not None and step > locked.last_step:
-            expected_step = int(clock.timestamp()) // locked.period
-            # Conditional update: only one verifier can move last_step past this value.
+            drift = _clamp(step - time_step(now, period=locked.period))
+            # Conditional update: only one verifier can move last_step past this value,
+            # even where the row lock above is not available (SQLite serialises writers).
             moved = Token.objects.filter(pk=locked.pk, last_step__lt=step).update(
-                last_step=step, drift_steps=step - expected_step
+                last_step=step, drift_steps=drift
             )
             if moved:
                 lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
-                record("otp.accepted", customer_id=locked.customer_id, channel=channel, ip=ip)
+                record(
+                    "otp.accepted",
+                    customer_id=locked.customer_id,
+                    channel=channel,
+                    ip=ip,
+                    token_id=locked.pk,
+                    drift_steps=drift,
+                )
                 return VerifyOutcome(Result.ACCEPTED, step)
         status = lockout.lockout_register_failure(
             kind=lockout.OTP, subject=subject, customer=locked.customer, ip=ip
@@ -102,6 +153,7 @@ def otp_verify(
             customer_id=locked.customer_id,
             channel=channel,
             ip=ip,
+            token_id=locked.pk,
             replay=step is not None,
         )
         return VerifyOutcome(Result.LOCKED if status.locked else Result.REJECTED)

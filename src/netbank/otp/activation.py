@@ -1,0 +1,395 @@
+"""Token activation, the bank's side of the two-round protocol (docs/protocols.md).
+
+Round one (``activation_start``) remembers the bank's ephemeral X25519 key, sealed, in an
+``ActivationSession`` row, so round two (``activation_finish``) can run on any app
+process. Round two is the "try" that counts: a wrong proof bumps the token's
+``activation_failures`` and the fifth voids the issue. Every refusal is the same
+``ActivationFailedError`` for the caller; the reason goes to the audit trail only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import cast
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from netbank import clock
+from netbank.audit.services import record
+from netbank.notifications.services import mail_enqueue
+from netbank.oath import activation as proto
+from netbank.otp import crypto
+from netbank.otp.models import ActivationSession, Token
+from netbank.otp.signing_key import signing_key
+from netbank.otp.verification import SEED_PURPOSE
+
+log = logging.getLogger(__name__)
+
+# Sealing purposes (the AAD of otp.crypto). token_issue seals the 利用開始パスワード
+# as its ASCII digits under ACTIVATION_PASSWORD_PURPOSE.
+ACTIVATION_PASSWORD_PURPOSE = "activation-password"  # noqa: S105 - a purpose name, not a secret
+EPHEMERAL_PURPOSE = "activation-ephemeral"
+# Unfinished round-one answers kept per issue; older ones are dropped (their keys with them).
+MAX_OPEN_SESSIONS = 5
+PURPOSE_VOIDED_NOTICE = "otp_activation_voided_notice"
+
+
+class ActivationFailedError(Exception):
+    """Activation refused. ``reason`` is for the audit trail and logs, never for the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    confirmation: bytes | None
+    reason: str = ""
+
+
+def _max_failures() -> int:
+    return int(cast(int, settings.NETBANK_LOCKOUT["max_failures"]))
+
+
+def _service_id() -> str:
+    return str(settings.NETBANK_OTP["service_id"])
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _wipe_activation_password(token: Token) -> None:
+    token.activation_key_id = ""
+    token.activation_nonce = None
+    token.activation_ciphertext = None
+
+
+def _end_sessions(token: Token, *, keep: ActivationSession | None = None) -> None:
+    """Drop the round-one state (and its sealed ephemeral keys) of an issue that ended."""
+    sessions = ActivationSession.objects.filter(token=token)
+    if keep is not None:
+        sessions = sessions.exclude(pk=keep.pk)
+    sessions.delete()
+
+
+def _expire(token: Token, *, ip: str | None) -> None:
+    """The 24-hour issue ran out before its app set-up: it can never be activated."""
+    token.state = Token.State.EXPIRED
+    token.ended_at = clock.now()
+    _wipe_activation_password(token)
+    token.save(
+        update_fields=[
+            "state",
+            "ended_at",
+            "activation_key_id",
+            "activation_nonce",
+            "activation_ciphertext",
+        ]
+    )
+    _end_sessions(token)
+    record(
+        "token.expired",
+        customer_id=token.customer_id,
+        ip=ip,
+        token_id=token.pk,
+        user_id=token.user_id,
+        reason="not_activated_in_time",
+    )
+
+
+def _decoy_answer(*, service_id: str, user_id: str, app_public_key: bytes) -> dict[str, object]:
+    """A well-formed, signed answer for an issue that cannot be activated (unknown, ended,
+    expired). Nothing is stored, so round two fails like a wrong password: round one
+    never tells a caller whether a ユーザID exists.
+    """
+    _, server_public = proto.x25519_generate()
+    now = clock.now()
+    opts = settings.NETBANK_OTP
+    transcript = proto.Transcript(
+        transcript_id=proto.new_transcript_id(),
+        service_id=service_id,
+        user_id=user_id,
+        app_public_key=app_public_key,
+        server_public_key=server_public,
+        algorithm=str(opts["algorithm"]).upper(),
+        digits=int(opts["digits"]),
+        period=int(opts["period"]),
+        server_time=_epoch(now),
+        expires_at=_epoch(now) + int(opts["issue_ttl_seconds"]),
+    )
+    return transcript.to_json(proto.sign_transcript(signing_key(), transcript))
+
+
+def activation_start(
+    *, service_id: str, user_id: str, app_public_key: bytes, ip: str | None
+) -> dict[str, object]:
+    """Round one: the signed answer (a JSON object) for the app's fresh X25519 key.
+
+    ``service_id`` and ``user_id`` must be well-formed (the API checks) and
+    ``app_public_key`` a usable X25519 key (raises ``proto.ActivationError`` otherwise).
+    """
+    proto.check_service_id(service_id)
+    proto.check_user_id(user_id)
+    # Refuse a small-order key before storing anything (the exchange result is thrown away).
+    probe, _ = proto.x25519_generate()
+    proto.x25519_shared_secret(probe, app_public_key)
+
+    now = clock.now()
+    with transaction.atomic():
+        token = (
+            Token.objects.select_for_update().filter(user_id=user_id).first()
+            if hmac.compare_digest(service_id.encode(), _service_id().encode())
+            else None
+        )
+        if token is not None and token.state == Token.State.ISSUED and token.expires_at <= now:
+            _expire(token, ip=ip)
+        if token is None or token.state != Token.State.ISSUED or token.kind != Token.Kind.APP:
+            return _decoy_answer(
+                service_id=service_id, user_id=user_id, app_public_key=app_public_key
+            )
+
+        server_private, server_public = proto.x25519_generate()
+        transcript = proto.Transcript(
+            transcript_id=proto.new_transcript_id(),
+            service_id=service_id,
+            user_id=user_id,
+            app_public_key=app_public_key,
+            server_public_key=server_public,
+            algorithm=token.algorithm,
+            digits=token.digits,
+            period=token.period,
+            server_time=_epoch(now),
+            expires_at=_epoch(token.expires_at),
+        )
+        session = ActivationSession.objects.create(
+            token=token,
+            transcript_id=proto.b64url_encode(transcript.transcript_id),
+            transcript=transcript.encode(),
+            app_public_key=app_public_key,
+            created_at=now,
+            expires_at=token.expires_at,
+        )
+        sealed = crypto.seal(
+            purpose=EPHEMERAL_PURPOSE,
+            token_id=token.pk,
+            customer_id=token.customer_id,
+            plaintext=proto.x25519_private_bytes(server_private),
+        )
+        session.ephemeral_key_id = sealed.key_id
+        session.ephemeral_nonce = sealed.nonce
+        session.ephemeral_ciphertext = sealed.ciphertext
+        session.save(update_fields=["ephemeral_key_id", "ephemeral_nonce", "ephemeral_ciphertext"])
+        stale = ActivationSession.objects.filter(token=token).order_by("-created_at", "-pk")
+        ActivationSession.objects.filter(
+            pk__in=list(stale.values_list("pk", flat=True)[MAX_OPEN_SESSIONS:])
+        ).delete()
+        record(
+            "activation.started",
+            customer_id=token.customer_id,
+            ip=ip,
+            token_id=token.pk,
+            transcript_id=session.transcript_id,
+        )
+        return transcript.to_json(proto.sign_transcript(signing_key(), transcript))
+
+
+def _burn_equal_time(proof: bytes) -> None:
+    """Do the work of a real check, so an unknown transcript costs what a wrong proof does."""
+    private, public = proto.x25519_generate()
+    shared = proto.x25519_shared_secret(private, public)
+    key = hashlib.sha256(shared).digest()
+    hmac.compare_digest(hmac.new(key, proof, hashlib.sha256).digest(), proof)
+
+
+def _void(token: Token, *, ip: str | None) -> None:
+    token.state = Token.State.VOIDED
+    token.ended_at = clock.now()
+    _wipe_activation_password(token)
+    _end_sessions(token)
+    record(
+        "token.voided",
+        customer_id=token.customer_id,
+        ip=ip,
+        token_id=token.pk,
+        user_id=token.user_id,
+        reason="activation_failures",
+    )
+    customer = token.customer
+    with translation.override("ja"):
+        body = render_to_string(
+            "otp/mail/activation_voided.txt",
+            {
+                "customer": customer,
+                "token": token,
+                "failures": token.activation_failures,
+                "now": timezone.localtime(clock.now()),
+                "bank_name": settings.NETBANK_BANK_NAME,
+                "helpdesk": settings.NETBANK_HELPDESK,
+            },
+        )
+    mail_enqueue(
+        to=customer.email,
+        subject=f"【{settings.NETBANK_BANK_NAME}】トークン発行の取消しについて",
+        body=body,
+        purpose=PURPOSE_VOIDED_NOTICE,
+        from_addr=settings.NETBANK_NOTICE_FROM,
+    )
+
+
+def _finish_locked(*, transcript_id: str, proof: bytes, ip: str | None) -> _Outcome:
+    now = clock.now()
+    token_pk = (
+        ActivationSession.objects.filter(transcript_id=transcript_id)
+        .values_list("token_id", flat=True)
+        .first()
+    )
+    if token_pk is None:
+        _burn_equal_time(proof)
+        return _Outcome(None, "unknown_transcript")
+    # Lock the token first (every writer of a token does), then re-read the session.
+    token = Token.objects.select_for_update().get(pk=token_pk)
+    session = (
+        ActivationSession.objects.select_for_update().filter(transcript_id=transcript_id).first()
+    )
+    if session is None:  # ended while we waited for the lock
+        return _Outcome(None, "unknown_transcript")
+
+    if session.completed_at is not None:
+        # The same request again after a lost answer: the same confirmation, nothing new.
+        if (
+            token.state == Token.State.ACTIVATED
+            and now < session.expires_at
+            and session.proof_digest is not None
+            and session.confirmation is not None
+            and hmac.compare_digest(hashlib.sha256(proof).digest(), bytes(session.proof_digest))
+        ):
+            record(
+                "activation.replayed",
+                customer_id=token.customer_id,
+                ip=ip,
+                token_id=token.pk,
+                transcript_id=transcript_id,
+            )
+            return _Outcome(bytes(session.confirmation))
+        return _Outcome(None, "already_activated")
+
+    if token.state == Token.State.ISSUED and token.expires_at <= now:
+        _expire(token, ip=ip)
+        return _Outcome(None, "expired")
+    if token.state != Token.State.ISSUED or token.kind != Token.Kind.APP:
+        return _Outcome(None, f"state_{token.state}")
+    if session.expires_at <= now or not session.ephemeral_ciphertext:
+        return _Outcome(None, "session_expired")
+    if not token.activation_ciphertext:
+        return _Outcome(None, "no_activation_password")
+
+    password = crypto.unseal(
+        purpose=ACTIVATION_PASSWORD_PURPOSE,
+        token_id=token.pk,
+        customer_id=token.customer_id,
+        key_id=token.activation_key_id,
+        nonce=bytes(token.activation_nonce or b""),
+        ciphertext=bytes(token.activation_ciphertext),
+    )
+    ephemeral = proto.x25519_private_from_bytes(
+        crypto.unseal(
+            purpose=EPHEMERAL_PURPOSE,
+            token_id=token.pk,
+            customer_id=token.customer_id,
+            key_id=session.ephemeral_key_id,
+            nonce=bytes(session.ephemeral_nonce or b""),
+            ciphertext=bytes(session.ephemeral_ciphertext),
+        )
+    )
+    transcript = proto.Transcript.decode(bytes(session.transcript))
+    keys = proto.derive_keys(
+        proto.x25519_shared_secret(ephemeral, bytes(session.app_public_key)), transcript
+    )
+    expected = proto.client_proof(keys.confirmation_key, transcript, password)
+
+    if not proto.macs_equal(expected, proof):
+        token.activation_failures += 1
+        if token.activation_failures >= _max_failures():
+            _void(token, ip=ip)
+            token.save()
+            return _Outcome(None, "wrong_proof_voided")
+        token.save(update_fields=["activation_failures"])
+        record(
+            "activation.failed",
+            customer_id=token.customer_id,
+            ip=ip,
+            token_id=token.pk,
+            failures=token.activation_failures,
+        )
+        return _Outcome(None, "wrong_proof")
+
+    confirmation = proto.server_confirmation(keys.confirmation_key, transcript, password)
+    sealed = crypto.seal(
+        purpose=SEED_PURPOSE,
+        token_id=token.pk,
+        customer_id=token.customer_id,
+        plaintext=keys.token_secret(),
+    )
+    token.state = Token.State.ACTIVATED
+    token.activated_at = now
+    token.secret_key_id = sealed.key_id
+    token.secret_nonce = sealed.nonce
+    token.secret_ciphertext = sealed.ciphertext
+    token.activation_transcript_hash = transcript.digest()
+    token.last_step = -1
+    token.drift_steps = 0
+    _wipe_activation_password(token)
+    token.save()
+    session.completed_at = now
+    session.proof_digest = hashlib.sha256(proof).digest()
+    session.confirmation = confirmation
+    session.ephemeral_key_id = ""
+    session.ephemeral_nonce = None
+    session.ephemeral_ciphertext = None
+    session.save()
+    _end_sessions(token, keep=session)
+    record(
+        "token.activated",
+        customer_id=token.customer_id,
+        ip=ip,
+        token_id=token.pk,
+        user_id=token.user_id,
+        transcript_id=transcript_id,
+        algorithm=token.algorithm,
+        digits=token.digits,
+        period=token.period,
+    )
+    return _Outcome(confirmation)
+
+
+def activation_finish(*, transcript_id: str, proof: bytes, ip: str | None) -> bytes:
+    """Round two: check the app's proof; on success the token is activated and the
+    bank's confirmation MAC returned. Raises ``ActivationFailedError`` for every refusal,
+    after committing what the refusal changed (a counted failure, a void, an expiry).
+    """
+    with transaction.atomic():
+        outcome = _finish_locked(transcript_id=transcript_id, proof=proof, ip=ip)
+    if outcome.confirmation is None:
+        log.info("activation refused: %s", outcome.reason)
+        raise ActivationFailedError(outcome.reason)
+    return outcome.confirmation
+
+
+def activation_sessions_purge(*, before: datetime | None = None) -> int:
+    """Housekeeping: delete round-one rows whose issue can no longer be activated or
+    replayed (expired, or their token left the activated/issued states)."""
+    moment = before or clock.now()
+    deleted, _ = ActivationSession.objects.filter(expires_at__lte=moment).delete()
+    ended, _ = ActivationSession.objects.exclude(
+        token__state__in=(Token.State.ISSUED, Token.State.ACTIVATED)
+    ).delete()
+    return deleted + ended
