@@ -179,3 +179,13 @@ def test_unknown_end_reason_in_the_url_shows_nothing_unexpected(frozen_clock: da
     page = Client().get("/?ended=<script>alert(1)</script>").content.decode()
     assert "<script>alert(1)" not in page
     assert "セキュリティのため" not in page
+
+
+def test_extend_without_next_goes_back_to_the_page_it_was_pressed_on(
+    frozen_clock: datetime,
+) -> None:
+    client = _logged_in_client(make_customer())
+    r = client.post("/session/extend", HTTP_REFERER="http://testserver/procedures/?a=1")
+    assert r["Location"] == "/procedures/?a=1"
+    r = client.post("/session/extend", HTTP_REFERER="https://evil.example/procedures/")
+    assert r["Location"] == "/top/"

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.client import RequestFactory
 
 from netbank.web import views as web_views
@@ -92,3 +92,11 @@ def test_no_page_relies_on_inline_script_or_style(frozen_clock: datetime) -> Non
     log_in(client, customer.login_id)
     for path in ("/top/", "/procedures/", "/procedures/secret-questions/"):
         _assert_no_inline_code(client.get(path).content.decode(), path)
+
+
+@override_settings(SECURE_HSTS_SECONDS=31536000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True)
+def test_hsts_is_sent_over_https_only(frozen_clock: datetime) -> None:
+    # Production sets these (tests/customers/test_password_hashing.py reads them there).
+    secure = Client().get("/", secure=True)
+    assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Strict-Transport-Security" not in Client().get("/")

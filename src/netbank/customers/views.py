@@ -4,6 +4,8 @@ session endpoints. Thin: rules live in services, input rules in forms/validators
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -158,10 +160,21 @@ def session_status_view(request: HttpRequest) -> JsonResponse:
 @require_POST
 @customer_required
 def session_extend_view(request: HttpRequest) -> HttpResponse:
-    # The request itself counts as activity (middleware); this view only goes back.
+    """延長する: the request itself counts as activity (middleware); then go back.
+
+    Back to ``next`` if given, else to the page the button was on (the same-origin
+    Referer), never off the site.
+    """
     nxt = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ) or not nxt.startswith("/"):
+    if not nxt:
+        referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+        if referer.netloc == request.get_host():
+            nxt = urlunsplit(("", "", referer.path, referer.query, ""))
+    if not (
+        nxt.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
         nxt = reverse("customers:top")
     return redirect(nxt)
