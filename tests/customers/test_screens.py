@@ -16,7 +16,9 @@ from tests.customers.support import log_in, post_login
 pytestmark = pytest.mark.django_db
 
 
-def test_top_menu_links_what_exists_and_says_準備中_for_the_rest(frozen_clock: datetime) -> None:
+def test_top_menu_links_what_exists_and_marks_the_rest_as_coming_soon(
+    frozen_clock: datetime,
+) -> None:
     client = Client()
     log_in(client, make_customer().login_id)
     page = client.get("/top/").content.decode()
