@@ -78,11 +78,17 @@ def _wait_until(predicate: object, deadline: float, proc: subprocess.Popen[str])
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int, int, Path]]:
+def demo(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], int, int, Path]]:
     data_dir = tmp_path / "var"
     port, smtp_port = _free_port(), _free_port()
+    command = _netbank("demo", "--port", str(port), "--smtp-port", str(smtp_port))
+    if getattr(request, "param", "foreground") == "sigint_ignored":
+        # How a shell starts a background job: SIGINT ignored, inherited across exec.
+        command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
     proc = subprocess.Popen(
-        _netbank("demo", "--port", str(port), "--smtp-port", str(smtp_port)),
+        command,
         env=_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -154,17 +160,23 @@ def test_demo_starts_serves_the_bank_and_its_mail_and_stops_on_ctrl_c(
         pass
 
 
-def test_demo_stops_cleanly_on_sigterm(
-    demo: tuple[subprocess.Popen[str], int, int, Path],
+@pytest.mark.parametrize(
+    ("demo", "signum"),
+    [("foreground", signal.SIGTERM), ("sigint_ignored", signal.SIGINT)],
+    indirect=["demo"],
+)
+def test_demo_stops_cleanly_on_signal(
+    demo: tuple[subprocess.Popen[str], int, int, Path], signum: signal.Signals
 ) -> None:
     proc, port, _smtp_port, _data_dir = demo
     _wait_until(lambda: _get(port, "/")[0] == 200, STARTUP_DEADLINE, proc)
 
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=STOP_TIMEOUT)
 
     assert proc.returncode == 0, err
     assert "Demo stopped." in out
+    assert "Traceback" not in err
 
 
 def test_demo_refuses_a_busy_port_before_touching_the_database(tmp_path: Path) -> None:

@@ -113,6 +113,11 @@ class Command(BaseCommand):
         _check_port_free(host, port, "Web", "--port")
         _check_port_free("127.0.0.1", smtp_port, "SMTP", "--smtp-port")
 
+        # Ctrl-C and SIGTERM both raise KeyboardInterrupt, which ends waitress's loop (or
+        # any step before it) and leads to the clean stop below. Set explicitly: a shell
+        # starts background jobs with SIGINT ignored, and Python then keeps it ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         catcher = MailCatcher(folder=mailbox, port=smtp_port)
         stop = threading.Event()
         worker: threading.Thread | None = None
@@ -149,8 +154,6 @@ class Command(BaseCommand):
             server = self._create_server(host, port)
             real_port = int(server.effective_port)
             self._banner(host, real_port, mailbox, catcher.port, folder)
-            # SIGTERM stops the demo like Ctrl-C: waitress ends its loop on KeyboardInterrupt.
-            signal.signal(signal.SIGTERM, signal.default_int_handler)
             server.run()
         except KeyboardInterrupt:
             pass
@@ -159,6 +162,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             if server is not None:
+                server.task_dispatcher.shutdown()  # already done if run() was reached
                 server.close()
             stop.set()
             if worker is not None:
