@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from django.core import mail as django_mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from netbank import clock
 from netbank.notifications import delivery
@@ -369,3 +370,17 @@ def test_deliver_due_refuses_to_run_inside_a_transaction(smtp_server: SmtpServer
 
     assert OutboxMail.objects.get().status == OutboxMail.Status.PENDING
     assert smtp_server.handler.received == []
+
+
+def test_idle_pass_only_reads(smtp_server: SmtpServer, frozen_clock: datetime) -> None:
+    # A worker polls every few seconds; with nothing due it must not open a write
+    # transaction (on SQLite, BEGIN IMMEDIATE would block the web server each poll).
+    (queued,) = _enqueue()
+    clock.advance(-1)  # the row is not due yet
+
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver_due().handled == 0
+
+    assert queries.captured_queries
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries.captured_queries)
+    assert _row(queued).status == OutboxMail.Status.PENDING

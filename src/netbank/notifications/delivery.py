@@ -219,8 +219,12 @@ def _short_error(exc: BaseException) -> str:
 def _expire_claims(now: datetime) -> int:
     """Rows left ``sending`` past the lease: their worker died mid-send. Never resent."""
     lease = timedelta(seconds=int(_policy()["sending_lease_seconds"]))
+    expired = OutboxMail.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease)
+    # A plain read first: an idle worker polling every second must not take SQLite's
+    # write lock (BEGIN IMMEDIATE) from the web server each time.
+    if not expired.exists():
+        return 0
     with transaction.atomic(durable=True):
-        expired = OutboxMail.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease)
         count = expired.update(
             status=Status.UNCERTAIN,
             last_error="outcome unknown: worker stopped while sending; not retried",
@@ -232,10 +236,12 @@ def _expire_claims(now: datetime) -> int:
 
 def _claim_next(now: datetime) -> tuple[OutboxMail, str] | None:
     """Step 1: take one due row for this worker and commit the claim."""
+    due = OutboxMail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by(
+        "next_attempt_at", "id"
+    )
+    if not due.exists():  # read-only when idle, as in _expire_claims
+        return None
     with transaction.atomic(durable=True):
-        due = OutboxMail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by(
-            "next_attempt_at", "id"
-        )
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
         else:
