@@ -226,3 +226,10 @@ def test_finish_locks_the_token_row_before_it_checks(token: Token) -> None:
         assert token_reads
         assert "FOR UPDATE" in token_reads[0]
     assert Token.objects.get(pk=token.pk).activation_failures == 1
+
+
+def test_token_parameters_the_protocol_cannot_carry_are_a_json_500(frozen_clock: datetime) -> None:
+    token = issue_token(period=5)  # a misconfigured bank: periods run from 10 to 300 s
+    response = _post(START, _start_body(token))
+    _assert_error(response, 500, "server_error")
+    assert not ActivationSession.objects.exists()

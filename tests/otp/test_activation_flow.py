@@ -18,9 +18,10 @@ from django.test import Client
 
 from netbank import clock
 from netbank.audit.models import AuditRecord
+from netbank.customers.models import Customer
 from netbank.notifications.models import OutboxMail
 from netbank.oath import activation as proto
-from netbank.otp.activation import PURPOSE_VOIDED_NOTICE
+from netbank.otp.activation import PURPOSE_VOIDED_NOTICE, activation_sessions_purge
 from netbank.otp.models import ActivationSession, Token
 from netbank.otp.signing_key import signing_key, signing_public_key_text
 from netbank.otp.verification import Result, otp_verify, token_secret
@@ -502,3 +503,57 @@ def test_mail_is_not_sent_by_a_failed_activation(frozen_clock: datetime) -> None
         _activate(token, "0000")
     assert mail.outbox == []
     assert not OutboxMail.objects.filter(purpose=PURPOSE_VOIDED_NOTICE).exists()
+
+
+def test_suspended_customer_cannot_activate_and_nothing_is_counted(
+    frozen_clock: datetime,
+) -> None:
+    token = issue_token()
+    Customer.objects.filter(pk=token.customer_id).update(status=Customer.Status.SUSPENDED)
+    with pytest.raises(ActivationRefusedError):
+        _activate(token)
+    token.refresh_from_db()
+    assert token.state == Token.State.ISSUED
+    assert token.activation_failures == 0
+    assert not ActivationSession.objects.exists()
+
+
+def test_suspension_between_the_rounds_stops_the_activation(frozen_clock: datetime) -> None:
+    token = issue_token()
+
+    def suspend_before_finish(url: str, body: bytes) -> tuple[int, bytes]:
+        if url.endswith("/finish"):
+            Customer.objects.filter(pk=token.customer_id).update(status=Customer.Status.SUSPENDED)
+        return client_transport()(url, body)
+
+    with pytest.raises(ActivationRefusedError):
+        _activate(token, transport=suspend_before_finish)
+    token.refresh_from_db()
+    assert token.state == Token.State.ISSUED
+    assert token.secret_ciphertext is None
+    assert token.activation_failures == 0
+
+
+def test_purge_drops_round_one_state_that_can_no_longer_be_used(frozen_clock: datetime) -> None:
+    done, waiting, ended = issue_token(), issue_token(), issue_token()
+    _activate(done)
+    for token in (waiting, ended):
+        _client().transport(
+            BANK_URL + "/api/v1/activation/start",
+            json.dumps(
+                {
+                    "service_id": SERVICE_ID,
+                    "user_id": token.user_id,
+                    "app_public_key": proto.b64url_encode(proto.x25519_generate()[1]),
+                }
+            ).encode(),
+        )
+    Token.objects.filter(pk=ended.pk).update(state=Token.State.VOIDED)
+    assert activation_sessions_purge() == 1
+    assert set(ActivationSession.objects.values_list("token_id", flat=True)) == {
+        done.pk,
+        waiting.pk,
+    }
+    clock.advance(24 * 3600)
+    assert activation_sessions_purge() == 2
+    assert not ActivationSession.objects.exists()

@@ -341,6 +341,13 @@ def x25519_shared_secret(private: X25519PrivateKey, peer_public: bytes) -> bytes
     return shared
 
 
+def check_x25519_public_key(public: bytes) -> bytes:
+    """Refuse a peer key that is not 32 bytes or of small order (all-zero X25519 secret)."""
+    probe = X25519PrivateKey.generate()
+    x25519_shared_secret(probe, public)
+    return public
+
+
 def ed25519_public_key(data: bytes | str) -> Ed25519PublicKey:
     """The bank's public key from its 32 raw bytes or their base64url text."""
     raw = (

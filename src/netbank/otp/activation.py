@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 
 from netbank import clock
 from netbank.audit.services import record
+from netbank.customers.models import Customer
 from netbank.notifications.services import mail_enqueue
 from netbank.oath import activation as proto
 from netbank.otp import crypto
@@ -106,6 +107,15 @@ def _expire(token: Token, *, ip: str | None) -> None:
     )
 
 
+def _activatable(token: Token) -> bool:
+    """An app token waiting for its app, of a customer whose service is not suspended."""
+    return (
+        token.state == Token.State.ISSUED
+        and token.kind == Token.Kind.APP
+        and token.customer.status == Customer.Status.ACTIVE
+    )
+
+
 def _decoy_answer(*, service_id: str, user_id: str, app_public_key: bytes) -> dict[str, object]:
     """A well-formed, signed answer for an issue that cannot be activated (unknown, ended,
     expired). Nothing is stored, so round two fails like a wrong password: round one
@@ -139,20 +149,21 @@ def activation_start(
     """
     proto.check_service_id(service_id)
     proto.check_user_id(user_id)
-    # Refuse a small-order key before storing anything (the exchange result is thrown away).
-    probe, _ = proto.x25519_generate()
-    proto.x25519_shared_secret(probe, app_public_key)
+    proto.check_x25519_public_key(app_public_key)  # before anything is stored
 
     now = clock.now()
     with transaction.atomic():
         token = (
-            Token.objects.select_for_update().filter(user_id=user_id).first()
+            Token.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .filter(user_id=user_id)
+            .first()
             if hmac.compare_digest(service_id.encode(), _service_id().encode())
             else None
         )
         if token is not None and token.state == Token.State.ISSUED and token.expires_at <= now:
             _expire(token, ip=ip)
-        if token is None or token.state != Token.State.ISSUED or token.kind != Token.Kind.APP:
+        if token is None or not _activatable(token):
             return _decoy_answer(
                 service_id=service_id, user_id=user_id, app_public_key=app_public_key
             )
@@ -285,8 +296,9 @@ def _finish_locked(*, transcript_id: str, proof: bytes, ip: str | None) -> _Outc
     if token.state == Token.State.ISSUED and token.expires_at <= now:
         _expire(token, ip=ip)
         return _Outcome(None, "expired")
-    if token.state != Token.State.ISSUED or token.kind != Token.Kind.APP:
-        return _Outcome(None, f"state_{token.state}")
+    if not _activatable(token):
+        # Not counted: an ended issue or a suspended customer (緊急利用停止) is no guess.
+        return _Outcome(None, f"not_activatable_{token.state}")
     if session.expires_at <= now or not session.ephemeral_ciphertext:
         return _Outcome(None, "session_expired")
     if not token.activation_ciphertext:

@@ -182,9 +182,10 @@ def _api_view(
             return error_response(exc)
         except ActivationFailedError:
             return error_response(ApiError("activation_failed"))
-        except (SealError, SigningKeyError):
-            # The bank's keys are misconfigured: the app may retry later; the log says why.
-            log.exception("activation API cannot use the bank's keys")
+        except (SealError, SigningKeyError, proto.ActivationError):
+            # Input was checked above, so this is the bank's configuration (keys, token
+            # parameters): the app may retry later; the log says why.
+            log.exception("activation API cannot answer")
             return error_response(ApiError("server_error"))
 
     view.__name__ = handler.__name__
@@ -204,17 +205,19 @@ def _start(request: HttpRequest) -> dict[str, Any]:
     except proto.ActivationError:
         raise ApiError("invalid_field", field="user_id") from None
     try:
-        app_public_key = proto.b64url_decode(
-            data["app_public_key"], length=proto.PUBLIC_KEY_BYTES, field="app_public_key"
-        )
-        return activation_start(
-            service_id=service_id,
-            user_id=user_id,
-            app_public_key=app_public_key,
-            ip=_client_ip(request),
+        app_public_key = proto.check_x25519_public_key(
+            proto.b64url_decode(
+                data["app_public_key"], length=proto.PUBLIC_KEY_BYTES, field="app_public_key"
+            )
         )
     except proto.ActivationError:
         raise ApiError("invalid_field", field="app_public_key") from None
+    return activation_start(
+        service_id=service_id,
+        user_id=user_id,
+        app_public_key=app_public_key,
+        ip=_client_ip(request),
+    )
 
 
 def _finish(request: HttpRequest) -> dict[str, Any]:
