@@ -179,3 +179,33 @@ def test_wrong_input_shows_messages_next_to_the_fields(pc_page: Page, customer: 
     expect(page.locator("#id_activation_password-error")).to_contain_text("半角数字")
     shot(page, "otp-issue-input-errors")
     assert not Token.objects.exists()
+
+
+def test_authenticator_qr_page_and_start_use(pc_page: Page, customer: Customer) -> None:
+    import pyotp
+
+    page = pc_page
+    _log_in(page, customer)
+    page.goto("/procedures/otp/")
+    page.get_by_role("link", name="認証アプリで登録").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("認証アプリの登録（確認）")
+    page.get_by_label("ソフトウェアキーボードで入力する").uncheck()
+    page.locator("#id_transaction_password").fill(TRANSACTION_PASSWORD)
+    page.get_by_label(re.compile(r"回答")).fill(ANSWER)
+    page.get_by_role("button", name="次へ").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("認証アプリの登録（利用開始）")
+    qr = page.get_by_role("img", name="認証アプリ登録用のQRコード")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.naturalWidth") > 0  # the data: SVG loaded under the CSP
+    key = page.locator("code.otp-key").inner_text().replace(" ", "")
+    shot(page, "otp-authenticator-setup")
+    page.get_by_label(re.compile(r"ワンタイムパスワード$")).fill(pyotp.TOTP(key).now())
+    page.get_by_role("button", name="利用開始する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "ワンタイムパスワード利用開始（完了）"
+    )
+    expect(page.locator("main")).to_contain_text(
+        "以降、ログインの際ワンタイムパスワードの入力が必要です"
+    )
+    shot(page, "otp-start-use-done")
+    assert Token.objects.get(customer=customer).state == Token.State.IN_USE
