@@ -105,6 +105,14 @@ def test_empty_mailbox_says_so(demo_on: Any) -> None:
     assert "まだメールは届いていません。" in response.content.decode()
 
 
+def test_mail_pages_are_read_only(demo_on: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    assert client.head("/demo/mail/").status_code == 200
+    assert client.post("/demo/mail/").status_code in {403, 405}
+    assert client.delete("/demo/mail/").status_code in {403, 405}
+
+
 def test_bank_mail_caught_is_listed_and_shown_decoded_with_clickable_links(
     demo_on: Any, catcher: MailCatcher, mailbox: Path, frozen_clock: datetime
 ) -> None:

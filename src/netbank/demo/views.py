@@ -13,7 +13,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from netbank.demo.mailcatcher import list_mail, read_mail
 
@@ -26,14 +26,14 @@ def _mailbox() -> Path:
 
 
 @never_cache
-@require_GET
+@require_safe
 def mail_list_view(request: HttpRequest) -> HttpResponse:
     folder = _mailbox()
     return render(request, "demo/mail_list.html", {"mails": list_mail(folder), "folder": folder})
 
 
 @never_cache
-@require_GET
+@require_safe
 def mail_detail_view(request: HttpRequest, name: str) -> HttpResponse:
     mail = read_mail(_mailbox(), name)
     if mail is None:
