@@ -68,6 +68,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "pin_current": ("現在の暗証番号", "Current PIN"),
     "pin_changed": ("暗証番号を変更しました。", "Your PIN has been changed."),
     "rename_token": ("表示名の変更", "Rename"),
+    "change": ("変更", "Change"),
     "renamed": ("表示名を変更しました。", "The token has been renamed."),
     "check_time": ("時刻を確認", "Check the clock"),
     "time_ok": (

@@ -245,7 +245,9 @@ class SetupScreen(AppScreen):
             activated = await asyncio.to_thread(client.activate, service_id, user_id, password)
         except Exception as exc:
             self._busy(False)
-            self.query_one("#activation-password", Input).value = ""
+            password_field = self.query_one("#activation-password", Input)
+            password_field.value = ""
+            password_field.focus()
             self._refused(exc, service_id, user_id)
             return
         self._busy(False)
@@ -470,7 +472,9 @@ class UnlockScreen(AppScreen):
             app.refuse_vault(exc)
             return
         except VaultError as exc:
-            self.query_one("#unlock-pin", Input).value = ""
+            field = self.query_one("#unlock-pin", Input)
+            field.value = ""
+            field.focus()
             self.working = False
             # The wait and the tries left are added by the status refresh.
             self.last_error = (
@@ -704,7 +708,7 @@ class SettingsScreen(AppScreen):
             yield Label(m("rename_token"), classes="section")
             with Horizontal(classes="row"):
                 yield Input(self.label, id="label-input", max_length=LABEL_MAX)
-                yield Button(m("rename_token"), id="rename")
+                yield Button(m("change"), id="rename")
             yield Label(m("check_time"), classes="section")
             with Horizontal(classes="row"):
                 yield Button(m("check_time"), id="check-time")
@@ -907,8 +911,8 @@ class TokenApp(App[int]):
     #token-list { height: auto; max-height: 12; }
     .token-label { text-style: bold; margin-top: 1; }
     #code { width: auto; margin: 1 0 0 0; }
-    #countdown { margin-top: 1; }
-    #countdown Bar { width: 1fr; }
+    #countdown { margin-top: 1; width: 100%; }
+    #countdown > Bar { width: 1fr; }
     ConfirmScreen { align: center middle; }
     .dialog { width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2; }
     """
