@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
                 "netbank.web.context_processors.bank",
+                "netbank.web.device.display_context",
             ],
         },
     },
@@ -226,6 +227,8 @@ NETBANK_THROTTLE: dict[str, Any] = {
     "login_per_ip_per_minute": env_int("NETBANK_THROTTLE_LOGIN_PER_IP_PER_MINUTE", 20),
     # Token-app activation requests (both rounds) per client address.
     "activation_per_ip_per_minute": env_int("NETBANK_THROTTLE_ACTIVATION_PER_IP_PER_MINUTE", 30),
+    # OTP verification API calls per channel (API key) per minute.
+    "verify_per_channel_per_minute": env_int("NETBANK_THROTTLE_VERIFY_PER_CHANNEL_PER_MINUTE", 6000),
 }
 
 # Key-encryption keys for OTP seeds: "kid:base64key[,kid:base64key...]", the first

@@ -2,12 +2,16 @@ from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from netbank.web.device import display_switch_view
+
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
+    path("display/", display_switch_view, name="display_switch"),
     path("api/", include("netbank.otp.api_urls")),
     path("", include("netbank.web.urls")),
     path("", include("netbank.customers.urls")),
     path("", include("netbank.otp.urls")),
+    path("", include("netbank.banking.urls")),
 ]
 
 # The demo's mailbox pages exist only while `netbank demo` runs: it sets this flag

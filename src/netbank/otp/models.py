@@ -73,3 +73,5 @@ class Token(models.Model):
 
 
 from netbank.otp.models_activation import ActivationSession as ActivationSession  # noqa: E402
+from netbank.otp.models_channel import ChannelApiKey as ChannelApiKey  # noqa: E402
+from netbank.otp.models_direct import DirectLoginTicket as DirectLoginTicket  # noqa: E402

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from netbank.otp import views, views_login
+from netbank.otp import api_direct, views, views_login, views_phone
 
 app_name = "otp"
 
 urlpatterns = [
     path("login/otp/", views_login.login_otp_view, name="login_otp"),
+    # Smartphone: ワンタイムパスワード利用申請 (SLI012), and the Directログイン URL.
+    path("sp/otp/apply/", views_phone.phone_apply_view, name="phone_apply"),
+    path("sp/otp/apply/done/", views_phone.phone_apply_done_view, name="phone_apply_done"),
+    path("sp/otp/guide/", views_phone.phone_guide_view, name="phone_guide"),
+    path("login/direct/", api_direct.direct_login_open_view, name="direct_login_open"),
+    path("login/direct/invalid/", api_direct.direct_login_failed_view, name="direct_login_failed"),
     # 各種お申込・手続き → ワンタイムパスワード
     path("procedures/otp/", views.menu_view, name="menu"),
     path("procedures/otp/issue/", views.issue_input_view, name="issue"),

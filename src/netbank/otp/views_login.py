@@ -12,9 +12,10 @@ from django.views.decorators.http import require_http_methods
 from netbank import clock
 from netbank.customers import session as customer_session
 from netbank.customers.models import Customer
-from netbank.otp import selectors
+from netbank.otp import selectors, views_phone
 from netbank.otp.forms import OtpCodeForm
 from netbank.otp.verification import Result, otp_verify
+from netbank.web.device import request_is_smartphone
 
 # A pending login (password passed, OTP not yet) lasts this long.
 PENDING_SECONDS = 5 * 60
@@ -45,6 +46,9 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("customers:login") + "?ended=pending")
     token = selectors.token_in_use(customer)
     if token is None and not selectors.otp_required(customer):
+        if request_is_smartphone(request):
+            # Leaflet part 2: a phone without OTP goes to ワンタイムパスワード利用申請.
+            return views_phone.phone_apply_begin(request, customer)
         customer_session.session_login(request, customer)
         return redirect("customers:top")
     form = OtpCodeForm(request.POST or None, digits=token.digits if token else 6)

@@ -1,0 +1,158 @@
+"""Directログイン over HTTP: the app's JSON call and the browser's single-use URL.
+
+POST /api/v1/direct-login {service_id, user_id, login_id, password, otp}
+    → 200 {"status": "ok", "url": "<single-use URL>", "expires_in": 60}
+    → 403 {"error": {"code": "direct_login_failed", …}} for every credential, token or
+      OTP failure alike; 429 when the client address is throttled; 400/405/415 for a
+      request that is not of the documented form.
+
+GET /login/direct/?t=<token> (the URL above, opened by the app in the browser)
+    → 303 to the top page, logged in; or 303 to a page that explains the URL is no
+      longer valid. Both with ``Cache-Control: no-store`` and ``Referrer-Policy:
+      no-referrer``, and never any other status: Django logs the path of every 4xx and
+      5xx answer, and the token is kept out of the path (it is in the query string)
+      and out of every log.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from netbank.customers import session as customer_session
+from netbank.oath import activation as proto
+from netbank.otp.api_json import (
+    JsonApiError,
+    client_ip,
+    error_response,
+    json_response,
+    read_object,
+)
+from netbank.otp.direct_login import (
+    CHANNEL,
+    DirectLoginResult,
+    direct_login_begin,
+    direct_login_open,
+    url_seconds,
+)
+
+log = logging.getLogger(__name__)
+
+TICKET_PARAM = "t"
+_OTP_RE = re.compile(r"[0-9]{6,8}")
+# Generous bounds: the web login's own validators decide what a valid ID or password
+# is; here only what cannot possibly be one is refused before any work is done.
+_MAX_LOGIN_ID = 64
+_MAX_PASSWORD = 128
+
+
+def _failed_error() -> JsonApiError:
+    phone = str(settings.NETBANK_HELPDESK.get("phone", ""))
+    return JsonApiError(
+        "direct_login_failed",
+        status=403,
+        message=(
+            "ログインできませんでした。ログインID、ログインパスワードをご確認のうえ、"
+            "もう一度お試しください。続けて誤るとご利用が一時停止されます。"
+            f"解決しない場合は、ヘルプデスク（{phone}）へご連絡ください。"
+        ),
+        message_en=(
+            "Could not log in. Check your login ID and password and try again. "
+            "Repeated failures suspend access for a while. "
+            f"If it keeps failing, please call the helpdesk ({phone})."
+        ),
+    )
+
+
+def _printable(value: str, limit: int) -> bool:
+    return 0 < len(value) <= limit and value.isprintable()
+
+
+@csrf_exempt  # the app is not a browser and sends no cookies
+@never_cache
+def direct_login_view(request: HttpRequest) -> HttpResponse:
+    """POST /api/v1/direct-login (see the module docstring)."""
+    if request.method != "POST":
+        return error_response(JsonApiError("method_not_allowed"))
+    try:
+        data = read_object(
+            request, required=("service_id", "user_id", "login_id", "password", "otp")
+        )
+        try:
+            proto.check_service_id(data["service_id"])
+        except proto.ActivationError:
+            raise JsonApiError("invalid_field", field="service_id") from None
+        try:
+            proto.check_user_id(data["user_id"])
+        except proto.ActivationError:
+            raise JsonApiError("invalid_field", field="user_id") from None
+        if not _printable(data["login_id"], _MAX_LOGIN_ID):
+            raise JsonApiError("invalid_field", field="login_id")
+        if not _printable(data["password"], _MAX_PASSWORD):
+            raise JsonApiError("invalid_field", field="password")
+        if not _OTP_RE.fullmatch(data["otp"]):
+            raise JsonApiError("invalid_field", field="otp")
+        outcome = direct_login_begin(
+            service_id=data["service_id"],
+            user_id=data["user_id"],
+            login_id=data["login_id"],
+            password=data["password"],
+            code=data["otp"],
+            ip=client_ip(request),
+        )
+        if outcome.result is DirectLoginResult.THROTTLED:
+            raise JsonApiError("throttled", retry_after=60)
+        if outcome.result is not DirectLoginResult.OK:
+            raise _failed_error()
+    except JsonApiError as exc:
+        return error_response(exc)
+    path = reverse("otp:direct_login_open")
+    url = request.build_absolute_uri(path) + f"?{TICKET_PARAM}={outcome.ticket}"
+    return json_response({"status": "ok", "url": url, "expires_in": url_seconds()})
+
+
+def _clean_redirect(to: str) -> HttpResponse:
+    response = HttpResponseRedirect(to, status=303)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def direct_login_open_view(request: HttpRequest) -> HttpResponse:
+    """GET /login/direct/?t=…: consume the single-use URL (see the module docstring).
+
+    Only GET consumes it: a HEAD from a link preview or any other method gets the
+    explanation page's redirect and leaves the URL usable.
+    """
+    failed = reverse("otp:direct_login_failed")
+    if request.method != "GET":
+        return _clean_redirect(failed)
+    ticket = request.GET.get(TICKET_PARAM, "")
+    try:
+        customer = direct_login_open(ticket=ticket, ip=client_ip(request))
+    except DatabaseError:
+        # Logged without the request path, which would carry the token.
+        log.exception("Direct login URL could not be checked (database error)")
+        return _clean_redirect(failed)
+    if customer is None:
+        return _clean_redirect(failed)
+    # A fresh session for this customer: nothing of whatever this browser held before.
+    request.session.flush()
+    customer_session.session_login(request, customer, channel=CHANNEL)
+    return _clean_redirect(reverse("customers:top"))
+
+
+@never_cache
+@require_GET
+def direct_login_failed_view(request: HttpRequest) -> HttpResponse:
+    """The clean page a used, expired or unknown Direct login URL leads to."""
+    return render(request, "otp/phone/direct_failed.html", {"seconds": url_seconds()})

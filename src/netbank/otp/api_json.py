@@ -1,0 +1,136 @@
+"""JSON in and out for the Direct login and channel verification APIs.
+
+The same shape as the token app's activation API (otp.api): every answer is JSON
+with ``Cache-Control: no-store``; every error is ``{"error": {"code", "message",
+"message_en"[, "field"]}}`` with a 4xx status, so bad input never becomes a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+
+# Requests are a few hundred bytes; anything much bigger is not a client of ours.
+MAX_BODY_BYTES = 4096
+
+MESSAGES: dict[str, tuple[int, str, str]] = {
+    "bad_request": (
+        400,
+        "リクエストの形式が正しくありません。",
+        "The request is not valid JSON of the expected form.",
+    ),
+    "invalid_field": (
+        400,
+        "入力内容に誤りがあります。",
+        "A field of the request is missing or malformed.",
+    ),
+    "too_large": (400, "リクエストが大きすぎます。", "The request is too large."),
+    "unsupported_media_type": (
+        415,
+        "リクエストはJSON（application/json）で送信してください。",
+        "Send the request as JSON (application/json).",
+    ),
+    "method_not_allowed": (405, "この操作はできません。", "This method is not allowed here."),
+    "throttled": (
+        429,
+        "短時間に多くのリクエストがありました。しばらくしてから、もう一度お試しください。",
+        "Too many requests. Please wait a moment and try again.",
+    ),
+    "unauthorized": (
+        401,
+        "APIキーが正しくないか、無効になっています。",
+        "The API key is missing, wrong or revoked.",
+    ),
+}
+
+
+class JsonApiError(Exception):
+    """An answer with an error body; ``code`` is a key of ``MESSAGES`` unless
+    ``message`` is given."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        field: str | None = None,
+        retry_after: int = 0,
+        status: int = 0,
+        message: str = "",
+        message_en: str = "",
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.field = field
+        self.retry_after = retry_after
+        self.status = status
+        self.message = message
+        self.message_en = message_en
+
+
+def json_response(data: dict[str, Any], status: int = 200) -> JsonResponse:
+    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def error_response(error: JsonApiError) -> JsonResponse:
+    status, message, message_en = MESSAGES.get(error.code, (400, "", ""))
+    body: dict[str, Any] = {
+        "code": error.code,
+        "message": error.message or message,
+        "message_en": error.message_en or message_en,
+    }
+    if error.field:
+        body["field"] = error.field
+    response = json_response({"error": body}, status=error.status or status)
+    if error.code == "method_not_allowed":
+        response["Allow"] = "POST"
+    if error.code == "unauthorized":
+        response["WWW-Authenticate"] = 'Bearer realm="netbank", error="invalid_token"'
+    if error.retry_after:
+        response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def read_object(
+    request: HttpRequest, *, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The body as a JSON object of strings: every ``required`` field, any of
+    ``optional``, nothing else. Raises JsonApiError."""
+    if (request.content_type or "").lower() != "application/json":
+        raise JsonApiError("unsupported_media_type")
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise JsonApiError("bad_request") from None
+    if declared > MAX_BODY_BYTES:
+        raise JsonApiError("too_large")
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise JsonApiError("too_large") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise JsonApiError("too_large")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise JsonApiError("bad_request") from None
+    if not isinstance(data, dict):
+        raise JsonApiError("bad_request")
+    unknown = sorted(set(data) - set(required) - set(optional))
+    if unknown:
+        raise JsonApiError("invalid_field", field=str(unknown[0])[:64])
+    for name in required:
+        if not isinstance(data.get(name), str):
+            raise JsonApiError("invalid_field", field=name)
+    for name in optional:
+        if name in data and not isinstance(data[name], str):
+            raise JsonApiError("invalid_field", field=name)
+    return {name: value for name, value in data.items() if isinstance(value, str)}
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None

@@ -1,0 +1,163 @@
+"""The bank's other channels (telephone banking, branch systems, …) and their OTP checks.
+
+Each channel has its own API key: 256 random bits shown once at creation, stored only
+as SHA-256, revocable. A channel verifies a customer's OTP through the same
+``otp_verify`` as the web (same window, replay guard and drift, same OTP lockout
+counter, so five wrong codes on the telephone lock the web login's OTP too), with the
+channel's name as the channel in the audit record of each check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from netbank import clock
+from netbank.audit.services import record
+from netbank.customers.models import Customer
+from netbank.otp.models import ChannelApiKey, Token
+from netbank.otp.verification import Result, otp_verify
+
+KEY_PREFIX = "nbk_"
+KEY_BYTES = 32
+# Lower-case letters, digits, '-' and '_', starting with a letter (it names a channel
+# in the audit trail and in rate limits).
+_NAME_RE = re.compile(r"[a-z][a-z0-9_-]{1,31}")
+# Channel names the bank's own code uses; a key must not pass for one of them.
+RESERVED_NAMES = frozenset({"web", "direct", "app", "api", "helpdesk"})
+_KEY_RE = re.compile(r"nbk_[A-Za-z0-9_-]{43}")
+
+
+class ChannelKeyError(Exception):
+    """A key request that cannot be carried out; the message says why (no secrets)."""
+
+
+@dataclass(frozen=True, repr=False)
+class CreatedKey:
+    """A new key: ``key`` is shown once and never stored."""
+
+    row: ChannelApiKey
+    key: str
+
+    def __repr__(self) -> str:
+        return f"CreatedKey(name={self.row.name!r}, prefix={self.row.key_prefix!r})"
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not _NAME_RE.fullmatch(name):
+        raise ChannelKeyError(
+            "a channel name is 2-32 lower-case letters, digits, '-' or '_', starting with a letter"
+        )
+    if name in RESERVED_NAMES:
+        raise ChannelKeyError(f"{name!r} is reserved for the bank's own channels")
+    return name
+
+
+def channel_key_create(*, name: str, operator_id: int | None = None) -> CreatedKey:
+    """A new key for channel ``name``. Refused while the channel has an active key
+    (revoke it first: a channel never holds two keys at once)."""
+    check_name(name)
+    key = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
+    try:
+        with transaction.atomic():
+            if ChannelApiKey.objects.filter(name=name, revoked_at__isnull=True).exists():
+                raise ChannelKeyError(f"channel {name!r} already has an active key")
+            row = ChannelApiKey.objects.create(
+                name=name,
+                key_hash=key_hash(key),
+                key_prefix=key[: len(KEY_PREFIX) + 6],
+                created_at=clock.now(),
+            )
+            record(
+                "channel_key.created",
+                operator_id=operator_id,
+                channel=name,
+                key_id=row.pk,
+                prefix=row.key_prefix,
+            )
+    except IntegrityError:
+        # Another process created an active key for this name at the same moment.
+        raise ChannelKeyError(f"channel {name!r} already has an active key") from None
+    return CreatedKey(row=row, key=key)
+
+
+def channel_key_revoke(*, name: str, operator_id: int | None = None) -> ChannelApiKey:
+    """Revoke the active key of ``name``; its calls are refused from the next request."""
+    with transaction.atomic():
+        row = (
+            ChannelApiKey.objects.select_for_update()
+            .filter(name=name, revoked_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            raise ChannelKeyError(f"channel {name!r} has no active key")
+        row.revoked_at = clock.now()
+        row.save(update_fields=["revoked_at"])
+        record(
+            "channel_key.revoked",
+            operator_id=operator_id,
+            channel=name,
+            key_id=row.pk,
+            prefix=row.key_prefix,
+        )
+    return row
+
+
+def channel_keys() -> list[ChannelApiKey]:
+    return list(ChannelApiKey.objects.order_by("name", "created_at"))
+
+
+def channel_authenticate(key: str) -> ChannelApiKey | None:
+    """The active key row for a presented key, or None. One indexed lookup by hash:
+    the key has 256 bits, so the hash lookup's timing tells an attacker nothing."""
+    if not _KEY_RE.fullmatch(key):
+        return None
+    return ChannelApiKey.objects.filter(key_hash=key_hash(key), revoked_at__isnull=True).first()
+
+
+def channel_verify(
+    *,
+    channel: str,
+    code: str,
+    user_id: str | None = None,
+    login_id: str | None = None,
+    ip: str | None = None,
+) -> Result:
+    """Verify ``code`` for the token named by ユーザID, or for the customer's token in
+    use named by ログインID. Every call leaves one audit record: ``otp_verify``'s, or
+    ``channel.verify_refused`` when there is no usable token to check."""
+    token: Token | None
+    if user_id is not None:
+        token = Token.objects.select_related("customer").filter(user_id=user_id).first()
+    else:
+        token = (
+            Token.objects.select_related("customer")
+            .filter(customer__login_id=login_id, state=Token.State.IN_USE)
+            .order_by("-in_use_at")
+            .first()
+        )
+    reason = ""
+    if token is None:
+        reason = "unknown"
+    elif token.state != Token.State.IN_USE:
+        reason = f"token_{token.state}"
+    elif token.customer.status != Customer.Status.ACTIVE:
+        reason = "customer_suspended"
+    if token is None or reason:
+        record(
+            "channel.verify_refused",
+            customer_id=token.customer_id if token is not None else None,
+            ip=ip,
+            channel=channel,
+            reason=reason,
+        )
+        return Result.REJECTED
+    return otp_verify(token=token, code=code, channel=channel, ip=ip).result
