@@ -351,3 +351,96 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 def client_from_install_config(config: InstallConfig, **options: Any) -> ActivationClient:
     """The client for the bank and keys the app was installed with."""
     return ActivationClient(config.bank_url, list(config.bank_public_keys), **options)
+
+
+# --- Directログイン (leaflet part 2, Step 3) --------------------------------------------
+
+DIRECT_LOGIN_PATH = "/api/v1/direct-login"
+
+
+class DirectLoginError(Exception):
+    """Direct login did not give a URL. ``message`` is Japanese, ``message_en`` English;
+    ``code`` is the bank's error code ("direct_login_failed", "throttled", …) or
+    "transport" / "untrusted" when the bank's answer itself was the problem."""
+
+    def __init__(self, code: str, message: str, message_en: str = "", status: int = 0) -> None:
+        super().__init__(message_en or message)
+        self.code = code
+        self.message = message
+        self.message_en = message_en or message
+        self.status = status
+
+
+class DirectLoginClient:
+    """The app's Directログイン: ログインID + ログインパスワード, the token's ユーザID and the
+    OTP the app computes itself → a single-use URL to open in the browser (valid ≤ 60 s).
+
+    One request, never retried: the OTP in it is single-use, so a resent request after
+    a lost answer would only be refused (and counted) as a replay.
+    """
+
+    def __init__(
+        self, base_url: str, *, transport: Transport | None = None, timeout: float = 10.0
+    ) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("https", "http") or not parsed.hostname:
+            raise ValueError(f"the bank URL must be an https:// URL, not {base_url!r}")
+        if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
+            raise ValueError("the bank URL must use https://")
+        self.base_url = base_url.rstrip("/")
+        self.transport = transport or urllib_transport(timeout=timeout)
+
+    def direct_login(
+        self, *, service_id: str, user_id: str, login_id: str, password: str, code: str
+    ) -> str:
+        """The single-use URL. Raises ``DirectLoginError``."""
+        body = json.dumps(
+            {
+                "service_id": service_id,
+                "user_id": user_id,
+                "login_id": login_id,
+                "password": password,
+                "otp": code,
+            },
+            separators=(",", ":"),
+        ).encode()
+        try:
+            status, raw = self.transport(self.base_url + DIRECT_LOGIN_PATH, body)
+        except NetworkError as exc:
+            raise DirectLoginError(
+                "transport",
+                "銀行に接続できませんでした。通信環境の良い場所で、もう一度お試しください。",
+                f"Could not reach the bank ({exc}).",
+            ) from None
+        try:
+            data = ActivationClient._parse(status, raw)
+        except ActivationRefusedError as exc:
+            raise DirectLoginError(exc.code, exc.message, exc.message_en, exc.status) from None
+        except TransportError as exc:
+            raise DirectLoginError("transport", exc.message, exc.message_en, status) from None
+        url = data.get("url")
+        if not isinstance(url, str) or not self._same_origin(url):
+            # The app opens only the bank's own pages, whatever an answer says.
+            raise DirectLoginError(
+                "untrusted",
+                "銀行からの応答が正しくありません。",
+                "The answer's URL is not on the bank's site.",
+            )
+        return url
+
+    def direct_login_with_token(
+        self, token: ActivatedToken, *, login_id: str, password: str, now: float | None = None
+    ) -> str:
+        """Direct login with the code the app's token shows now (on the bank's clock)."""
+        return self.direct_login(
+            service_id=token.service_id,
+            user_id=token.user_id,
+            login_id=login_id,
+            password=password,
+            code=totp_now(token, now=now),
+        )
+
+    def _same_origin(self, url: str) -> bool:
+        mine = urllib.parse.urlsplit(self.base_url)
+        theirs = urllib.parse.urlsplit(url)
+        return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc)
