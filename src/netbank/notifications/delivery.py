@@ -25,9 +25,10 @@ mail must never arrive twice, so this worker is at-most-once, in three steps:
 
 A worker that dies between steps 1 and 3 leaves the row ``sending``; once the
 lease (``sending_lease_seconds``) is over, the next pass marks it ``uncertain``.
-Uncertain rows are never retried automatically; they are listed for the
-helpdesk, which can resend after checking with the customer. The only way a
-mail is lost is therefore visible, and no path sends a row twice.
+Uncertain rows are never retried automatically: ``mail_needing_attention()``
+lists them (with the failed ones) for the helpdesk, and ``mail_requeue()`` sends
+one again once a person has checked with the customer. The only way a mail is
+lost is therefore visible, and no automatic path sends a row twice.
 """
 
 from __future__ import annotations

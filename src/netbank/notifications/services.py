@@ -1,10 +1,12 @@
-"""Queueing mail. Delivery lives in notifications.delivery."""
+"""Queueing mail, and queueing it again by a person's decision. Delivery: notifications.delivery."""
 
 from __future__ import annotations
 
 import secrets
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
 
 from netbank import clock
 from netbank.notifications.models import OutboxMail
@@ -26,3 +28,37 @@ def mail_enqueue(
         message_id=f"<{now:%Y%m%d%H%M%S}.{secrets.token_hex(12)}@{domain}>",
         next_attempt_at=now,
     )
+
+
+class MailNotRequeueable(ValueError):
+    """Only a mail that failed or whose delivery is uncertain can be queued again."""
+
+
+def mail_requeue(*, mail_id: int) -> OutboxMail:
+    """Queue a failed or uncertain mail again, after a person decided it should go.
+
+    The worker never does this by itself (an uncertain mail may already be in the
+    customer's inbox). The mail keeps its Message-ID, so a mail client that did get
+    the first copy can recognise the second. The caller records who decided, in its
+    own audit event, inside the same transaction.
+    """
+    with transaction.atomic():
+        mail = OutboxMail.objects.select_for_update().get(pk=mail_id)
+        if mail.status not in (OutboxMail.Status.FAILED, OutboxMail.Status.UNCERTAIN):
+            raise MailNotRequeueable(f"mail {mail_id} is {mail.status}")
+        mail.status = OutboxMail.Status.PENDING
+        mail.attempts = 0
+        mail.next_attempt_at = clock.now()
+        mail.claimed_at = None
+        mail.claim_token = ""
+        mail.save(
+            update_fields=["status", "attempts", "next_attempt_at", "claimed_at", "claim_token"]
+        )
+    return mail
+
+
+def mail_needing_attention() -> QuerySet[OutboxMail]:
+    """Failed and uncertain mail, oldest first: what the helpdesk should look at."""
+    return OutboxMail.objects.filter(
+        status__in=[OutboxMail.Status.FAILED, OutboxMail.Status.UNCERTAIN]
+    ).order_by("created_at", "id")
