@@ -10,7 +10,7 @@ from netbank import clock
 from netbank.notifications.delivery import deliver_due
 from netbank.notifications.models import OutboxMail
 from netbank.notifications.services import (
-    MailNotRequeueable,
+    MailNotRequeueableError,
     mail_enqueue,
     mail_needing_attention,
     mail_requeue,
@@ -68,7 +68,7 @@ def test_pending_or_sent_mail_cannot_be_requeued(status: str, frozen_clock: date
     queued = _enqueue()
     OutboxMail.objects.filter(pk=queued.pk).update(status=status, sent_at=clock.now())
 
-    with pytest.raises(MailNotRequeueable):
+    with pytest.raises(MailNotRequeueableError):
         mail_requeue(mail_id=queued.pk)
 
     assert OutboxMail.objects.get(pk=queued.pk).status == status
@@ -80,5 +80,5 @@ def test_mail_being_sent_cannot_be_requeued(frozen_clock: datetime) -> None:
         status=OutboxMail.Status.SENDING, claimed_at=clock.now(), claim_token="a" * 32
     )
 
-    with pytest.raises(MailNotRequeueable):
+    with pytest.raises(MailNotRequeueableError):
         mail_requeue(mail_id=queued.pk)

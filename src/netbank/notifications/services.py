@@ -30,7 +30,7 @@ def mail_enqueue(
     )
 
 
-class MailNotRequeueable(ValueError):
+class MailNotRequeueableError(ValueError):
     """Only a mail that failed or whose delivery is uncertain can be queued again."""
 
 
@@ -45,7 +45,7 @@ def mail_requeue(*, mail_id: int) -> OutboxMail:
     with transaction.atomic():
         mail = OutboxMail.objects.select_for_update().get(pk=mail_id)
         if mail.status not in (OutboxMail.Status.FAILED, OutboxMail.Status.UNCERTAIN):
-            raise MailNotRequeueable(f"mail {mail_id} is {mail.status}")
+            raise MailNotRequeueableError(f"mail {mail_id} is {mail.status}")
         mail.status = OutboxMail.Status.PENDING
         mail.attempts = 0
         mail.next_attempt_at = clock.now()
