@@ -10,8 +10,10 @@ from django.conf import settings
 from django.test import Client
 
 from netbank import clock
+from netbank.audit.models import AuditRecord
 from netbank.customers.models import Customer
 from netbank.customers.services import customer_security_counter_bump
+from netbank.notifications.models import OutboxMail
 from tests.customers.factories import PASSWORD, make_customer
 from tests.customers.support import log_in, post_login
 
@@ -189,3 +191,24 @@ def test_extend_without_next_goes_back_to_the_page_it_was_pressed_on(
     assert r["Location"] == "/procedures/?a=1"
     r = client.post("/session/extend", HTTP_REFERER="https://evil.example/procedures/")
     assert r["Location"] == "/top/"
+
+
+def test_a_completed_login_is_audited_and_announced_to_the_registered_address(
+    frozen_clock: datetime,
+) -> None:
+    customer = make_customer(email="hanako@example.jp")
+    client = Client()
+    post_login(client, customer.login_id, PASSWORD)
+    # The password step alone is not a login: no notice yet.
+    assert not OutboxMail.objects.filter(purpose="login_notice").exists()
+    client.get("/login/otp/", REMOTE_ADDR="198.51.100.7")
+    notice = OutboxMail.objects.get(purpose="login_notice")
+    assert notice.to_addr == "hanako@example.jp"
+    assert "ログインのお知らせ" in notice.subject
+    assert "198.51.100.7" in notice.body
+    assert "2026年11月27日 10:00" in notice.body
+    assert settings.NETBANK_HELPDESK["phone"] in notice.body
+    assert PASSWORD not in notice.body
+    record = AuditRecord.objects.get(event="login.succeeded", customer_id=customer.pk)
+    assert record.data == {"channel": "web"}
+    assert record.ip == "198.51.100.7"

@@ -42,6 +42,12 @@ from netbank.customers.validators import (
 )
 from netbank.notifications.services import mail_enqueue
 
+# What the login notice calls each channel (msgids).
+LOGIN_CHANNEL_LABELS = {
+    "web": gettext_noop("ログイン"),
+    "direct": gettext_noop("Directログイン（ワンタイムパスワードアプリ）"),
+}
+
 
 class LoginResult(StrEnum):
     OK = "ok"
@@ -250,6 +256,23 @@ def login_check_password(
     return LoginOutcome(None, _login_invalid_message(), LoginResult.INVALID)
 
 
+def login_completed(*, customer: Customer, ip: str | None, channel: str) -> None:
+    """Every factor passed: audit the login and send the login notice.
+
+    Called by ``session.session_login`` for every channel, so no login goes unrecorded
+    or unannounced.
+    """
+    with transaction.atomic():
+        record("login.succeeded", customer_id=customer.pk, ip=ip, channel=channel)
+        _security_notice_enqueue(
+            customer=customer,
+            subject=gettext_noop("ログインのお知らせ"),
+            what=LOGIN_CHANNEL_LABELS.get(channel, LOGIN_CHANNEL_LABELS["web"]),
+            purpose="login_notice",
+            ip=ip,
+        )
+
+
 # --- 確認用パスワード -------------------------------------------------------------------
 
 
@@ -445,10 +468,16 @@ def secret_questions_change(
     return CredentialOutcome(ok=True)
 
 
-def _security_notice_enqueue(*, customer: Customer, subject: str, what: str) -> None:
-    """A notice of a security-relevant change, in Japanese, to the registered address.
-
-    ``subject`` and ``what`` are msgids, translated here in the mail's language.
+def _security_notice_enqueue(
+    *,
+    customer: Customer,
+    subject: str,
+    what: str,
+    purpose: str = "security_notice",
+    ip: str | None = None,
+) -> None:
+    """A notice of a login or a security-relevant change, in Japanese, to the registered
+    address. ``subject`` and ``what`` are msgids, translated here in the mail's language.
     """
     with translation.override("ja"):
         body = render_to_string(
@@ -456,6 +485,7 @@ def _security_notice_enqueue(*, customer: Customer, subject: str, what: str) -> 
             {
                 "customer": customer,
                 "what": _(what),
+                "ip": ip,
                 "at": clock.now(),
                 "bank_name": settings.NETBANK_BANK_NAME,
                 "helpdesk": settings.NETBANK_HELPDESK,
@@ -466,6 +496,6 @@ def _security_notice_enqueue(*, customer: Customer, subject: str, what: str) -> 
         to=customer.email,
         subject=mail_subject,
         body=body,
-        purpose="security_notice",
+        purpose=purpose,
         from_addr=settings.NETBANK_NOTICE_FROM,
     )

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from netbank import clock
 from netbank.customers.models import Customer
+from netbank.customers.services import login_completed
 
 CUSTOMER_ID = "customer_id"
 SECURITY_COUNTER = "security_counter"
@@ -50,6 +51,7 @@ def session_login(request: HttpRequest, customer: Customer, *, channel: str = "w
     request.session[LAST_ACTIVITY] = now
     request.session[CHANNEL] = channel
     request.customer = customer  # type: ignore[attr-defined]
+    login_completed(customer=customer, ip=request.META.get("REMOTE_ADDR") or None, channel=channel)
 
 
 def session_sync_security_counter(request: HttpRequest, customer: Customer) -> None:
