@@ -152,3 +152,20 @@ def _mail_lock_notice(customer: Customer, kind: str, counter: FailureCounter) ->
     from netbank.customers.notices import lock_notice_enqueue
 
     lock_notice_enqueue(customer=customer, kind=kind, counter=counter)
+
+
+def lockout_purge_idle_unknown(*, before: datetime) -> int:
+    """Delete counters of unknown login IDs untouched since ``before`` (housekeeping).
+
+    Only counters that are not locked: a permanent lock on an unknown ID is kept, as a
+    real customer's would be, so even a month later the two look the same.
+    """
+    now = clock.now()
+    deleted, _ = (
+        FailureCounter.objects.filter(
+            subject__startswith="login_id:", updated_at__lt=before, permanently_locked=False
+        )
+        .exclude(locked_until__gt=now)
+        .delete()
+    )
+    return deleted
