@@ -1,16 +1,25 @@
 """The leaflet's login, as a customer does it in Chromium on a PC and on an iPhone.
 
-Each test runs twice through the ``page`` fixture (PC 1366x900 and iPhone 13-like
+Most tests run twice through the ``page`` fixture (PC 1366x900 and iPhone 13-like
 390x844), against the live server in this process, with Japanese as the browser's
 language. Any JavaScript error or CSP violation on a page fails the test.
+
+The customer uses OTP (a token in use, its codes computed here with pyotp, an
+independent implementation), which is where every customer ends up and the same on
+both devices: ログインID + ログインパスワード, then ワンタイムパスワード認証, then トップ.
+A customer without OTP goes straight to トップ on a PC; on a phone the leaflet sends
+them to ワンタイムパスワード利用申請 (SLI012) first, which the smartphone-journey tests cover.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime
 
+import pyotp
 import pytest
+from django.conf import settings as django_settings
 from playwright.sync_api import Locator, Page, expect
 from pytest_django.fixtures import Settings
 
@@ -18,6 +27,7 @@ from netbank import clock
 from netbank.customers.models import Customer
 from netbank.customers.services import customer_create
 from tests.browser.support import shot
+from tests.otp.factories import in_use_token
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +37,12 @@ NAME = "農協 花子"
 WRONG_PASSWORD_MESSAGE = "ログインIDまたはログインパスワードが正しくありません。"
 
 
+SEED = bytes(range(41, 61))  # the token app's 20-byte HMAC-SHA1 seed
+
+
 @pytest.fixture
 def customer(transactional_db: None) -> Customer:
+    """A customer who has not set up OTP yet."""
     return customer_create(
         login_id=LOGIN_ID,
         name_kanji=NAME,
@@ -39,16 +53,52 @@ def customer(transactional_db: None) -> Customer:
     )
 
 
+@pytest.fixture
+def otp_customer(customer: Customer) -> Customer:
+    """The same customer with a token in use: every login asks for the OTP."""
+    in_use_token(customer, seed=SEED)
+    return customer
+
+
+def current_otp() -> str:
+    """The code the customer's app shows now (by the server's clock, pinned or not)."""
+    opts = django_settings.NETBANK_OTP
+    assert str(opts["algorithm"]).upper() == "SHA1"
+    totp = pyotp.TOTP(
+        base64.b32encode(SEED).decode("ascii"),
+        digits=int(opts["digits"]),
+        interval=int(opts["period"]),
+    )
+    return totp.at(clock.now())
+
+
 # Labels may carry a 必須 mark before the text; the label still names the field.
 LOGIN_ID_LABEL = re.compile(r"ログインID$")
 PASSWORD_LABEL = re.compile(r"ログインパスワード$")
 
 
+OTP_LABEL = re.compile(r"ワンタイムパスワード$")
+
+
 def log_in(page: Page, login_id: str = LOGIN_ID, password: str = PASSWORD) -> None:
+    """The first login step: ログインID and ログインパスワード."""
     page.goto("/")
     page.get_by_label(LOGIN_ID_LABEL).fill(login_id)
     page.get_by_label(PASSWORD_LABEL).fill(password)
     page.get_by_role("button", name="ログイン", exact=True).click()
+
+
+def enter_otp(page: Page, code: str | None = None) -> None:
+    """The second step: ワンタイムパスワード認証."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("ワンタイムパスワード認証")
+    page.get_by_label(OTP_LABEL).fill(code or current_otp())
+    page.get_by_role("button", name="認証する", exact=True).click()
+
+
+def log_in_with_otp(page: Page) -> None:
+    log_in(page)
+    enter_otp(page)
+    expect_on_top(page)
 
 
 def header_logout(page: Page) -> Locator:
@@ -67,13 +117,23 @@ def expect_on_login(page: Page) -> None:
     expect(page.locator("main")).not_to_contain_text(NAME)
 
 
-def test_customer_logs_in_with_id_and_password_and_sees_top(page: Page, customer: Customer) -> None:
+def test_customer_logs_in_with_id_password_and_otp_and_sees_top(
+    page: Page, otp_customer: Customer
+) -> None:
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect_on_login(page)
     shot(page, "login")
 
     log_in(page)
+
+    # Not logged in yet: the password alone opens nothing.
+    expect(page.get_by_role("heading", level=1)).to_have_text("ワンタイムパスワード認証")
+    expect(page.locator("main")).not_to_contain_text(NAME)
+    expect(header_logout(page)).to_have_count(0)
+    shot(page, "login-otp")
+
+    enter_otp(page)
 
     expect_on_top(page)
     for item in ("残高照会", "振込", "振替", "各種お申込・手続き"):
@@ -82,8 +142,16 @@ def test_customer_logs_in_with_id_and_password_and_sees_top(page: Page, customer
     shot(page, "top")
 
 
+def test_customer_without_otp_logs_in_on_pc_with_id_and_password(
+    pc_page: Page, customer: Customer
+) -> None:
+    log_in(pc_page)
+
+    expect_on_top(pc_page)
+
+
 def test_wrong_password_shows_error_by_the_form_and_stays_on_login(
-    page: Page, customer: Customer
+    page: Page, otp_customer: Customer
 ) -> None:
     log_in(page, password="Hanako2025")
 
@@ -103,7 +171,7 @@ def test_wrong_password_shows_error_by_the_form_and_stays_on_login(
 
 
 def test_unknown_login_id_gets_the_same_message_as_a_wrong_password(
-    page: Page, customer: Customer
+    page: Page, otp_customer: Customer
 ) -> None:
     log_in(page, login_id="nosuchid9")
 
@@ -112,7 +180,7 @@ def test_unknown_login_id_gets_the_same_message_as_a_wrong_password(
 
 
 def test_footer_shows_the_banks_helpdesk_number(
-    page: Page, customer: Customer, settings: Settings
+    page: Page, otp_customer: Customer, settings: Settings
 ) -> None:
     # A distinctive number proves the footer shows the bank setting, not fixed text.
     settings.NETBANK_HELPDESK = {
@@ -132,14 +200,12 @@ def test_footer_shows_the_banks_helpdesk_number(
     expect(footer).to_contain_text("24時間 365日")
 
     # The same footer on every page, the logged-in ones included.
-    log_in(page)
-    expect_on_top(page)
+    log_in_with_otp(page)
     expect(page.locator("footer").get_by_role("link", name="0120-987-654")).to_have_count(2)
 
 
-def test_language_switches_to_english_and_back(page: Page, customer: Customer) -> None:
-    log_in(page)
-    expect_on_top(page)
+def test_language_switches_to_english_and_back(page: Page, otp_customer: Customer) -> None:
+    log_in_with_otp(page)
 
     page.get_by_role("button", name="English", exact=True).click()
 
@@ -157,9 +223,8 @@ def test_language_switches_to_english_and_back(page: Page, customer: Customer) -
     expect(page.get_by_role("button", name="English", exact=True)).to_be_visible()
 
 
-def test_logout_ends_the_session(page: Page, customer: Customer) -> None:
-    log_in(page)
-    expect_on_top(page)
+def test_logout_ends_the_session(page: Page, otp_customer: Customer) -> None:
+    log_in_with_otp(page)
 
     header_logout(page).click()
 
@@ -180,12 +245,11 @@ def _short_idle(settings: Settings) -> None:
 
 
 def test_idle_warning_appears_and_extend_keeps_the_session(
-    page: Page, customer: Customer, settings: Settings, frozen_clock: datetime
+    page: Page, otp_customer: Customer, settings: Settings, frozen_clock: datetime
 ) -> None:
     _short_idle(settings)
     page.clock.install()  # the page's timers run when the test says, not in real time
-    log_in(page)
-    expect_on_top(page)
+    log_in_with_otp(page)
     warning = page.locator("#session-warning")
     expect(warning).to_be_hidden()
 
@@ -208,12 +272,11 @@ def test_idle_warning_appears_and_extend_keeps_the_session(
 
 
 def test_idle_warning_check_does_not_keep_the_session_alive(
-    page: Page, customer: Customer, settings: Settings, frozen_clock: datetime
+    page: Page, otp_customer: Customer, settings: Settings, frozen_clock: datetime
 ) -> None:
     _short_idle(settings)
     page.clock.install()
-    log_in(page)
-    expect_on_top(page)
+    log_in_with_otp(page)
 
     clock.advance(15)
     page.clock.run_for(5_000)
