@@ -6,17 +6,22 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
 
 from netbank import clock
 from netbank.banking.destination import Destination
 from netbank.banking.ledger import Line, account_open, clearing_account, ledger_post
 from netbank.banking.models import Account, AccountType, JournalEntry, SigningChallenge
 from netbank.customers.models import Customer
+from netbank.oath.totp import totp
 from netbank.otp import crypto
 from netbank.otp.models import Token
-from netbank.otp.verification import SEED_PURPOSE
+from netbank.otp.verification import SEED_PURPOSE, token_seed
 from netbank.token_app.signing import sign_question
-from tests.customers.factories import make_customer
+from tests.customers.factories import PASSWORD, TRANSACTION_PASSWORD, make_customer
+
+__all__ = ["TRANSACTION_PASSWORD"]
 
 OTHER_BANK = "0005"
 
@@ -69,15 +74,45 @@ def issue_token(
     )
     seed = secrets.token_bytes(20)
     signing_key = secrets.token_bytes(32)
-    plaintext = seed + signing_key if kind == Token.Kind.APP else seed
+    # Authenticator tokens carry a signing key too (no app holds it, so it never signs).
     sealed = crypto.seal(
-        purpose=SEED_PURPOSE, token_id=token.pk, customer_id=customer.pk, plaintext=plaintext
+        purpose=SEED_PURPOSE,
+        token_id=token.pk,
+        customer_id=customer.pk,
+        plaintext=seed + signing_key,
     )
     token.secret_key_id = sealed.key_id
     token.secret_nonce = sealed.nonce
     token.secret_ciphertext = sealed.ciphertext
     token.save()
     return token, signing_key
+
+
+def current_otp(token: Token) -> str:
+    token.refresh_from_db()
+    return totp(
+        token_seed(token),
+        clock.timestamp(),
+        period=token.period,
+        digits=token.digits,
+        algorithm=token.algorithm,
+    )
+
+
+def login(customer: Customer, token: Token | None = None) -> Client:
+    """Log in through the real login screens (and the OTP screen with a token)."""
+    client = Client()
+    r = client.post(
+        reverse("customers:login"), {"login_id": customer.login_id, "password": PASSWORD}
+    )
+    assert r.status_code == 302, r.content.decode()[:500]
+    if token is not None:
+        r = client.post(reverse("otp:login_otp"), {"code": current_otp(token)})
+    else:
+        r = client.get(reverse("otp:login_otp"))
+    assert r.status_code == 302, r.content.decode()[:500]
+    assert r["Location"] == reverse("customers:top")
+    return client
 
 
 def other_bank(

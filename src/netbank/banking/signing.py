@@ -280,7 +280,7 @@ def signing_verify(
     now = clock.now()
     with transaction.atomic():
         challenge = (
-            SigningChallenge.objects.select_for_update()
+            SigningChallenge.objects.select_for_update(of=("self",))
             .filter(pk=challenge_id, customer=customer)
             .select_related("token")
             .first()

@@ -521,7 +521,7 @@ def _run_one(transfer_id: int, customer_id: int) -> str:
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer_id)
         transfer = (
-            Transfer.objects.select_for_update()
+            Transfer.objects.select_for_update(of=("self",))
             .select_related("from_account", "to_account", "customer")
             .filter(pk=transfer_id, state=Transfer.State.SCHEDULED)
             .first()

@@ -1,0 +1,110 @@
+"""Helpers shared by the banking views: the logged-in customer, drafts kept in the
+session between 入力 and 確認, and the 確認用パスワード check."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.functional import Promise
+
+from netbank import clock
+from netbank.banking.models import SigningChallenge
+from netbank.banking.signing import NONCE_DIGITS, signing_challenge
+from netbank.customers.models import Customer
+from netbank.customers.services import transaction_password_check
+
+TRANSFER_DRAFT = "banking.transfer_draft"
+PAYEE_DRAFT = "banking.payee_draft"
+LIMIT_DRAFT = "banking.limit_draft"
+
+
+def current_customer(request: HttpRequest) -> Customer:
+    customer: Customer = request.customer  # type: ignore[attr-defined]
+    return customer
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    value = request.META.get("REMOTE_ADDR")
+    return str(value) if value else None
+
+
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def draft_get(request: HttpRequest, name: str) -> dict[str, Any] | None:
+    draft = request.session.get(name)
+    return draft if isinstance(draft, dict) else None
+
+
+def draft_put(request: HttpRequest, name: str, draft: dict[str, Any]) -> None:
+    request.session[name] = draft
+
+
+def draft_drop(request: HttpRequest, name: str) -> None:
+    request.session.pop(name, None)
+
+
+def message_page(
+    request: HttpRequest,
+    *,
+    title: str | Promise,
+    message: str | Promise,
+    back_url: str,
+    back_label: str | Promise,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "banking/message.html",
+        {"title": title, "message": message, "back_url": back_url, "back_label": back_label},
+        status=status,
+    )
+
+
+def check_transaction_password(
+    request: HttpRequest, customer: Customer, password: str
+) -> str | None:
+    """None when the 確認用パスワード is right; else the message (the failure is counted)."""
+    outcome = transaction_password_check(
+        customer=customer, password=password, ip=client_ip(request)
+    )
+    if outcome.ok:
+        return None
+    return str(outcome.message)
+
+
+def fresh_challenge(
+    *,
+    customer: Customer,
+    draft: dict[str, Any],
+    purpose: str,
+    **operation: Any,
+) -> SigningChallenge:
+    """The draft's challenge if still usable, else a new one (kept in the draft)."""
+    challenge_id = draft.get("challenge_id")
+    if challenge_id is not None:
+        existing = SigningChallenge.objects.filter(
+            pk=challenge_id,
+            customer=customer,
+            purpose=purpose,
+            used_at__isnull=True,
+            expires_at__gt=clock.now(),
+        ).first()
+        if existing is not None:
+            return existing
+    challenge = signing_challenge(customer=customer, purpose=purpose, **operation)
+    draft["challenge_id"] = challenge.pk
+    return challenge
+
+
+def signing_context(challenge: SigningChallenge) -> dict[str, Any]:
+    question = challenge.challenge
+    return {
+        "challenge": challenge,
+        "nonce": question[-NONCE_DIGITS:],
+        "question_groups": [question[i : i + 4] for i in range(0, len(question), 4)],
+    }
