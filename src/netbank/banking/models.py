@@ -91,6 +91,7 @@ class JournalEntry(models.Model):
         FURIKAE = "furikae", "furikae"  # between a customer's own accounts
         FURIKOMI = "furikomi", "furikomi"  # to another account, here or at another bank
         INCOMING = "incoming", "incoming"  # from another bank, through clearing
+        DIRECT_DEBIT = "direct_debit", "direct_debit"  # 口座振替 (utilities), through clearing
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     created_at = models.DateTimeField(db_index=True)
