@@ -52,6 +52,10 @@ class LoopbackBank:
     key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
     issues: dict[str, Issue] = field(default_factory=dict)
     sessions: dict[str, tuple[proto.Transcript, bytes]] = field(default_factory=dict)
+    # Directログイン: login_id → (login password, ユーザID of the customer's token)
+    accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
+    last_step: dict[str, int] = field(default_factory=dict)
+    logins: list[str] = field(default_factory=list)
     requests: int = 0
     base_url: str = ""
 
@@ -89,6 +93,52 @@ class LoopbackBank:
             )
             is not None
         )
+
+    def account(self, login_id: str, password: str, user_id: str) -> None:
+        self.accounts[login_id] = (password, user_id)
+
+    def direct_login(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        refused = (
+            403,
+            {
+                "error": {
+                    "code": "direct_login_failed",
+                    "message": "ログインできませんでした。",
+                    "message_en": "Could not log in.",
+                }
+            },
+        )
+        login_id, password = body.get("login_id"), body.get("password")
+        user_id, code = body.get("user_id"), body.get("otp")
+        if not all(isinstance(v, str) for v in (login_id, password, user_id, code)):
+            return self._error("invalid_field", 400)
+        account = self.accounts.get(str(login_id))
+        issue = self.issues.get(str(user_id))
+        if account is None or issue is None or issue.state != "activated":
+            return refused
+        if (
+            not proto.macs_equal(account[0].encode(), str(password).encode())
+            or account[1] != user_id
+        ):
+            return refused
+        step = totp_verify(
+            issue.seed,
+            str(code),
+            time.time() + self.clock_ahead,
+            period=self.period,
+            digits=self.digits,
+            algorithm=self.algorithm,
+        )
+        if step is None or step <= self.last_step.get(issue.user_id, -1):
+            return refused
+        self.last_step[issue.user_id] = step
+        self.logins.append(str(login_id))
+        origin = "https://phishing.example" if self.mode == "foreign_url" else self.base_url
+        return 200, {
+            "status": "ok",
+            "url": f"{origin}/login/direct/?t={secrets.token_urlsafe(24)}",
+            "expires_in": 60,
+        }
 
     # --- the two rounds ----------------------------------------------------------------
 
@@ -173,6 +223,7 @@ def _handler(bank: LoopbackBank) -> type[BaseHTTPRequestHandler]:
     routes: dict[str, Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]] = {
         "/api/v1/activation/start": bank.start,
         "/api/v1/activation/finish": bank.finish,
+        "/api/v1/direct-login": bank.direct_login,
     }
 
     class Handler(BaseHTTPRequestHandler):

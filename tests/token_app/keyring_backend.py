@@ -18,7 +18,9 @@ from keyring.errors import PasswordDeleteError
 
 
 class MachineKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    # Below keyring's own fail backend, so merely importing this class never makes it the
+    # process's default keyring; tests install it explicitly with keyring.set_keyring().
+    priority = -1  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from netbank.token_app import cli
-from netbank.token_app.client import client_from_install_config
+from netbank.token_app.client import DirectLoginClient, client_from_install_config
 from netbank.token_app.install_config import InstallConfig
 from netbank.token_app.vault import Vault
 from tests.token_app.bank import LoopbackBank, running_bank, unused_loopback_url
@@ -49,6 +49,17 @@ class CliRunner:
         )
     )
 
+    login_client_factory: Callable[[str], Any] = field(
+        default=lambda url: DirectLoginClient(url, timeout=3.0)
+    )
+    has_browser: bool = True
+    opened_urls: list[str] = field(default_factory=list)
+
+    def _open_browser(self, url: str) -> bool:
+        if self.has_browser:
+            self.opened_urls.append(url)
+        return self.has_browser
+
     def __call__(self, *argv: str, stdin: str = "", answers: tuple[str, ...] = ()) -> Result:
         pending = list(answers)
 
@@ -66,6 +77,8 @@ class CliRunner:
             clock=self.clock,
             kdf=CHEAP_KDF,
             client_factory=self.client_factory,
+            login_client_factory=self.login_client_factory,
+            open_browser=self._open_browser,
             environ=dict(self.environ),
         )
         code = cli.run([*argv, "--vault", str(self.vault_path)], env)
@@ -401,14 +414,14 @@ def test_wrong_activation_password_exits_7_with_what_to_do(
     )
     for _ in range(5):
         result = runner(*args, stdin=f"1111\n{PIN}\n")
-        assert result.exit_code == cli.EXIT_ACTIVATION_REFUSED
+        assert result.exit_code == cli.EXIT_REFUSED
         assert "5回間違えると" in result.stderr
         assert "ヘルプデスク" in result.stderr
         assert not runner.vault_path.exists()
     assert issue.state == "voided"
     # Even the right password cannot revive a voided issue.
     late = runner(*args, "--json", stdin=f"{ACTIVATION_PASSWORD}\n{PIN}\n")
-    assert late.exit_code == cli.EXIT_ACTIVATION_REFUSED
+    assert late.exit_code == cli.EXIT_REFUSED
     assert late.json()["error"]["code"] == "activation_failed"
 
 
@@ -422,6 +435,101 @@ def test_setup_with_a_bank_clock_far_off_warns(
     data = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
     assert data["clock_skew_warning"] is True
     assert 118 <= data["clock_skew_seconds"] <= 121
+
+
+# --- Directログイン ---------------------------------------------------------------------------
+
+
+def _logged_in_setup(runner: CliRunner, bank: LoopbackBank, tmp_path: Path) -> str:
+    _real_now(runner)
+    assert _setup(runner, bank, tmp_path).exit_code == 0
+    [user_id] = bank.issues
+    bank.account("yamada", "Hatake-2024", user_id)
+    return user_id
+
+
+def test_direct_login_opens_the_bank_in_the_browser(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    result = runner(
+        "login",
+        "--login-id",
+        "yamada",
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"Hatake-2024\n{PIN}\n",
+    )
+    assert result.exit_code == cli.EXIT_OK, result.stderr
+    assert "ブラウザでネットバンクを開きました" in result.stdout
+    assert bank.logins == ["yamada"]
+    [url] = runner.opened_urls
+    assert url.startswith(bank.base_url + "/login/direct/?t=")
+    assert url not in result.stdout  # a single-use secret is not left in the scrollback
+
+
+def test_direct_login_prints_the_url_where_there_is_no_browser(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    runner.has_browser = False
+    result = runner("login", "--pin-stdin", stdin=PIN + "\n", answers=("yamada", "Hatake-2024"))
+    assert result.exit_code == cli.EXIT_OK
+    assert "60秒以内" in result.stdout
+    assert bank.base_url + "/login/direct/?t=" in result.stdout
+    as_json = runner(
+        "login",
+        "--json",
+        "--login-id",
+        "yamada",
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"Hatake-2024\n{PIN}\n",
+    )
+    # The same 30-second step again: the bank refuses the replayed code.
+    assert as_json.exit_code == cli.EXIT_REFUSED
+    assert as_json.json()["error"]["code"] == "direct_login_failed"
+
+
+def test_direct_login_with_a_wrong_password_exits_7(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    result = runner(
+        "login",
+        "--login-id",
+        "yamada",
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"wrong\n{PIN}\n",
+    )
+    assert result.exit_code == cli.EXIT_REFUSED
+    assert "ログインできませんでした" in result.stderr
+    assert runner.opened_urls == []
+
+
+@pytest.mark.parametrize("mode", ["foreign_url", "garbage", "unreachable"])
+def test_direct_login_never_opens_what_the_bank_did_not_send(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, mode: str
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    if mode == "unreachable":
+        dead = unused_loopback_url()
+        runner.login_client_factory = lambda url: DirectLoginClient(dead)
+    else:
+        bank.mode = mode
+    result = runner(
+        "login",
+        "--json",
+        "--login-id",
+        "yamada",
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"Hatake-2024\n{PIN}\n",
+    )
+    assert result.exit_code == cli.EXIT_SERVER
+    assert result.json()["error"]["code"] in ("untrusted_answer", "server_unreachable")
+    assert runner.opened_urls == []
 
 
 # --- usage ---------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Digits, ListView, ProgressBar, Static
 
 from netbank.oath import totp
-from netbank.token_app.client import client_from_install_config
+from netbank.token_app.client import DirectLoginClient, client_from_install_config
 from netbank.token_app.install_config import InstallConfig
 from netbank.token_app.tui import (
     IDLE_LOCK_SECONDS,
     AppLockInfoScreen,
+    DirectLoginScreen,
     MainScreen,
     PinSetScreen,
     RefusedScreen,
@@ -58,6 +59,7 @@ def make_app(
     lang: str = "ja",
     time_checker: object = None,
     config: InstallConfig | None = None,
+    browser: list[str] | None = None,
 ) -> TokenApp:
     def load_config() -> InstallConfig:
         if config is not None:
@@ -73,6 +75,8 @@ def make_app(
         config_loader=load_config,
         clock=clock,
         time_checker=time_checker,  # type: ignore[arg-type]
+        login_client_factory=lambda url: DirectLoginClient(url, timeout=3.0),
+        open_browser=lambda url: browser is not None and (browser.append(url) or True),
     )
 
 
@@ -516,6 +520,96 @@ def test_add_a_second_token_from_the_main_screen(
 
     drive(app, scenario)
     assert [t.label for t in vault.unlock(PIN).tokens] == ["テスト銀行", "テスト銀行 (2)"]
+
+
+# --- Directログイン ------------------------------------------------------------------------------
+
+
+def _activated_vault(vault: Vault, bank: LoopbackBank, clock: ManualClock) -> str:
+    """A vault holding a token the loopback bank really activated; returns its ユーザID."""
+    from netbank.token_app.cli import token_record_from
+
+    _real_time(clock)
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    config = bank.install_config()
+    activated = client_from_install_config(config).activate(
+        bank.service_id, issue.user_id, ACTIVATION_PASSWORD
+    )
+    vault.create(
+        PIN, [token_record_from(activated, label="テスト銀行", config=config, now=clock())]
+    )
+    bank.account("yamada", "Hatake-2024", issue.user_id)
+    return issue.user_id
+
+
+def test_direct_login_opens_the_bank_in_the_browser(
+    vault: Vault, manual_clock: ManualClock, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _activated_vault(vault, bank, manual_clock)
+    opened: list[str] = []
+    app = make_app(vault, manual_clock, bank, browser=opened)
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await unlock(pilot, PIN)
+        await press_button(pilot, "#direct-login")
+        assert isinstance(pilot.app.screen, DirectLoginScreen)
+        text = screen_text(pilot)
+        for word in ("Directログイン", "ログインID:", "ログインパスワード:", "ログイン"):
+            assert word in text
+        await type_into(pilot, "#login-id", "yamada")
+        await type_into(pilot, "#login-password", "wrong")
+        await press_button(pilot, "#login")
+        assert "ログインできませんでした" in screen_text(pilot)
+        assert opened == []
+        await type_into(pilot, "#login-password", "Hatake-2024")
+        save_screen(pilot, "direct-login", tmp_path)
+        await press_button(pilot, "#login")
+        assert isinstance(pilot.app.screen, MainScreen)
+        assert "ブラウザでネットバンクを開きました" in screen_text(pilot)
+
+    drive(app, scenario)
+    assert bank.logins == ["yamada"]
+    assert len(opened) == 1
+    assert opened[0].startswith(bank.base_url + "/login/direct/?t=")
+
+
+def test_direct_login_shows_the_url_without_a_browser(
+    vault: Vault, manual_clock: ManualClock, bank: LoopbackBank
+) -> None:
+    _activated_vault(vault, bank, manual_clock)
+    app = make_app(vault, manual_clock, bank, browser=None)
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await unlock(pilot, PIN)
+        await press_button(pilot, "#direct-login")
+        await type_into(pilot, "#login-id", "yamada")
+        await type_into(pilot, "#login-password", "Hatake-2024")
+        await press_button(pilot, "#login")
+        text = screen_text(pilot)
+        assert "60秒以内" in text
+        assert bank.base_url + "/login/direct/?t=" in text
+
+    drive(app, scenario)
+
+
+def test_direct_login_refuses_a_url_off_the_banks_site(
+    vault: Vault, manual_clock: ManualClock, bank: LoopbackBank
+) -> None:
+    _activated_vault(vault, bank, manual_clock)
+    bank.mode = "foreign_url"
+    opened: list[str] = []
+    app = make_app(vault, manual_clock, bank, browser=opened)
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await unlock(pilot, PIN)
+        await press_button(pilot, "#direct-login")
+        await type_into(pilot, "#login-id", "yamada")
+        await type_into(pilot, "#login-password", "Hatake-2024")
+        await press_button(pilot, "#login")
+        assert "ブラウザは開きませんでした" in screen_text(pilot)
+
+    drive(app, scenario)
+    assert opened == []
 
 
 # --- 設定 ----------------------------------------------------------------------------------------

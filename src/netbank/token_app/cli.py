@@ -5,6 +5,8 @@
     netbank-token code [--token NAME]
     netbank-token list
     netbank-token remove --token NAME [--yes]
+    netbank-token login [--token NAME] [--login-id ID] [--password-stdin] [--pin-stdin]
+                        [--no-browser]     (Directログイン)
     netbank-token pin                      (change the app-lock PIN)
 
 Every command takes ``--json`` (one JSON object on stdout, errors included),
@@ -59,7 +61,7 @@ EXIT_LOCKED = 3  # app lock: wrong PIN, waiting after wrong PINs, vault wiped
 EXIT_SERVER = 4  # the bank unreachable, or its answer garbage or not signed by the bank
 EXIT_NOT_FOUND = 5  # no vault, no such token, no install configuration
 EXIT_VAULT_REFUSED = 6  # the vault is tampered with, from another device, or changed meanwhile
-EXIT_ACTIVATION_REFUSED = 7  # the bank refused the activation (wrong 利用開始パスワード, void)
+EXIT_REFUSED = 7  # the bank refused: activation (wrong 利用開始パスワード, void) or Directログイン
 EXIT_INTERRUPTED = 130
 
 LABEL_MAX = 40
@@ -78,6 +80,26 @@ def _default_client(config: InstallConfig) -> Any:
     from netbank.token_app.client import client_from_install_config
 
     return client_from_install_config(config)
+
+
+def _default_login_client(bank_url: str) -> Any:
+    from netbank.token_app.client import DirectLoginClient
+
+    return DirectLoginClient(bank_url)
+
+
+def open_in_browser(url: str) -> bool:
+    """Open ``url`` in the customer's browser; False where there is none (a server, SSH)."""
+    import webbrowser
+
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    try:
+        return bool(browser.open(url))
+    except Exception:  # a broken browser command is the same as none: show the URL instead
+        return False
 
 
 def _tty_prompt(prompt: str, *, secret: bool) -> str:
@@ -106,6 +128,8 @@ class Environment:
     clock: Callable[[], float] = time.time
     kdf: KdfParams = PRODUCTION_KDF
     client_factory: Callable[[InstallConfig], Any] = _default_client
+    login_client_factory: Callable[[str], Any] = _default_login_client
+    open_browser: Callable[[str], bool] = open_in_browser
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -141,6 +165,19 @@ HELP: dict[str, tuple[str, str]] = {
     "remove": ("トークンをこの端末から削除", "remove a token from this device"),
     "yes": ("確認せずに削除する", "do not ask for confirmation"),
     "pin": ("暗証番号（アプリロック）の変更", "change the app-lock PIN"),
+    "login": (
+        "Directログイン（ワンタイムパスワードを自動で添えてネットバンクを開く）",
+        "Direct login: open the bank in the browser, the one-time password added by the app",
+    ),
+    "login_id": ("ログインID（省略時は入力を求めます）", "login ID (asked for when left out)"),
+    "login_password_stdin": (
+        "ログインパスワードを標準入力の1行目から読む（暗証番号はその次の行）",
+        "read the login password from the first line of standard input (the PIN next)",
+    ),
+    "no_browser": (
+        "ブラウザを開かずにURLを表示する",
+        "print the URL instead of opening the browser",
+    ),
 }
 
 
@@ -209,6 +246,13 @@ def _build_parser(msg: Messages, env: Environment, *, json_errors: bool) -> argp
     remove.add_argument("--token", required=True, help=h("token"))
     remove.add_argument("--yes", action="store_true", help=h("yes"))
     remove.add_argument("--pin-stdin", action="store_true", help=h("pin_stdin"))
+
+    login = sub.add_parser("login", parents=[common], help=h("login"), description=h("login"))
+    login.add_argument("--token", help=h("token"))
+    login.add_argument("--login-id", help=h("login_id"))
+    login.add_argument("--password-stdin", action="store_true", help=h("login_password_stdin"))
+    login.add_argument("--pin-stdin", action="store_true", help=h("pin_stdin"))
+    login.add_argument("--no-browser", action="store_true", help=h("no_browser"))
 
     pin = sub.add_parser("pin", parents=[common], help=h("pin"), description=h("pin"))
     pin.add_argument("--pin-stdin", action="store_true", help=h("pin_stdin"))
@@ -434,10 +478,10 @@ def activation_error(exc: Exception, msg: Messages) -> CliError:
                     msg("helpdesk_generic"),
                 ]
             )
-            return CliError(EXIT_ACTIVATION_REFUSED, "activation_failed", text)
+            return CliError(EXIT_REFUSED, "activation_failed", text)
         detail = msg.pick(exc.message, exc.message_en) or exc.code
         return CliError(
-            EXIT_ACTIVATION_REFUSED,
+            EXIT_REFUSED,
             exc.code,
             msg("err_activation_refused") + "\n" + detail,
             http_status=exc.status,
@@ -651,7 +695,77 @@ def cmd_pin(run: Run) -> int:
     return EXIT_OK
 
 
+def login_error(exc: Exception, msg: Messages) -> CliError:
+    from netbank.token_app.client import DirectLoginError
+
+    if not isinstance(exc, DirectLoginError):
+        raise exc
+    if exc.code == "transport":
+        return CliError(
+            EXIT_SERVER, "server_unreachable", msg("err_network"), detail=exc.message_en
+        )
+    if exc.code == "untrusted":
+        return CliError(EXIT_SERVER, "untrusted_answer", msg("err_untrusted_login"))
+    if exc.code == "throttled":
+        return CliError(EXIT_SERVER, "throttled", msg("err_throttled"))
+    text = msg.pick(exc.message, exc.message_en) or msg("err_login_failed")
+    return CliError(EXIT_REFUSED, exc.code, text, http_status=exc.status)
+
+
+def cmd_login(run: Run) -> int:
+    """Directログイン: ログインID + ログインパスワード here, the OTP added by the app."""
+    msg, args = run.msg, run.args
+    password: str | None = None
+    if args.password_stdin:
+        password = run.stdin_line(msg("login_password"))
+    opened = run.unlock(run.vault())
+    token = run.find(opened, args.token)
+    login_id = args.login_id
+    if login_id is None:
+        try:
+            login_id = str(run.env.prompt(msg("prompt_login_id"), secret=False))
+        except EOFError:
+            raise CliError(EXIT_USAGE, "no_tty", msg("err_no_tty", what=msg("login_id"))) from None
+    login_id = login_id.strip()
+    if not login_id:
+        raise CliError(EXIT_USAGE, "login_id_required", msg("err_required", field=msg("login_id")))
+    if password is None:
+        password = run.ask_secret("prompt_login_password", msg("login_password"))
+    if not password:
+        raise CliError(
+            EXIT_USAGE, "password_required", msg("err_required", field=msg("login_password"))
+        )
+    view = code_view(token, run.env.clock())
+    try:
+        client = run.env.login_client_factory(token.bank_url)
+        url = client.direct_login(
+            service_id=token.service_id,
+            user_id=token.user_id,
+            login_id=login_id,
+            password=password,
+            code=view.code,
+        )
+    except ValueError as exc:  # a stored bank URL this client will not talk to
+        raise CliError(EXIT_USAGE, "bank_url_invalid", str(exc)) from None
+    except Exception as exc:
+        raise login_error(exc, msg) from None
+    if view.skew_warning:
+        run.warn(msg("clock_skew", seconds=round(view.skew_seconds)))
+    opened_browser = False if args.no_browser or run.as_json else run.env.open_browser(url)
+    if opened_browser:
+        run.say(msg("login_opened"))
+    else:
+        run.say(msg("login_url"))
+        run.say(url)
+    result: dict[str, Any] = {"label": token.label, "browser_opened": opened_browser}
+    if not opened_browser:
+        result["url"] = url
+    run.result(result)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Run], int]] = {
+    "login": cmd_login,
     "setup": cmd_setup,
     "code": cmd_code,
     "list": cmd_list,

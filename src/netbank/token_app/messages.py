@@ -110,6 +110,35 @@ CATALOG: dict[str, tuple[str, str]] = {
         "暗証番号を設定しないで終了すると、設定したトークンは保存されません。",
         "If you quit before setting a PIN, the token you just set up is not saved.",
     ),
+    # --- Directログイン -----------------------------------------------------------------------
+    "login_title": ("Directログイン", "Direct login"),
+    "login_intro": (
+        "ログインIDとログインパスワードを入力し、ログインボタンを押してください。"
+        "ワンタイムパスワードは自動的に入力されます。",
+        "Enter your login ID and login password, then press Log in. The app adds the "
+        "one-time password itself.",
+    ),
+    "login_id": ("ログインID", "Login ID"),
+    "login_password": ("ログインパスワード", "Login password"),
+    "login_button": ("ログイン", "Log in"),
+    "login_opened": (
+        "ブラウザでネットバンクを開きました。",
+        "The bank has been opened in your browser.",
+    ),
+    "login_url": (
+        "ブラウザが見つかりません。次のURLを60秒以内にブラウザで開いてください（1回限り有効）:",
+        "No browser found. Open this URL in a browser within 60 seconds (it works once):",
+    ),
+    "err_login_failed": (
+        "ログインできませんでした。ログインID、ログインパスワードをご確認ください。",
+        "Could not log in. Check your login ID and login password.",
+    ),
+    "err_untrusted_login": (
+        "銀行からの応答が正しくありません。ブラウザは開きませんでした。",
+        "The bank's answer is not right, so no browser was opened.",
+    ),
+    "prompt_login_id": ("ログインID: ", "Login ID: "),
+    "prompt_login_password": ("ログインパスワード: ", "Login password: "),
     # --- clock ------------------------------------------------------------------------------
     "clock_skew": (
         "端末の時刻が銀行の時刻と{seconds}秒ずれています。端末の日付と時刻を正しく設定してください。"

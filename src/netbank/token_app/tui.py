@@ -552,6 +552,7 @@ class MainScreen(AppScreen):
     """The current code, large, its countdown, the clock warning, the tokens."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d", "direct_login", "Direct"),
         Binding("a", "add", "+"),
         Binding("s", "settings", "⚙"),
         Binding("l", "lock", "🔒"),
@@ -580,6 +581,7 @@ class MainScreen(AppScreen):
                 yield Static("", id="skew-warning", classes="warning-box")
                 yield Static(self.message, id="message", classes="message")
         with Horizontal(classes="buttons"):
+            yield Button(m("direct_login"), id="direct-login", variant="primary")
             yield Button(m("add_token"), id="add-token")
             yield Button(m("settings"), id="settings")
             yield Button(m("lock_now"), id="lock")
@@ -646,6 +648,12 @@ class MainScreen(AppScreen):
         warning.update(m("clock_skew", seconds=round(view.skew_seconds)))
         warning.display = view.skew_warning
 
+    @on(Button.Pressed, "#direct-login")
+    def action_direct_login(self) -> None:
+        token = self.current()
+        if token is not None:
+            self.app.push_screen(DirectLoginScreen(token.label))
+
     @on(Button.Pressed, "#add-token")
     def action_add(self) -> None:
         self.app.push_screen(SetupScreen(adding=True))
@@ -665,6 +673,107 @@ class MainScreen(AppScreen):
     @on(Button.Pressed, "#quit")
     def action_quit_app(self) -> None:
         self.app.exit(0)
+
+
+# --- Directログイン -----------------------------------------------------------------------
+
+
+class DirectLoginScreen(AppScreen):
+    """Directログイン: ログインID and ログインパスワード; the app adds the OTP and opens the bank."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def compose(self) -> ComposeResult:
+        m = self.token_app.msg
+        yield Title(m("login_title"), classes="title")
+        with VerticalScroll(classes="body"):
+            yield Static(m("login_intro"), classes="intro")
+            yield Static(self.label, classes="token-label")
+            yield Label(m("login_id") + ":", classes="field-label")
+            yield Input(id="login-id", max_length=64)
+            yield Label(m("login_password") + ":", classes="field-label")
+            yield Input(id="login-password", password=True, max_length=128)
+            yield ErrorText("", id="error", classes="error")
+            yield Static("", id="login-url", classes="message")
+            with Horizontal(classes="buttons"):
+                yield Button(m("login_button"), id="login", variant="primary")
+                yield Button(m("back"), id="back")
+
+    def on_mount(self) -> None:
+        self.query_one("#error", ErrorText).show("")
+        self.query_one("#login-url", Static).display = False
+        self.query_one("#login-id", Input).focus()
+
+    @on(Input.Submitted, "#login-id")
+    def _to_password(self) -> None:
+        self.query_one("#login-password", Input).focus()
+
+    @on(Input.Submitted, "#login-password")
+    @on(Button.Pressed, "#login")
+    def _login(self) -> None:
+        m = self.token_app.msg
+        login_id = self.query_one("#login-id", Input).value.strip()
+        password = self.query_one("#login-password", Input).value
+        missing = [
+            m("err_required", field=m(name))
+            for name, value in (("login_id", login_id), ("login_password", password))
+            if not value
+        ]
+        if missing:
+            self.query_one("#error", ErrorText).show("\n".join(missing))
+            return
+        self.query_one("#login", Button).disabled = True
+        self.run_worker(self._call(login_id, password), exclusive=True)
+
+    async def _call(self, login_id: str, password: str) -> None:
+        from netbank.token_app.client import DirectLoginError
+
+        app = self.token_app
+        m = app.msg
+        error = self.query_one("#error", ErrorText)
+        token = app.require_opened().find(self.label)
+        code = code_view(token, app.clock()).code
+        try:
+            client = app.login_client_factory(token.bank_url)
+            url = await asyncio.to_thread(
+                client.direct_login,
+                service_id=token.service_id,
+                user_id=token.user_id,
+                login_id=login_id,
+                password=password,
+                code=code,
+            )
+        except (DirectLoginError, ValueError) as exc:
+            self.query_one("#login", Button).disabled = False
+            field = self.query_one("#login-password", Input)
+            field.value = ""
+            field.focus()
+            if not isinstance(exc, DirectLoginError):
+                error.show(str(exc))
+            elif exc.code == "transport":
+                error.show(m("err_network"))
+            elif exc.code == "untrusted":
+                error.show(m("err_untrusted_login"))
+            elif exc.code == "throttled":
+                error.show(m("err_throttled"))
+            else:
+                error.show(m.pick(exc.message, exc.message_en) or m("err_login_failed"))
+            return
+        self.query_one("#login-password", Input).value = ""
+        opened = await asyncio.to_thread(app.open_browser, url)
+        if opened:
+            app.switch_to_main(message=m("login_opened"))
+            return
+        error.show("")
+        shown = self.query_one("#login-url", Static)
+        shown.update(m("login_url") + "\n" + url)
+        shown.display = True
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.token_app.switch_to_main()
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -926,6 +1035,8 @@ class TokenApp(App[int]):
         config_loader: ConfigLoader | None = None,
         clock: Callable[[], float] = time.time,
         time_checker: TimeChecker | None = None,
+        login_client_factory: Callable[[str], Any] | None = None,
+        open_browser: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__()
         self.vault = vault
@@ -934,6 +1045,10 @@ class TokenApp(App[int]):
         self.config_loader: ConfigLoader = config_loader or _config_loader(dict(os.environ))
         self.clock = clock
         self.time_checker = time_checker
+        self.login_client_factory: Callable[[str], Any] = (
+            login_client_factory or _default_login_client
+        )
+        self.open_browser: Callable[[str], bool] = open_browser or _open_browser
         self.opened: UnlockedVault | None = None
         self.pending: PendingToken | None = None
         self.activation_failures: dict[tuple[str, str], int] = {}
@@ -1037,6 +1152,18 @@ class TokenApp(App[int]):
 
     def helpdesk_text(self) -> str:
         return self.msg("helpdesk_generic")
+
+
+def _default_login_client(bank_url: str) -> Any:
+    from netbank.token_app.client import DirectLoginClient
+
+    return DirectLoginClient(bank_url)
+
+
+def _open_browser(url: str) -> bool:
+    from netbank.token_app.cli import open_in_browser
+
+    return open_in_browser(url)
 
 
 def _default_client(config: InstallConfig) -> Any:
