@@ -265,6 +265,11 @@ def test_without_a_keyring_the_device_secret_is_a_private_file_next_to_the_vault
     with pytest.raises(DeviceSecretMissingError):
         Vault(elsewhere, kdf=CHEAP_KDF, clock=manual_clock).unlock(PIN)
 
+    # Wiping takes the secret file too, so the copy can never be opened later.
+    vault.wipe()
+    assert not vault_path.exists()
+    assert not secret_file.exists()
+
 
 def test_keyring_vault_refuses_a_machine_whose_keyring_stopped_working(
     vault: Vault, vault_path: Path, manual_clock: ManualClock

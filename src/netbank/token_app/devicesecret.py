@@ -18,7 +18,7 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
-from netbank.token_app.fileio import atomic_write, read_private_file
+from netbank.token_app.fileio import atomic_write, read_private_file, remove_file
 
 SECRET_BYTES = 32
 KEYRING_SERVICE = "netbank-token"
@@ -140,7 +140,7 @@ class FileSecretStore:
         if self.load(vault_id) is None and self.path.exists():
             return  # another vault's secret: not ours to delete
         try:
-            self.path.unlink(missing_ok=True)
+            remove_file(self.path)
         except OSError as exc:
             raise DeviceSecretError(f"cannot delete {self.path}: {exc}") from exc
 
