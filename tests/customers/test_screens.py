@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from netbank.customers.views import TOP_MENU
 from tests.customers.factories import make_customer
@@ -16,19 +16,14 @@ from tests.customers.support import log_in, post_login
 pytestmark = pytest.mark.django_db
 
 
-def test_top_menu_links_what_exists_and_marks_the_rest_as_coming_soon(
-    frozen_clock: datetime,
-) -> None:
+def test_top_menu_links_balance_transfers_and_procedures(frozen_clock: datetime) -> None:
     client = Client()
     log_in(client, make_customer().login_id)
     page = client.get("/top/").content.decode()
     for name, label in TOP_MENU:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            assert re.search(rf"{label}<br>\s*準備中", page), label
-        else:
-            assert f'<a href="{url}">{label}</a>' in page, label
+        assert f'<a href="{reverse(name)}">{label}</a>' in page, label
+    assert "準備中" not in page
+    assert '<a href="/banking/balance/">残高照会</a>' in page
     assert '<a href="/procedures/">各種お申込・手続き</a>' in page
     assert 'action="/logout/"' in page
     assert "山田 太郎 様" in page

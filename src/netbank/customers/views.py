@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
@@ -26,8 +26,8 @@ from netbank.customers.services import LoginResult, login_check_password, secret
 # service appears in the menu as soon as its app routes it.
 TOP_MENU = (
     ("banking:balance", _lazy("残高照会")),
-    ("banking:transfer", _lazy("振込")),
-    ("banking:own_transfer", _lazy("振替")),
+    ("banking:furikomi", _lazy("振込")),
+    ("banking:furikae", _lazy("振替")),
     ("customers:procedures", _lazy("各種お申込・手続き")),
 )
 
@@ -84,13 +84,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @customer_required
 def top_view(request: HttpRequest) -> HttpResponse:
-    menu = []
-    for name, label in TOP_MENU:
-        try:
-            url: str | None = reverse(name)
-        except NoReverseMatch:
-            url = None
-        menu.append({"label": label, "url": url})
+    menu = [{"label": label, "url": reverse(name)} for name, label in TOP_MENU]
     return render(request, "customers/top.html", {"menu": menu})
 
 
