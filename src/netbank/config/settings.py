@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "netbank.customers",
     "netbank.otp",
     "netbank.banking",
+    "netbank.helpdesk",
     "netbank.demo",
 ]
 
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "netbank.customers.middleware.CustomerSessionMiddleware",
+    "netbank.customers.login_devices.NewDeviceLoginMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("display/", display_switch_view, name="display_switch"),
     path("api/", include("netbank.otp.api_urls")),
+    path("helpdesk/", include("netbank.helpdesk.urls")),
     path("", include("netbank.web.urls")),
     path("", include("netbank.customers.urls")),
     path("", include("netbank.otp.urls")),
