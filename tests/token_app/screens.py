@@ -1,7 +1,8 @@
 """Driving the Textual app in tests, and keeping its screens as SVG pictures.
 
-Screens are written to $NETBANK_TOKEN_SCREENSHOTS when it is set (the docs use
-docs/img/), otherwise to the test's temporary folder.
+Every run writes the screens to test-artifacts/screenshots/ (not committed); with
+NETBANK_UPDATE_DOCS_IMG=1 they replace the pictures in docs/img/ that docs/token-app.md
+shows, as for the README's browser screenshots.
 """
 
 from __future__ import annotations
@@ -94,8 +95,14 @@ def _fix_wide_characters(svg: str) -> str:
     return _TEXT.sub(widen, svg)
 
 
-def save_screen(pilot: Pilot[int], name: str, fallback: Path) -> Path:
-    folder = Path(os.environ.get("NETBANK_TOKEN_SCREENSHOTS") or fallback)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def save_screen(pilot: Pilot[int], name: str, fallback: Path | None = None) -> Path:
+    if os.environ.get("NETBANK_UPDATE_DOCS_IMG") == "1":
+        folder = REPO / "docs" / "img"
+    else:
+        folder = REPO / "test-artifacts" / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"token-app-{name}.svg"
     svg = pilot.app.export_screenshot(title="netbank-token")

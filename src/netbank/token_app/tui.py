@@ -1021,7 +1021,8 @@ class TokenApp(App[int]):
     .token-label { text-style: bold; margin-top: 1; }
     #code { width: auto; margin: 1 0 0 0; }
     #countdown { margin-top: 1; width: 100%; }
-    #countdown > Bar { width: 1fr; }
+    #countdown > Horizontal { width: 100%; }
+    #countdown Bar { width: 1fr; }
     ConfirmScreen { align: center middle; }
     .dialog { width: 60; height: auto; border: thick $error; background: $surface; padding: 1 2; }
     """
