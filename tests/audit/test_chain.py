@@ -1,0 +1,130 @@
+"""Hash chains: where each record goes, how it links, and that a read-back row verifies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import pytest
+from django.db import connection
+
+from netbank import clock
+from netbank.audit.chain import GENESIS, record_digest
+from netbank.audit.models import AuditChainHead, AuditRecord
+from netbank.audit.services import record
+from netbank.audit.verify import audit_verify
+from tests.audit.support import customer_trail
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
+
+
+def test_records_of_one_customer_form_a_chain_from_genesis() -> None:
+    first, second, third = customer_trail(7, events=3)
+    assert [r.chain for r in (first, second, third)] == ["customer:7"] * 3
+    assert [r.seq for r in (first, second, third)] == [1, 2, 3]
+    assert first.prev_hash == GENESIS
+    assert second.prev_hash == first.hash
+    assert third.prev_hash == second.hash
+    head = AuditChainHead.objects.get(chain="customer:7")
+    assert (head.seq, head.hash) == (3, third.hash)
+
+
+def test_operator_action_goes_on_the_operators_chain_not_the_customers() -> None:
+    customer_trail(7, events=2)
+    by_operator = record("helpdesk.unlock", customer_id=7, operator_id=3, kind="otp")
+    assert by_operator.chain == "operator:3"
+    assert by_operator.seq == 1
+    assert AuditChainHead.objects.get(chain="customer:7").seq == 2
+
+
+def test_event_without_principal_goes_on_the_system_chain() -> None:
+    a = record("login.throttled", ip="203.0.113.5", channel="web", limit=20)
+    b = record("activation.throttled", ip="203.0.113.6")
+    assert (a.chain, a.seq, b.chain, b.seq) == ("system", 1, "system", 2)
+
+
+def test_chains_of_different_customers_are_independent() -> None:
+    customer_trail(1, events=3)
+    other = record("login.succeeded", customer_id=2, ip="192.0.2.1", channel="web")
+    assert (other.chain, other.seq, other.prev_hash) == ("customer:2", 1, GENESIS)
+
+
+def test_hash_is_sha256_over_the_documented_canonical_json() -> None:
+    row = record("otp.accepted", customer_id=5, ip="192.0.2.44", channel="web", token_id=9)
+    payload = {
+        "v": 1,
+        "chain": "customer:5",
+        "seq": 1,
+        "prev_hash": GENESIS,
+        "occurred_at": clock.now().isoformat(timespec="microseconds"),
+        "event": "otp.accepted",
+        "customer_id": 5,
+        "operator_id": None,
+        "ip": "192.0.2.44",
+        "data": {"channel": "web", "token_id": 9},
+    }
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    assert row.hash == hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def test_rows_read_back_give_their_stored_hash(frozen_clock: datetime) -> None:
+    clock.advance(0.123456)  # microseconds must survive the database
+    record(
+        "login.succeeded",
+        customer_id=11,
+        ip="2001:DB8:0:0::1",
+        channel="web",
+        nested={"list": [1, "二", True, None], "empty": {}},
+    )
+    record("login.succeeded", customer_id=11, ip="::ffff:192.0.2.1", channel="sp")
+    record("login.succeeded", customer_id=11, ip=None, channel="direct")
+    for row in AuditRecord.objects.filter(customer_id=11):
+        assert row.hash == record_digest(
+            chain=row.chain,
+            seq=row.seq,
+            prev_hash=row.prev_hash,
+            occurred_at=row.occurred_at,
+            event=row.event,
+            customer_id=row.customer_id,
+            operator_id=row.operator_id,
+            ip=row.ip,
+            data=row.data,
+        ), (connection.vendor, row.ip)
+    assert audit_verify(checkpoint_dir=None).kinds() == set()
+
+
+def test_ipv6_is_stored_in_its_canonical_form() -> None:
+    row = record("login.succeeded", customer_id=1, ip="2001:DB8:0000:0000:0000:0000:0000:0001")
+    assert row.ip == "2001:db8::1"
+    row.refresh_from_db()
+    assert row.ip == "2001:db8::1"
+
+
+def test_an_address_that_is_not_one_is_kept_in_data_without_failing_the_event() -> None:
+    row = record("login.failed", customer_id=1, ip="http://evil/?t=x", channel="web")
+    assert row.ip is None
+    assert row.data["ip_unparsed"] == "http:??evil??t?x"
+
+
+def test_principal_ids_must_be_integers() -> None:
+    with pytest.raises(ValueError, match="customer_id"):
+        record("x.y", customer_id="7")  # type: ignore[arg-type]
+    assert not AuditRecord.objects.exists()
+
+
+def test_a_failed_append_leaves_neither_record_nor_head() -> None:
+    with pytest.raises(ValueError, match="secrets"):
+        record("x.y", customer_id=3, password="hunter2")
+    assert not AuditRecord.objects.exists()
+    assert not AuditChainHead.objects.exists()
+
+
+def test_intact_trail_verifies() -> None:
+    customer_trail(1)
+    customer_trail(2)
+    record("helpdesk.login", operator_id=1, ip="192.0.2.9")
+    record("login.throttled", ip="192.0.2.9")
+    report = audit_verify(checkpoint_dir=None)
+    assert report.ok, [str(f) for f in report.findings]
+    assert (report.records, report.chains) == (12, 4)
