@@ -175,6 +175,15 @@ def test_url_is_absolute_on_the_banks_site_and_valid_for_sixty_seconds(
     assert (row.expires_at - row.created_at).total_seconds() == 60
 
 
+def test_setting_may_shorten_the_url_lifetime(frozen_clock: datetime, settings: Settings) -> None:
+    settings.NETBANK_OTP = {**settings.NETBANK_OTP, "direct_login_url_seconds": 10}
+    customer, _token, app_token = _set_up()
+    url = direct_login(app_token, customer)
+    clock.advance(10)
+
+    assert open_url(phone_client(), url)["Location"] == INVALID
+
+
 def test_setting_may_shorten_the_url_lifetime_but_never_lengthen_it(
     frozen_clock: datetime, settings: Settings
 ) -> None:

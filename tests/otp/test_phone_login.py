@@ -597,3 +597,19 @@ def test_sli012_needs_the_csrf_token() -> None:
 
     assert r.status_code == 403
     assert not Token.objects.exists()
+
+
+def test_sli012_after_the_idle_timeout_says_why_the_session_ended(
+    frozen_clock: datetime, settings: SettingsWrapper
+) -> None:
+    from netbank import clock
+
+    customer = make_customer()
+    client = phone_client()
+    phone_login(client, customer)
+    clock.advance(settings.NETBANK_SESSION_IDLE_SECONDS + 1)
+
+    r = client.post(APPLY, apply_data())
+
+    assert location(r) == "/?ended=idle"
+    assert not Token.objects.filter(customer=customer).exists()

@@ -204,6 +204,8 @@ NETBANK_OTP: dict[str, Any] = {
     "issue_ttl_seconds": env_int("NETBANK_OTP_ISSUE_TTL_SECONDS", 24 * 3600),
     "allow_authenticator_apps": env_bool("NETBANK_OTP_ALLOW_AUTHENTICATOR_APPS", True),
     "mandatory": env_bool("NETBANK_OTP_MANDATORY", False),
+    # Lifetime of a Directログイン URL; never more than 60 s whatever is set here.
+    "direct_login_url_seconds": env_int("NETBANK_OTP_DIRECT_LOGIN_URL_SECONDS", 60),
     "app_download_path": "/app/",
 }
 

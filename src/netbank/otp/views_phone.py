@@ -46,6 +46,12 @@ def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _ended_reason(request: HttpRequest) -> str:
+    """Why there is no applicant: the session middleware's reason (idle, expired, …),
+    else the unfinished login timed out."""
+    return str(getattr(request, "session_end_reason", None) or "pending")
+
+
 def _login_url(reason: str) -> str:
     return reverse("customers:login") + f"?ended={reason}"
 
@@ -182,7 +188,7 @@ def phone_apply_view(request: HttpRequest) -> HttpResponse:
     applicant = _applicant(request)
     if applicant is None:
         request.session.pop(PHONE_APPLY, None)
-        return redirect(_login_url("pending"))
+        return redirect(_login_url(_ended_reason(request)))
     customer, state = applicant
     if selectors.token_in_use(customer) is not None:
         return _leave_when_in_use(request, state)
@@ -261,7 +267,7 @@ def phone_apply_done_view(request: HttpRequest) -> HttpResponse:
     """ワンタイムパスワード利用申請（完了）: the mail is on its way; what to do next."""
     applicant = _applicant(request)
     if applicant is None:
-        return redirect(_login_url("pending"))
+        return redirect(_login_url(_ended_reason(request)))
     customer, state = applicant
     token_id = state.get("done_token_id")
     token = (
