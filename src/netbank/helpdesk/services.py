@@ -19,6 +19,8 @@ the action returns ``ActionOutcome(ok=False)`` so the evidence is committed.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -60,6 +62,7 @@ from netbank.otp.suspension import (
 
 REASON_MAX = 500
 REASON_MIN = 4
+URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 # What the caller answered, as the identity check records it (docs/helpdesk.md).
 IDENTITY_ITEMS = {
@@ -139,8 +142,19 @@ def _require_supervisor(operator: User) -> None:
         raise ActionError(_("この操作はスーパーバイザーのみ行えます。"))
 
 
+def _free_text(text: str) -> str:
+    """Free text for the trail: whitespace folded, no control characters, no URLs (a
+    URL is where single-use tokens hide, so the trail refuses them)."""
+    folded = " ".join((text or "").split())
+    if any(unicodedata.category(c) == "Cc" for c in folded):
+        raise ActionError(_("使用できない文字が含まれています。"))
+    if URL_RE.search(folded):
+        raise ActionError(_("URLは入力できません。"))
+    return folded
+
+
 def _clean_reason(reason: str) -> str:
-    text = " ".join((reason or "").split())
+    text = _free_text(reason)
     if len(text) < REASON_MIN:
         raise ActionError(_("理由を4文字以上で入力してください。"))
     if len(text) > REASON_MAX:
@@ -155,7 +169,7 @@ def _validate_check(check: IdentityCheckInput) -> None:
         raise ActionError(_("本人確認の結果を選択してください。"))
     if any(item not in IDENTITY_ITEMS for item in check.items):
         raise ActionError(_("本人確認の項目が正しくありません。"))
-    note = " ".join((check.note or "").split())
+    note = _free_text(check.note)
     if not note or len(note) > REASON_MAX:
         raise ActionError(_("本人確認の内容（記録）を500文字以内で入力してください。"))
     answered = bool(check.secret_answer and check.secret_answer.strip())
@@ -199,7 +213,7 @@ def _record_identity_check(
         items=sorted(set(check.items)),
         secret_answer_ok=secret_ok,
         result=result,
-        note=" ".join(check.note.split()),
+        note=_free_text(check.note),
         created_at=clock.now(),
     )
     record(
@@ -211,7 +225,7 @@ def _record_identity_check(
         purpose=purpose,
         method=check.method,
         items=identity_check.items,
-        secret_answer_ok=secret_ok,
+        secret_answer_status=None if secret_ok is None else ("correct" if secret_ok else "wrong"),
         result=result,
     )
     return identity_check
@@ -254,7 +268,8 @@ def customer_viewed(*, customer: Customer, operator: User, ip: str | None) -> No
 
 def customers_searched(*, operator: User, query: str, found: int, ip: str | None) -> None:
     _require_operator(operator)
-    record("helpdesk.search", operator_id=operator.pk, ip=ip, query=query[:100], found=found)
+    text = URL_RE.sub("[url]", " ".join(query.split()))[:100]
+    record("helpdesk.search", operator_id=operator.pk, ip=ip, query=text, found=found)
 
 
 # --- 緊急利用停止 ---------------------------------------------------------------------
@@ -340,7 +355,7 @@ def lift_request(
             ip=ip,
             lift_request_id=request.pk,
             identity_check_id=identity_check.pk,
-            token_action=token_action,
+            after_lift=token_action,
             reason=text,
         )
     return ActionOutcome(True, identity_check=identity_check, lift_request=request)
@@ -401,8 +416,8 @@ def lift_approve(*, request_id: int, supervisor: User, note: str, ip: str | None
             lift_request_id=request.pk,
             requested_by=request.requested_by_id,
             identity_check_id=request.identity_check_id,
-            token_action=request.token_action,
-            tokens_resumed=resumed,
+            after_lift=request.token_action,
+            resumed_token_count=resumed,
             tokens_revoked=revoked,
             reason=text,
         )
@@ -543,7 +558,7 @@ def token_reset(
             customer_id=locked.pk,
             operator_id=operator.pk,
             ip=ip,
-            tokens_ended=ended,
+            tokens_revoked=ended,
             identity_check_id=identity_check.pk,
             reason=text,
         )
@@ -556,7 +571,7 @@ def token_reset(
                 "「トークン発行」のお手続きを行ってください。"
             ),
         )
-    return ActionOutcome(True, identity_check=identity_check, counts={"tokens_ended": ended})
+    return ActionOutcome(True, identity_check=identity_check, counts={"tokens_revoked": ended})
 
 
 def token_mail_resend(
