@@ -244,6 +244,15 @@ if PRODUCTION and not NETBANK_OTP_KEYS:
 NETBANK_SIGNING_KEY_FILE = env_str(
     "NETBANK_SIGNING_KEY_FILE", str(DATA_DIR / "bank_signing_key.pem")
 )
+# Audit trail (docs/audit.md). `netbank audit-checkpoint` appends MAC'd chain heads to
+# files in this folder; keep it off the database server. The MAC key is required in
+# production; elsewhere one is generated into the data folder.
+NETBANK_AUDIT_CHECKPOINT_DIR = env_str(
+    "NETBANK_AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit-checkpoints")
+)
+NETBANK_AUDIT_MAC_KEY = env_str("NETBANK_AUDIT_MAC_KEY")
+# The audit tables are append-only; only the test settings let `flush` erase them.
+NETBANK_AUDIT_FLUSH_ALLOWED = False
 
 LOGGING = {
     "version": 1,

@@ -24,3 +24,9 @@ NETBANK_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# The test runner empties every table between transactional tests, the audit trail too.
+NETBANK_AUDIT_FLUSH_ALLOWED = True
+NETBANK_AUDIT_MAC_KEY = "test-only-audit-checkpoint-mac-key-0123456789abcdef"
+NETBANK_AUDIT_CHECKPOINT_DIR = os.path.join(
+    tempfile.gettempdir(), f"netbank-test-{os.getuid()}", "audit-checkpoints"
+)
