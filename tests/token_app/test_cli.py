@@ -532,6 +532,80 @@ def test_direct_login_never_opens_what_the_bank_did_not_send(
     assert runner.opened_urls == []
 
 
+# --- 取引認証 ---------------------------------------------------------------------------------
+
+# docs/banking.md: 振込 50,000円 to 0005-123 普通 7654321, 取引番号 12345678.
+TRANSFER_QUESTION = "100051231765432100000005000012345678"
+
+
+def _expected_signature(question: str) -> str:
+    from netbank.oath import ocra
+
+    return ocra("OCRA-1:HOTP-SHA256-8:QN36", make_token().signing_key, question=question)
+
+
+def test_sign_shows_the_operation_then_gives_the_code(runner: CliRunner) -> None:
+    _vault_with_token(runner)
+    grouped = " ".join(TRANSFER_QUESTION[i : i + 4] for i in range(0, 36, 4))
+    result = runner("sign", "--question", grouped, "--pin-stdin", stdin=PIN + "\n", answers=("y",))
+    assert result.exit_code == cli.EXIT_OK, result.stderr
+    assert result.stdout.strip() == _expected_signature(TRANSFER_QUESTION)
+    for shown in ("振込", "0005", "123", "普通", "7654321", "50,000円", "12345678"):
+        assert shown in result.stderr
+
+
+def test_sign_declined_gives_no_code(runner: CliRunner) -> None:
+    _vault_with_token(runner)
+    result = runner(
+        "sign", "--question", TRANSFER_QUESTION, "--pin-stdin", stdin=PIN + "\n", answers=("n",)
+    )
+    assert result.exit_code == cli.EXIT_OK
+    assert _expected_signature(TRANSFER_QUESTION) not in result.stdout + result.stderr
+    assert "中止しました" in result.stdout
+
+
+def test_sign_json_needs_yes_and_reports_the_operation(runner: CliRunner) -> None:
+    _vault_with_token(runner)
+    refused = runner("sign", "--question", TRANSFER_QUESTION, "--json")
+    assert refused.exit_code == cli.EXIT_USAGE
+    assert refused.json()["error"]["code"] == "confirm_needs_yes"
+    data = runner(
+        "sign", "--question", TRANSFER_QUESTION, "--yes", "--json", "--pin-stdin", stdin=PIN + "\n"
+    ).json()
+    assert data["code"] == _expected_signature(TRANSFER_QUESTION)
+    assert data["operation"] == {
+        "purpose": "1",
+        "purpose_label": "振込",
+        "bank_code": "0005",
+        "branch_code": "123",
+        "account_type": "1",
+        "account_type_label": "普通",
+        "account_number": "7654321",
+        "amount": 50000,
+        "nonce": "12345678",
+    }
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "1" * 35,  # too short
+        "9" + TRANSFER_QUESTION[1:],  # unknown purpose
+        "3" + TRANSFER_QUESTION[1:],  # a limit question that names a payee
+        "200051231765432100000005000012345678",  # a payee registration with an amount
+        TRANSFER_QUESTION[:-1] + "x",
+    ],
+)
+def test_sign_refuses_questions_outside_the_banks_format_before_any_pin(
+    runner: CliRunner, question: str
+) -> None:
+    _vault_with_token(runner)
+    result = runner("sign", "--question", question, "--yes", "--json")
+    assert result.exit_code == cli.EXIT_USAGE
+    assert result.json()["error"]["code"] == "invalid_question"
+    assert runner.vault().status().failures == 0
+
+
 # --- usage ---------------------------------------------------------------------------------
 
 

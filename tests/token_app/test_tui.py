@@ -24,6 +24,7 @@ from netbank.token_app.tui import (
     RefusedScreen,
     SettingsScreen,
     SetupScreen,
+    SigningScreen,
     TokenApp,
     UnlockScreen,
     VoidedScreen,
@@ -610,6 +611,45 @@ def test_direct_login_refuses_a_url_off_the_banks_site(
 
     drive(app, scenario)
     assert opened == []
+
+
+# --- 取引認証 -------------------------------------------------------------------------------------
+
+
+def test_signing_screen_shows_the_operation_before_the_code(
+    vault: Vault, manual_clock: ManualClock, tmp_path: Path
+) -> None:
+    from netbank.oath import ocra
+
+    token = make_token()
+    vault.create(PIN, [token])
+    question = "100051231765432100000005000012345678"
+    expected = ocra("OCRA-1:HOTP-SHA256-8:QN36", token.signing_key, question=question)
+    app = make_app(vault, manual_clock)
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await unlock(pilot, PIN)
+        await press_button(pilot, "#sign")
+        assert isinstance(pilot.app.screen, SigningScreen)
+        await type_into(pilot, "#question", "1000 5123")
+        await press_button(pilot, "#check")
+        assert "36桁の数字を入力してください" in screen_text(pilot)
+        grouped = " ".join(question[i : i + 4] for i in range(0, 36, 4))
+        await type_into(pilot, "#question", grouped)
+        await press_button(pilot, "#check")
+        text = screen_text(pilot)
+        for shown in ("振込", "0005", "7654321", "50,000円", "12345678"):
+            assert shown in text
+        assert not pilot.app.screen.query_one("#sign-code", Digits).display
+        await press_button(pilot, "#approve")
+        assert pilot.app.screen.query_one("#sign-code", Digits).value == expected
+        save_screen(pilot, "signing", tmp_path)
+        # Changing the question hides the code until the new one is checked.
+        await type_into(pilot, "#question", "3000000000000000000002000000" + "12345678")
+        assert not pilot.app.screen.query_one("#sign-code", Digits).display
+        assert not pilot.app.screen.query_one("#approve", Button).display
+
+    drive(app, scenario)
 
 
 # --- 設定 ----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
     netbank-token remove --token NAME [--yes]
     netbank-token login [--token NAME] [--login-id ID] [--password-stdin] [--pin-stdin]
                         [--no-browser]     (Directログイン)
+    netbank-token sign [--token NAME] [--question DIGITS] [--yes]   (取引認証)
     netbank-token pin                      (change the app-lock PIN)
 
 Every command takes ``--json`` (one JSON object on stdout, errors included),
@@ -169,6 +170,18 @@ HELP: dict[str, tuple[str, str]] = {
         "Directログイン（ワンタイムパスワードを自動で添えてネットバンクを開く）",
         "Direct login: open the bank in the browser, the one-time password added by the app",
     ),
+    "sign": (
+        "取引認証（振込などの内容を確認して取引認証番号を表示）",
+        "transaction signing: check the operation and show its signing code",
+    ),
+    "question": (
+        "確認画面に表示された取引認証の質問（36桁。省略時は入力を求めます）",
+        "the signing question from the bank's screen (36 digits; asked for when left out)",
+    ),
+    "sign_yes": (
+        "確認を求めずに認証する（内容は表示されます）",
+        "approve without asking (the operation is still shown)",
+    ),
     "login_id": ("ログインID（省略時は入力を求めます）", "login ID (asked for when left out)"),
     "login_password_stdin": (
         "ログインパスワードを標準入力の1行目から読む（暗証番号はその次の行）",
@@ -253,6 +266,12 @@ def _build_parser(msg: Messages, env: Environment, *, json_errors: bool) -> argp
     login.add_argument("--password-stdin", action="store_true", help=h("login_password_stdin"))
     login.add_argument("--pin-stdin", action="store_true", help=h("pin_stdin"))
     login.add_argument("--no-browser", action="store_true", help=h("no_browser"))
+
+    sign = sub.add_parser("sign", parents=[common], help=h("sign"), description=h("sign"))
+    sign.add_argument("--token", help=h("token"))
+    sign.add_argument("--question", help=h("question"))
+    sign.add_argument("--yes", action="store_true", help=h("sign_yes"))
+    sign.add_argument("--pin-stdin", action="store_true", help=h("pin_stdin"))
 
     pin = sub.add_parser("pin", parents=[common], help=h("pin"), description=h("pin"))
     pin.add_argument("--pin-stdin", action="store_true", help=h("pin_stdin"))
@@ -764,7 +783,50 @@ def cmd_login(run: Run) -> int:
     return EXIT_OK
 
 
+def cmd_sign(run: Run) -> int:
+    """取引認証: the operation is read from the question itself and shown before the code."""
+    from netbank.token_app.signing import SigningQuestionError, sign_question
+    from netbank.token_app.signing_view import operation_json, operation_lines, read_question
+
+    msg, args = run.msg, run.args
+    text = args.question
+    if text is None:
+        try:
+            text = str(run.env.prompt(msg("prompt_sign_question"), secret=False))
+        except EOFError:
+            raise CliError(
+                EXIT_USAGE, "no_tty", msg("err_no_tty", what=msg("sign_question"))
+            ) from None
+    try:
+        question, request = read_question(text)
+    except SigningQuestionError:
+        raise CliError(EXIT_USAGE, "invalid_question", msg("err_sign_question")) from None
+    if run.as_json and not args.yes:
+        raise CliError(EXIT_USAGE, "confirm_needs_yes", msg("err_sign_needs_yes"))
+    opened = run.unlock(run.vault())
+    token = run.find(opened, args.token)
+    if not run.as_json:
+        out = run.env.stderr
+        out.write(msg("sign_confirm_intro") + "\n")
+        for label, value in operation_lines(request, msg):
+            out.write(f"  {label}: {value}\n")
+    if not args.yes:
+        try:
+            answer = str(run.env.prompt(msg("prompt_sign_confirm"), secret=False))
+        except EOFError:
+            raise CliError(EXIT_USAGE, "confirm_needs_yes", msg("err_sign_needs_yes")) from None
+        if answer.strip().lower() not in ("y", "yes", "はい"):
+            run.say(msg("cancelled"))
+            return EXIT_OK
+    code = sign_question(token.signing_key, question)
+    run.say(code)
+    run.warn(msg("sign_code_hint"))
+    run.result({"label": token.label, "operation": operation_json(request), "code": code})
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Run], int]] = {
+    "sign": cmd_sign,
     "login": cmd_login,
     "setup": cmd_setup,
     "code": cmd_code,

@@ -139,6 +139,52 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "prompt_login_id": ("ログインID: ", "Login ID: "),
     "prompt_login_password": ("ログインパスワード: ", "Login password: "),
+    # --- 取引認証 -------------------------------------------------------------------------
+    "sign_title": ("取引認証", "Transaction signing"),
+    "sign_intro": (
+        "ネットバンクの確認画面に表示されている取引認証の質問（36桁の数字）を入力してください。",
+        "Enter the signing question (36 digits) shown on the bank's confirmation screen.",
+    ),
+    "sign_question": ("質問（36桁の数字）", "Question (36 digits)"),
+    "sign_check": ("内容を確認", "Check"),
+    "sign_confirm_intro": (
+        "次のお取引を認証します。ネットバンクの画面と同じであることを確かめてください。"
+        "違う場合は取引認証番号を入力せず、ヘルプデスクへご連絡ください。",
+        "You are about to approve the operation below. Make sure it is what the bank's screen "
+        "shows. If it is not, do not enter the code and call the helpdesk.",
+    ),
+    "sign_confirm": ("この内容で認証する", "Approve this"),
+    "sign_code": ("取引認証番号", "Signing code"),
+    "sign_code_hint": (
+        "この取引認証番号をネットバンクの確認画面に入力してください（1回限り有効）。",
+        "Enter this code on the bank's confirmation screen (it works once).",
+    ),
+    "prompt_sign_question": ("取引認証の質問（36桁）: ", "Signing question (36 digits): "),
+    "prompt_sign_confirm": ("この内容で認証しますか？ [y/N]: ", "Approve this? [y/N]: "),
+    "err_sign_question": (
+        "取引認証の質問の形式が正しくありません。画面に表示されている36桁の数字を入力してください。",
+        "That is not a signing question of the bank's form. Enter the 36 digits the bank's "
+        "screen shows.",
+    ),
+    "err_sign_needs_yes": (
+        "内容の確認ができないため中止しました。表示された内容を確かめたうえで --yes を付けてください。",
+        "Cannot ask you to confirm; check the operation and add --yes.",
+    ),
+    "sign_purpose": ("お取引", "Operation"),
+    "sign_bank_code": ("金融機関コード", "Bank code"),
+    "sign_branch_code": ("支店コード", "Branch code"),
+    "sign_account_type": ("科目", "Account type"),
+    "sign_account_number": ("口座番号", "Account number"),
+    "sign_amount": ("金額", "Amount"),
+    "sign_new_limit": ("新しい振込限度額", "New daily transfer limit"),
+    "sign_nonce": ("取引番号", "Transaction number"),
+    "sign_yen": ("{amount}円", "¥{amount}"),
+    "sign_purpose_1": ("振込", "Transfer"),
+    "sign_purpose_2": ("登録先の登録", "Register a payee"),
+    "sign_purpose_3": ("振込限度額の引き上げ", "Raise the daily transfer limit"),
+    "sign_type_1": ("普通", "Ordinary"),
+    "sign_type_2": ("当座", "Current"),
+    "sign_type_4": ("貯蓄", "Savings"),
     # --- clock ------------------------------------------------------------------------------
     "clock_skew": (
         "端末の時刻が銀行の時刻と{seconds}秒ずれています。端末の日付と時刻を正しく設定してください。"

@@ -580,8 +580,9 @@ class MainScreen(AppScreen):
                 yield Static("", id="seconds-left", classes="hint")
                 yield Static("", id="skew-warning", classes="warning-box")
                 yield Static(self.message, id="message", classes="message")
-        with Horizontal(classes="buttons"):
+        with Horizontal(classes="buttons", id="main-buttons"):
             yield Button(m("direct_login"), id="direct-login", variant="primary")
+            yield Button(m("sign_title"), id="sign")
             yield Button(m("add_token"), id="add-token")
             yield Button(m("settings"), id="settings")
             yield Button(m("lock_now"), id="lock")
@@ -653,6 +654,12 @@ class MainScreen(AppScreen):
         token = self.current()
         if token is not None:
             self.app.push_screen(DirectLoginScreen(token.label))
+
+    @on(Button.Pressed, "#sign")
+    def action_sign(self) -> None:
+        token = self.current()
+        if token is not None:
+            self.app.push_screen(SigningScreen(token.label))
 
     @on(Button.Pressed, "#add-token")
     def action_add(self) -> None:
@@ -770,6 +777,89 @@ class DirectLoginScreen(AppScreen):
         shown = self.query_one("#login-url", Static)
         shown.update(m("login_url") + "\n" + url)
         shown.display = True
+
+    @on(Button.Pressed, "#back")
+    def _back(self) -> None:
+        self.token_app.switch_to_main()
+
+
+# --- 取引認証 ---------------------------------------------------------------------------------
+
+
+class SigningScreen(AppScreen):
+    """取引認証: the question from the bank's screen → the operation it encodes → the code."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+        self.question = ""
+
+    def compose(self) -> ComposeResult:
+        m = self.token_app.msg
+        yield Title(m("sign_title"), classes="title")
+        with VerticalScroll(classes="body"):
+            yield Static(m("sign_intro"), classes="intro")
+            yield Static(self.label, classes="token-label")
+            yield Label(m("sign_question") + ":", classes="field-label")
+            yield Input(id="question", max_length=60, restrict=r"[0-9０-９ \-]*")
+            yield ErrorText("", id="error", classes="error")
+            yield Button(m("sign_check"), id="check")
+            yield Static("", id="operation", classes="warning-box")
+            yield Button(m("sign_confirm"), id="approve", variant="warning")
+            with Center():
+                yield Digits("", id="sign-code")
+            yield Static(m("sign_code_hint"), id="sign-hint", classes="hint")
+        with Horizontal(classes="buttons"):
+            yield Button(m("back"), id="back", variant="primary")
+
+    def on_mount(self) -> None:
+        self._show(operation=False, code=False)
+        self.query_one("#error", ErrorText).show("")
+        self.query_one("#question", Input).focus()
+
+    def _show(self, *, operation: bool, code: bool) -> None:
+        self.query_one("#operation", Static).display = operation
+        self.query_one("#approve", Button).display = operation and not code
+        self.query_one("#sign-code", Digits).display = code
+        self.query_one("#sign-hint", Static).display = code
+
+    @on(Input.Changed, "#question")
+    def _changed(self) -> None:
+        # A different question must be checked again before anything is signed.
+        self.question = ""
+        self._show(operation=False, code=False)
+
+    @on(Input.Submitted, "#question")
+    @on(Button.Pressed, "#check")
+    def _check(self) -> None:
+        from netbank.token_app.signing_view import (
+            SigningQuestionError,
+            operation_lines,
+            read_question,
+        )
+
+        m = self.token_app.msg
+        try:
+            question, request = read_question(self.query_one("#question", Input).value)
+        except SigningQuestionError:
+            self.query_one("#error", ErrorText).show(m("err_sign_question"))
+            return
+        self.query_one("#error", ErrorText).show("")
+        rows = "\n".join(f"{label}: {value}" for label, value in operation_lines(request, m))
+        self.query_one("#operation", Static).update(m("sign_confirm_intro") + "\n\n" + rows)
+        self.question = question
+        self._show(operation=True, code=False)
+        self.query_one("#approve", Button).focus()
+
+    @on(Button.Pressed, "#approve")
+    def _approve(self) -> None:
+        from netbank.token_app.signing import sign_question
+
+        if not self.question:
+            return
+        token = self.token_app.require_opened().find(self.label)
+        self.query_one("#sign-code", Digits).update(sign_question(token.signing_key, self.question))
+        self._show(operation=True, code=True)
 
     @on(Button.Pressed, "#back")
     def _back(self) -> None:
@@ -1011,6 +1101,8 @@ class TokenApp(App[int]):
     .helpdesk { margin-top: 1; }
     .buttons { height: auto; margin-top: 1; align: center middle; }
     .buttons Button { margin: 0 1; }
+    #main-buttons Button { min-width: 8; margin: 0 0 0 1; }
+    #question { width: 52; }
     .row { height: auto; }
     .row Input { width: 1fr; }
     Input { width: 40; }
