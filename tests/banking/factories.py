@@ -21,7 +21,7 @@ from netbank.otp.verification import SEED_PURPOSE, token_seed
 from netbank.token_app.signing import sign_question
 from tests.customers.factories import PASSWORD, TRANSACTION_PASSWORD, make_customer
 
-__all__ = ["TRANSACTION_PASSWORD"]
+__all__ = ["PASSWORD", "TRANSACTION_PASSWORD"]
 
 OTHER_BANK = "0005"
 

@@ -88,6 +88,7 @@ def test_balance_shows_each_account_and_the_total() -> None:
     assert src.account_number in html
     assert "123,456円" in html
     assert "124,456円" in html
+    assert "2026年11月27日 10:00 現在" in html  # the bank's clock, in Japan time
 
 
 def test_statement_pages_filters_by_date_and_hides_other_customers_accounts() -> None:

@@ -69,7 +69,7 @@ def _is_allowed(ch: str) -> bool:
 def to_halfwidth_kana(text: str) -> str:
     """Convert a typed 受取人名 to the network's half-width form, or raise KanaError."""
     out: list[str] = []
-    for ch in text.strip().strip("\u3000"):
+    for ch in text.strip(" \u3000"):
         # Hiragana → katakana first (ぁ–ゖ are 0x60 below their katakana).
         if "\u3041" <= ch <= "\u3096":
             ch = chr(ord(ch) + 0x60)

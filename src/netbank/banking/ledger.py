@@ -162,5 +162,7 @@ def ledger_post(
         )
     Posting.objects.bulk_create(postings)
     for pk, balance in balances.items():
-        Account.objects.filter(pk=pk).update(balance=balance)
+        locked[pk].balance = balance
+    # One UPDATE … CASE for all accounts of the entry.
+    Account.objects.bulk_update(locked.values(), ["balance"])
     return entry

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from netbank import clock
 from netbank.banking.business_days import today_jst
 from netbank.banking.conf import int_setting
 from netbank.banking.forms import StatementFilterForm
@@ -42,7 +43,7 @@ def balance_view(request: HttpRequest) -> HttpResponse:
         {
             "accounts": accounts,
             "total": sum(a.balance for a in accounts),
-            "as_of": timezone.localtime(),
+            "as_of": timezone.localtime(clock.now()),
             "limit": limit_view(customer),
         },
     )
