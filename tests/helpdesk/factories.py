@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pyotp
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.test import Client
 
 from netbank import clock
@@ -117,13 +118,14 @@ def account_for(customer: Customer, balance: int = 500_000) -> Account:
         customer=customer, account_type=AccountType.ORDINARY, holder_kana="ﾔﾏﾀﾞ ﾀﾛｳ"
     )
     if balance:
-        ledger_post(
-            kind=JournalEntry.Kind.INCOMING,
-            lines=[
-                Line(clearing_account().pk, -balance, "入金"),
-                Line(account.pk, balance, "入金"),
-            ],
-        )
+        with transaction.atomic():
+            ledger_post(
+                kind=JournalEntry.Kind.INCOMING,
+                lines=[
+                    Line(clearing_account().pk, -balance, "入金"),
+                    Line(account.pk, balance, "入金"),
+                ],
+            )
     account.refresh_from_db()
     return account
 

@@ -250,3 +250,49 @@ def test_a_device_cookie_is_per_customer_and_cannot_be_forged() -> None:
         == 2
     )
     assert PASSWORD
+
+
+SECURITY_MAILS = [
+    "customers/mail/change_notice.txt",
+    "customers/mail/lock_notice.txt",
+    "customers/mail/lifted_notice.txt",
+    "customers/mail/helpdesk_notice.txt",
+    "customers/mail/new_device_notice.txt",
+    "otp/mail/issue_notice.txt",
+    "otp/mail/start_use_notice.txt",
+    "otp/mail/cancel_notice.txt",
+    "otp/mail/activation_voided.txt",
+    "banking/mail/notice.txt",
+]
+
+
+@pytest.mark.parametrize("template", SECURITY_MAILS)
+def test_every_security_mail_to_the_customer_carries_the_emergency_stop_link(
+    template: str,
+) -> None:
+    from django.template.loader import render_to_string
+
+    customer = make_customer()
+    body = render_to_string(
+        template,
+        {"customer": customer, "bank_name": "ネットバンク", "helpdesk": settings.NETBANK_HELPDESK},
+    )
+    url = emergency_stop_url(customer)
+    assert url in body
+    # The block sits in cleanly: one blank line before it and one after.
+    start = body.index("【お心当たりがない場合（ご自身でのお取引の緊急停止）】")
+    tail = "入力を求められた場合は、偽のサイトです。"
+    end = body.index(tail) + len(tail)
+    assert body[start - 2 : start] == "\n\n"
+    assert body[start - 3] != "\n"
+    assert body[end : end + 2] == "\n\n"
+    assert body[end + 2] != "\n"
+
+
+def test_the_token_mail_to_the_phone_has_no_stop_link() -> None:
+    """It goes to the address typed at the issue, which may be a fraudster's phone."""
+    from django.template.loader import render_to_string
+
+    customer = make_customer()
+    body = render_to_string("otp/mail/token_mail.txt", {"customer": customer})
+    assert "/security/emergency-stop/" not in body
