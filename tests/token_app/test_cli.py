@@ -321,6 +321,23 @@ def test_vault_copied_to_another_machine_exits_6(runner: CliRunner, tmp_path: Pa
     assert result.json()["error"]["code"] == "device_secret_missing"
 
 
+def test_keyring_vault_without_a_usable_keyring_says_so(runner: CliRunner) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    _vault_with_token(runner)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        result = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n")
+    finally:
+        keyring.set_keyring(previous)
+    assert result.exit_code == cli.EXIT_VAULT_REFUSED
+    error = result.json()["error"]
+    assert error["code"] == "keyring_unavailable"
+    assert "キーリング" in error["message"]
+
+
 def test_no_vault_and_unknown_token_exit_5(runner: CliRunner) -> None:
     result = runner("code", "--json")
     assert result.exit_code == cli.EXIT_NOT_FOUND

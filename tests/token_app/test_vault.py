@@ -18,6 +18,7 @@ from netbank.token_app.vault import (
     PRODUCTION_KDF,
     DeviceSecretMissingError,
     InvalidPinError,
+    KeyringUnavailableError,
     PinDelayError,
     Vault,
     VaultChangedError,
@@ -281,7 +282,8 @@ def test_keyring_vault_refuses_a_machine_whose_keyring_stopped_working(
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        with pytest.raises(DeviceSecretMissingError):
+        # Said as "the keyring is unusable now", not as "a vault from another device".
+        with pytest.raises(KeyringUnavailableError):
             Vault(vault_path, kdf=CHEAP_KDF, clock=manual_clock).unlock(PIN)
     finally:
         keyring.set_keyring(previous)

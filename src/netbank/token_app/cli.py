@@ -37,6 +37,7 @@ from netbank.token_app.vault import (
     DeviceSecretMissingError,
     InvalidPinError,
     KdfParams,
+    KeyringUnavailableError,
     PinDelayError,
     TokenRecord,
     UnlockedVault,
@@ -425,6 +426,8 @@ def vault_error(exc: VaultError, msg: Messages, now: float) -> CliError:
         return CliError(EXIT_NOT_FOUND, exc.code, msg("err_vault_not_found"))
     if isinstance(exc, VaultExistsError):
         return CliError(EXIT_USAGE, exc.code, msg("err_vault_exists"))
+    if isinstance(exc, KeyringUnavailableError):
+        return CliError(EXIT_VAULT_REFUSED, exc.code, msg("err_keyring_unavailable"))
     if isinstance(exc, DeviceSecretMissingError):
         return CliError(EXIT_VAULT_REFUSED, exc.code, msg("err_device_secret_missing"))
     if isinstance(exc, VaultChangedError):

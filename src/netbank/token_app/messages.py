@@ -253,6 +253,12 @@ CATALOG: dict[str, tuple[str, str]] = {
         "This vault was not made on this device, so it cannot be opened (a vault copied from "
         "another device is useless). Set the token up on this device instead.",
     ),
+    "err_keyring_unavailable": (
+        "この保存ファイルの鍵はOSのキーリングに保管されていますが、いまキーリングを使えません。"
+        "この端末のデスクトップにログインした状態で、もう一度お試しください。",
+        "This vault's key is kept in the OS keyring, which cannot be used right now. Try "
+        "again while logged in to this computer's desktop.",
+    ),
     "err_vault_changed": (
         "別の画面で保存ファイルが変更されました。もう一度ロックを解除してください。",
         "The vault was changed in another window. Please unlock it again.",

@@ -45,6 +45,7 @@ from netbank.token_app.vault import (
     DeviceSecretMissingError,
     InvalidPinError,
     KdfParams,
+    KeyringUnavailableError,
     PinDelayError,
     TokenRecord,
     UnlockedVault,
@@ -114,6 +115,8 @@ def vault_message(exc: VaultError, msg: Messages, now: float) -> str:
         return msg("err_invalid_pin")
     if isinstance(exc, VaultWipedError):
         return msg("err_vault_wiped")
+    if isinstance(exc, KeyringUnavailableError):
+        return msg("err_keyring_unavailable")
     if isinstance(exc, DeviceSecretMissingError):
         return msg("err_device_secret_missing")
     if isinstance(exc, VaultTamperedError):

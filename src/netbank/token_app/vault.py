@@ -95,6 +95,13 @@ class DeviceSecretMissingError(VaultError):
     code = "device_secret_missing"
 
 
+class KeyringUnavailableError(DeviceSecretMissingError):
+    """The vault's device secret is in the OS keyring, which cannot be used right now
+    (no desktop session, a locked or broken keyring). Not a copied vault: try again there."""
+
+    code = "keyring_unavailable"
+
+
 class VaultChangedError(VaultError):
     """Another window saved the vault after this one unlocked it."""
 
@@ -454,7 +461,9 @@ class Vault:
             return self._store
         store = store_by_kind(kind, self.path)
         if store is None:
-            raise DeviceSecretMissingError(f"no usable {kind} on this machine for the vault")
+            raise KeyringUnavailableError(
+                "the vault's device secret is in the OS keyring, unusable now"
+            )
         return store
 
     def _load(self) -> tuple[_Document, DeviceSecretStore, bytes]:
@@ -469,6 +478,8 @@ class Vault:
         try:
             device_secret = store.load(vault_id)
         except DeviceSecretError as exc:
+            if kind == "keyring":
+                raise KeyringUnavailableError(str(exc)) from exc
             raise DeviceSecretMissingError(str(exc)) from exc
         if device_secret is None:
             raise DeviceSecretMissingError(
