@@ -646,6 +646,28 @@ def test_usage_errors_exit_2_in_plain_words(
     assert as_json.json()["ok"] is False
 
 
+def test_service_id_of_another_bank_is_refused_before_anything_is_sent(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    result = runner(
+        "setup",
+        "--service-id",
+        "999999",
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"{ACTIVATION_PASSWORD}\n{PIN}\n",
+    )
+    assert result.exit_code == cli.EXIT_USAGE
+    assert "サービスID 100001" in result.stderr
+    assert bank.requests == 0
+    assert not runner.vault_path.exists()
+
+
 def test_bad_activation_password_format_is_refused_before_anything_is_sent(
     runner: CliRunner, bank: LoopbackBank, tmp_path: Path
 ) -> None:

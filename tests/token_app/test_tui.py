@@ -167,6 +167,9 @@ def test_setup_says_what_is_wrong_in_plain_words_and_sends_nothing(
         assert "サービスIDを入力してください。" in text
         assert "ユーザIDを入力してください。" in text
         assert "利用開始パスワードを入力してください。" in text
+        await fill_setup(pilot, "999999", "123456789012", "2468")
+        await press_button(pilot, "#send")
+        assert "サービスID 100001" in screen_text(pilot)
         await fill_setup(pilot, bank.service_id, "12345", "12")
         await press_button(pilot, "#send")
         text = screen_text(pilot)

@@ -562,6 +562,17 @@ def cmd_setup(run: Run) -> int:
         raise CliError(EXIT_USAGE, "invalid_user_id", msg("err_user_id")) from None
     label = check_label(args.label, msg) if args.label is not None else None
     config = load_install_config(install_config_path(args.bank_config, run.env.environ), msg)
+    if config.service_id and config.service_id != service_id:
+        # The bank would refuse it anyway; saying so here spends none of the five tries.
+        raise CliError(
+            EXIT_USAGE,
+            "service_id_other_bank",
+            msg(
+                "err_service_id_other_bank",
+                bank=config.bank_name or config.bank_url,
+                expected=config.service_id,
+            ),
+        )
 
     if args.password_stdin:
         password = run.stdin_line(msg("activation_password"))

@@ -198,6 +198,10 @@ CATALOG: dict[str, tuple[str, str]] = {
         "サービスIDは、メールに記載されている英数字（32文字以内）を入力してください。",
         "The service ID is the letters and digits (up to 32) from the mail.",
     ),
+    "err_service_id_other_bank": (
+        "このアプリは{bank}用です（サービスID {expected}）。メールに記載のサービスIDをご確認ください。",
+        "This app is set up for {bank} (service ID {expected}). Check the service ID in the mail.",
+    ),
     "err_user_id": (
         "ユーザIDは、メールに記載されている12桁の数字を入力してください。",
         "The user ID is the 12 digits from the mail.",

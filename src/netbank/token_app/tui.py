@@ -230,6 +230,15 @@ class SetupScreen(AppScreen):
         except Exception as exc:  # missing or broken install configuration: say so plainly
             error.show(m("err_install_config", detail=str(exc)))
             return
+        if config.service_id and config.service_id != service_id:
+            error.show(
+                m(
+                    "err_service_id_other_bank",
+                    bank=config.bank_name or config.bank_url,
+                    expected=config.service_id,
+                )
+            )
+            return
         error.show("")
         self._busy(True)
         self.run_worker(self._activate(config, service_id, user_id, password), exclusive=True)
