@@ -128,6 +128,8 @@ def test_phone_journey_sli012_mail_activation_and_first_direct_login(
     assert AuditRecord.objects.filter(
         customer_id=customer.pk, event="direct_login.start_use"
     ).exists()
+    accepted = AuditRecord.objects.get(customer_id=customer.pk, event="otp.accepted")
+    assert accepted.data["channel"] == "direct"
 
     browser = phone_client()
     r = open_url(browser, url)

@@ -163,7 +163,7 @@ def direct_login_begin(
             _second_factor_failed(customer, ip=ip, reason="superseded")
             return _failed()
         with transaction.atomic():
-            started = services.token_start_use(customer=customer, code=code, ip=ip)
+            started = services.token_start_use(customer=customer, code=code, ip=ip, channel=CHANNEL)
             if not started.started or started.token is None:
                 record(
                     "direct_login.failed",

@@ -259,8 +259,12 @@ def _expire_if_due(token: Token, ip: str | None) -> bool:
     return True
 
 
-def token_start_use(*, customer: Customer, code: str, ip: str | None) -> StartUseOutcome:
+def token_start_use(
+    *, customer: Customer, code: str, ip: str | None, channel: str = "web"
+) -> StartUseOutcome:
     """ワンタイムパスワード利用開始: the first OTP from the activated token puts it in use.
+
+    ``channel`` names where the code came from (the PC screen, or the app's Directログイン).
 
     The replaced token (a re-issue) is revoked in the same transaction, so there is
     never a moment with two tokens in use or with none.
@@ -285,7 +289,7 @@ def token_start_use(*, customer: Customer, code: str, ip: str | None) -> StartUs
         outcome = otp_verify(
             token=token,
             code=code,
-            channel="web",
+            channel=channel,
             ip=ip,
             states=(Token.State.ACTIVATED,),
         )
