@@ -316,6 +316,22 @@ def test_a_failed_write_leaves_the_old_vault_whole(
     assert not [p for p in vault_path.parent.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_failed_first_write_leaves_no_secret_behind(
+    vault: Vault,
+    vault_path: Path,
+    machine_keyring: MachineKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def disk_full(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        vault.create(PIN, [make_token()])
+    assert not vault_path.exists()
+    assert machine_keyring.entries() == 0
+
+
 def test_add_remove_and_change_pin(vault: Vault) -> None:
     opened = vault.create(PIN, [make_token()])
     opened.add(make_token("信連", user_id="111122223333"))

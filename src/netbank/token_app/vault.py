@@ -539,7 +539,13 @@ class Vault:
                 ciphertext=b"",
             )
             unlocked = UnlockedVault(self, parsed, device_secret, key, list(tokens))
-            unlocked._save_locked()
+            try:
+                unlocked._save_locked()
+            except BaseException:
+                # No vault was written: leave no orphaned secret in the keyring either.
+                with contextlib.suppress(DeviceSecretError):
+                    store.delete(vault_id)
+                raise
             return unlocked
 
     # -- unlocking ------------------------------------------------------------------------
