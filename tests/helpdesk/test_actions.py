@@ -248,6 +248,12 @@ def test_the_console_action_forms_work_and_refuse_bad_input() -> None:
     r = client.post(unlock, identity_post())
     assert r.status_code == 302
     assert r["Location"] == f"/helpdesk/customers/{customer.pk}/?done=unlocked"
+    # The customer page shows the result, the identity check and its audit records
+    # (whose data has a key named "items", which must not upset the template).
+    page = client.get(r["Location"]).content.decode()
+    assert "ロックを解除しました" in page
+    assert "helpdesk.identity_check" in page
+    assert "items=[&#x27;address&#x27;, &#x27;name_birthdate&#x27;]" in page
     r = client.post(reset, identity_post(result="failed", items=[]))
     assert r.status_code == 403
     assert "本人確認ができなかったため" in r.content.decode()

@@ -171,7 +171,10 @@ def operator_create(
             raise OperatorError("; ".join(exc.messages)) from None
         user.set_password(password)
         user.save()
-        user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+        # The migration makes the groups; get_or_create keeps a database that was
+        # flushed or restored without them working.
+        group, _created = Group.objects.get_or_create(name=ROLE_GROUPS[role])
+        user.groups.add(group)
         enrolment = _enrol(user)
         record("helpdesk.operator_created", operator_id=user.pk, role=role)
     return enrolment
