@@ -300,8 +300,15 @@ class StatementFilterForm(forms.Form):
         label=_("終了日"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None:
+            # Full-width digits and separators (「２０２６／１１／２７」) are accepted.
+            data = data.copy()
+            for name in ("date_from", "date_to"):
+                value = data.get(name)
+                if isinstance(value, str):
+                    data[name] = normalize_digits(value)
+        super().__init__(data, *args, **kwargs)
         for name in ("date_from", "date_to"):
             self.fields[name].input_formats = ["%Y-%m-%d", "%Y/%m/%d"]  # type: ignore[attr-defined]
             self.fields[name].error_messages["invalid"] = _(
