@@ -57,7 +57,7 @@ def test_opening_the_link_suspends_nobody_however_often_it_is_fetched() -> None:
 
 def test_the_link_page_leaks_its_url_nowhere() -> None:
     r = Client().get(link_path(make_customer()))
-    assert r["Referrer-Policy"] == "no-referrer"
+    assert r["Referrer-Policy"] == "same-origin"
     assert "no-store" in r["Cache-Control"]
 
 

@@ -75,6 +75,22 @@ ENDED_MESSAGES = {
     "logout": _lazy("ログアウトしました。"),
 }
 CHANNEL_LABELS = {"web": _lazy("ブラウザ"), "direct": _lazy("Directログイン")}
+TOKEN_STATE_LABELS = {
+    "issued": _lazy("発行済み（アプリの設定待ち）"),
+    "activated": _lazy("設定済み（利用開始待ち）"),
+    "in_use": _lazy("利用中"),
+    "suspended": _lazy("停止中"),
+    "revoked": _lazy("失効"),
+    "voided": _lazy("取消"),
+    "expired": _lazy("期限切れ"),
+}
+MAIL_STATUS_LABELS = {
+    "pending": _lazy("送信待ち"),
+    "sending": _lazy("送信中"),
+    "sent": _lazy("送信済み"),
+    "failed": _lazy("送信失敗"),
+    "uncertain": _lazy("送信結果不明"),
+}
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -198,6 +214,8 @@ def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
             kind_labels=KIND_LABELS,
             sessions=sessions,
             channel_labels=CHANNEL_LABELS,
+            token_state_labels=TOKEN_STATE_LABELS,
+            mail_status_labels=MAIL_STATUS_LABELS,
             logins=selectors.customer_logins(customer),
             transfers=selectors.customer_transfers(customer),
             audit=selectors.customer_audit(customer)[:30],
