@@ -112,7 +112,9 @@ def test_statement_pages_filters_by_date_and_hides_other_customers_accounts() ->
     wrong = client.get(url, {"date_from": "2026-11-30", "date_to": "2026-11-01"})
     assert wrong.status_code == 400
     assert "終了日は開始日以降" in wrong.content.decode()
-    full_width = client.get(url, {"date_from": "２０２６／１１／２７", "date_to": "２０２６－１１－２８"})
+    full_width = client.get(
+        url, {"date_from": "２０２６／１１／２７", "date_to": "２０２６－１１－２８"}
+    )
     assert full_width.status_code == 200
     assert "（25件）" in full_width.content.decode()
     bad = client.get(url, {"date_from": "11/31", "page": "x"})

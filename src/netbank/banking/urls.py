@@ -1,6 +1,6 @@
 from django.urls import path
 
-from netbank.banking import views, views_settings, views_transfer
+from netbank.banking import api, views, views_settings, views_transfer
 
 app_name = "banking"
 
@@ -39,4 +39,6 @@ urlpatterns = [
     ),
     path("banking/limit/", views_settings.limit_edit_view, name="limit"),
     path("banking/limit/confirm/", views_settings.limit_confirm_view, name="limit_confirm"),
+    # The token app's authenticated fetch of the pending 取引認証 question (JSON).
+    path("banking/api/v1/signing/pending", api.signing_pending_view, name="api_signing_pending"),
 ]

@@ -13,6 +13,9 @@ Pure: netbank.oath only, no Django, no I/O.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Final
 
@@ -174,3 +177,28 @@ def sign_limit(signing_key: bytes, *, new_limit: int, nonce: str) -> str:
     """Sign a raise of the daily 振込限度額 to ``new_limit`` yen."""
     request = SigningRequest(PURPOSE_LIMIT, "0000", "000", "0", "0000000", new_limit, nonce)
     return sign_question(signing_key, build_question(request))
+
+
+PENDING_PATH: Final = "/banking/api/v1/signing/pending"
+PENDING_CONTEXT: Final = b"netbank-signing-pending/1\x00"
+
+
+def pending_request_mac(signing_key: bytes, *, service_id: str, user_id: str, time: int) -> str:
+    """The MAC that authenticates a fetch of the pending question (docs/banking.md)."""
+    message = PENDING_CONTEXT + f"{service_id}\x00{user_id}\x00{time}".encode("ascii")
+    digest = hmac.new(signing_key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def pending_request(
+    signing_key: bytes, *, service_id: str, user_id: str, time: int
+) -> dict[str, str]:
+    """The JSON body of ``POST /banking/api/v1/signing/pending`` at unix ``time``."""
+    return {
+        "service_id": service_id,
+        "user_id": user_id,
+        "time": str(int(time)),
+        "mac": pending_request_mac(
+            signing_key, service_id=service_id, user_id=user_id, time=int(time)
+        ),
+    }

@@ -1,0 +1,113 @@
+"""The token app's fetch of the pending 取引認証 question: only with the token's key."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from netbank import clock
+from netbank.banking.models import SigningChallenge
+from netbank.banking.signing import signing_challenge
+from netbank.banking.transfers import furikomi_order, transfer_execute
+from netbank.otp.models import Token
+from netbank.token_app.signing import (
+    PENDING_PATH,
+    describe_question,
+    pending_request,
+    sign_question,
+)
+from tests.banking.factories import customer_with_account, issue_token, other_bank
+
+pytestmark = pytest.mark.django_db
+
+
+def post(body: object) -> tuple[int, dict[str, object]]:
+    r = Client().post(PENDING_PATH, data=json.dumps(body), content_type="application/json")
+    assert r["Cache-Control"] == "no-store"
+    return r.status_code, r.json()
+
+
+def body(key: bytes, token: Token, **overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {}
+    data |= pending_request(
+        key,
+        service_id=str(settings.NETBANK_OTP["service_id"]),
+        user_id=token.user_id,
+        time=int(clock.timestamp()),
+    )
+    data.update(overrides)
+    return data
+
+
+def test_app_fetches_signs_and_the_bank_accepts_the_pending_question() -> None:
+    customer, src = customer_with_account(100_000)
+    token, key = issue_token(customer)
+    assert post(body(key, token)) == (200, {"pending": False})
+    order = furikomi_order(
+        customer=customer, from_account_id=src.pk, amount=4_321, destination=other_bank()
+    )
+    challenge = signing_challenge(
+        customer=customer,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        destination=order.destination,
+        amount=order.amount,
+    )
+    status, answer = post(body(key, token))
+    assert status == 200
+    assert answer["pending"] is True
+    assert answer["suite"] == "OCRA-1:HOTP-SHA256-8:QN36"
+    question = str(answer["question"])
+    shown = describe_question(question)  # what the app shows before signing
+    assert (shown.account_number, shown.amount) == ("7654321", 4_321)
+    transfer_execute(
+        customer=customer,
+        order=order,
+        idempotency_key="k" * 43,
+        challenge_id=challenge.pk,
+        signing_code=sign_question(key, question),
+    )
+    assert post(body(key, token)) == (200, {"pending": False})  # consumed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"mac": "AAAA"},
+        {"time": str(10**9)},  # 2001: far outside the clock window
+        {"service_id": "999999"},
+        {"user_id": "000000000000"},
+        {"user_id": "１２３"},
+    ],
+)
+def test_anything_but_the_tokens_own_mac_gets_one_generic_401(change: dict[str, str]) -> None:
+    customer, _src = customer_with_account(1)
+    token, key = issue_token(customer)
+    status, answer = post(body(key, token, **change))
+    assert status == 401
+    assert answer["error"]["code"] == "unauthorized"  # type: ignore[index]
+
+
+def test_another_tokens_key_cannot_read_this_customers_question() -> None:
+    victim, _ = customer_with_account(1)
+    vtoken, _vkey = issue_token(victim)
+    other, _ = customer_with_account(1)
+    _otoken, okey = issue_token(other)
+    status, _answer = post(body(okey, vtoken))
+    assert status == 401
+
+
+def test_authenticator_tokens_have_no_signing_channel() -> None:
+    customer, _ = customer_with_account(1)
+    token, key = issue_token(customer, kind=Token.Kind.AUTHENTICATOR)
+    assert post(body(key, token))[0] == 401
+
+
+@pytest.mark.parametrize("raw", ["", "[]", "{", '{"user_id": 1}', '{"extra": "x"}'])
+def test_malformed_requests_get_json_errors(raw: str) -> None:
+    r = Client().post(PENDING_PATH, data=raw, content_type="application/json")
+    assert r.status_code in (400, 415)  # an empty body arrives without a content type
+    assert "error" in r.json()
+    assert Client().get(PENDING_PATH).status_code == 405
