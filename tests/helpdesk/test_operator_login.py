@@ -307,3 +307,25 @@ def test_logout_ends_the_operator_session() -> None:
     r = client.post("/helpdesk/logout/")
     assert r["Location"] == "/helpdesk/login/?ended=logout"
     assert client.get("/helpdesk/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"username": "someone"},
+        {"username": "someone", "password": "x", "code": "12ab56"},
+        {"username": "someone", "password": "x", "code": "1" * 9},
+        {"username": "x" * 151, "password": "x", "code": "123456"},
+        {"username": "someone", "password": "x" * 129, "code": "123456"},
+        {"username": "some\x00one", "password": "x", "code": "123456"},
+    ],
+)
+def test_bad_login_input_gets_a_clear_message_and_no_hash(
+    data: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with counting_hasher(monkeypatch) as calls:
+        r = Client().post("/helpdesk/login/", data)
+    assert r.status_code == 400
+    assert "入力内容をご確認ください" in r.content.decode()
+    assert calls.total == 0
