@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from netbank import clock
 from netbank.banking.models import Account, AccountType, Payee, SigningChallenge, Transfer
@@ -528,3 +530,64 @@ def test_suspension_ends_the_session_before_the_confirm_step() -> None:
     assert r["Location"].startswith(reverse("customers:login"))
     assert Transfer.objects.count() == 0
     assert ledger_check() == []
+
+
+def test_confirm_without_its_hidden_key_gets_a_message_not_a_transfer() -> None:
+    customer, _src = customer_with_account(100_000)
+    token, _key = issue_token(customer)
+    client = login(customer, token)
+    client.post(reverse("banking:limit"), {"new_limit": "5000"})
+    r = client.post(
+        reverse("banking:limit_confirm"), {"transaction_password": TRANSACTION_PASSWORD}
+    )
+    assert r.status_code == 400
+    assert "入力内容が変更されました" in r.content.decode()
+    r = client.post(
+        reverse("banking:transfer_confirm"), {"transaction_password": TRANSACTION_PASSWORD}
+    )
+    assert r.status_code in (302, 409)
+    assert Transfer.objects.count() == 0
+
+
+@pytest.fixture
+def fuzz_client() -> tuple[Client, Account]:
+    """One logged-in customer with a token, shared by every example of the fuzz test."""
+    customer, src = customer_with_account(100_000)
+    token, _key = issue_token(customer)
+    return login(customer, token), src
+
+
+@settings(
+    deadline=None,
+    max_examples=40,
+    # The logged-in client is meant to be shared by all examples.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(
+        [
+            "from_account",
+            "bank_code",
+            "branch_code",
+            "account_type",
+            "account_number",
+            "name_kana",
+            "amount",
+            "scheduled_for",
+        ]
+    ),
+    value=st.text(max_size=80),
+)
+def test_any_input_in_any_field_never_gives_a_500(
+    fuzz_client: tuple[Client, Account], field: str, value: str
+) -> None:
+    client, src = fuzz_client
+    r = client.post(reverse("banking:furikomi_input"), new_payee_input(src, **{field: value}))
+    assert r.status_code in (302, 400)
+    if r.status_code == 302:
+        assert client.get(reverse("banking:transfer_confirm")).status_code in (200, 409)
+    r = client.post(
+        reverse("banking:transfer_confirm"),
+        {"idempotency_key": value, "transaction_password": value, "signing_code": value},
+    )
+    assert r.status_code < 500

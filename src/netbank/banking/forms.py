@@ -263,7 +263,8 @@ class LimitForm(forms.Form):
 class ConfirmForm(forms.Form):
     """確認: the 確認用パスワード (software keyboard) and, when needed, the 取引認証番号."""
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # Checked against the session's draft by the view (a mismatch gets a message there).
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=100)
     transaction_password = _RawField(
         label=_("確認用パスワード"),
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "maxlength": str(PASSWORD_MAX)}),
