@@ -21,11 +21,19 @@ LOGIN_AT = "login_at"
 LAST_ACTIVITY = "last_activity"
 CHANNEL = "login_channel"
 PENDING = "pending_login"
+# An operator's keys (django.contrib.auth) never share a session with a customer's.
+OPERATOR_KEYS = ("_auth_user_id", "_auth_user_backend", "_auth_user_hash")
+
+
+def _drop_operator_keys(request: HttpRequest) -> None:
+    for key in OPERATOR_KEYS:
+        request.session.pop(key, None)
 
 
 def session_begin_pending(request: HttpRequest, customer: Customer, **extra: Any) -> None:
     """Password accepted; a second factor is still required."""
     request.session.cycle_key()
+    _drop_operator_keys(request)
     request.session.pop(CUSTOMER_ID, None)
     request.session[PENDING] = {
         "customer_id": customer.pk,
@@ -43,6 +51,7 @@ def session_pending(request: HttpRequest) -> dict[str, Any] | None:
 def session_login(request: HttpRequest, customer: Customer, *, channel: str = "web") -> None:
     """Every factor passed: the session now acts for ``customer``."""
     request.session.cycle_key()
+    _drop_operator_keys(request)
     request.session.pop(PENDING, None)
     now = clock.timestamp()
     request.session[CUSTOMER_ID] = customer.pk
