@@ -44,6 +44,7 @@ def test_postgres_only_tests_run_only_on_postgresql() -> None:
     assert connection.vendor == "postgresql"
 
 
+@pytest.mark.slow  # a pytest run in a subprocess
 def test_browser_tests_are_skipped_without_chromium() -> None:
     result = _pytest(HARNESS, NETBANK_CHROMIUM="/nonexistent/chromium")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -51,12 +52,14 @@ def test_browser_tests_are_skipped_without_chromium() -> None:
     assert "/nonexistent/chromium not installed" in result.stdout
 
 
+@pytest.mark.slow  # a pytest run in a subprocess
 def test_missing_chromium_fails_the_run_when_a_browser_is_required() -> None:
     result = _pytest(HARNESS, NETBANK_CHROMIUM="/nonexistent/chromium", NETBANK_REQUIRE_BROWSER="1")
     assert result.returncode == USAGE_ERROR, result.stdout + result.stderr
     assert "NETBANK_REQUIRE_BROWSER=1 but /nonexistent/chromium is missing" in result.stderr
 
 
+@pytest.mark.slow  # a pytest run in a subprocess
 def test_postgres_only_test_is_skipped_on_sqlite() -> None:
     result = _pytest(
         f"{__file__}::test_postgres_only_tests_run_only_on_postgresql", DATABASE_URL=""
@@ -66,6 +69,7 @@ def test_postgres_only_test_is_skipped_on_sqlite() -> None:
     assert "needs PostgreSQL" in result.stdout
 
 
+@pytest.mark.slow  # a pytest run in a subprocess
 def test_sqlite_fails_the_run_when_postgresql_is_required() -> None:
     result = _pytest(
         f"{__file__}::test_postgres_only_tests_run_only_on_postgresql",
