@@ -8,7 +8,7 @@ Anything else is development/demo: secrets are generated into the data folder.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -100,6 +100,26 @@ def _database() -> dict[str, object]:
         # write lock at BEGIN so no transaction fails half-way with "database is locked".
         db["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
         db["CONN_MAX_AGE"] = 0
+    elif db["ENGINE"] == "django.db.backends.postgresql":
+        # Both off by default; docs/performance.md measures them. Options from the URL
+        # (e.g. ?sslmode=verify-full) are kept.
+        options = dict(cast(dict[str, object], db.get("OPTIONS") or {}))
+        if env_bool("DB_SERVER_SIDE_BINDING", False):
+            # Parameters travel apart from the SQL, and psycopg prepares a statement on
+            # its DB_PREPARE_THRESHOLD-th use on a connection, so PostgreSQL parses and
+            # plans it once. Not for transaction-mode poolers (prepared statements).
+            options["server_side_binding"] = True
+            options["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5)
+        if env_bool("DB_POOL", False):
+            # psycopg's pool lends a connection per request (a pool cannot be combined
+            # with Django's persistent connections).
+            options["pool"] = {
+                "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+                "max_size": env_int("DB_POOL_MAX_SIZE", 8),
+                "timeout": env_int("DB_POOL_TIMEOUT", 10),
+            }
+            db["CONN_MAX_AGE"] = 0
+        db["OPTIONS"] = options
     return db
 
 
@@ -232,7 +252,9 @@ NETBANK_THROTTLE: dict[str, Any] = {
     # Token-app activation requests (both rounds) per client address.
     "activation_per_ip_per_minute": env_int("NETBANK_THROTTLE_ACTIVATION_PER_IP_PER_MINUTE", 30),
     # OTP verification API calls per channel (API key) per minute.
-    "verify_per_channel_per_minute": env_int("NETBANK_THROTTLE_VERIFY_PER_CHANNEL_PER_MINUTE", 6000),
+    "verify_per_channel_per_minute": env_int(
+        "NETBANK_THROTTLE_VERIFY_PER_CHANNEL_PER_MINUTE", 6000
+    ),
 }
 
 # Key-encryption keys for OTP seeds: "kid:base64key[,kid:base64key...]", the first

@@ -1,0 +1,60 @@
+"""The verification benchmark still works: setup, server, a tiny burst, the audit check.
+
+Not a performance test: it runs bench/otp_verify.py on SQLite with its Python client
+(no wrk needed), two server processes, and a handful of requests, and checks that every
+request was a correct fresh code that the server accepted and audited.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def test_benchmark_runs_a_tiny_burst_on_sqlite_and_every_code_is_accepted(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.otp_verify",
+            "--db",
+            "sqlite",
+            "--client",
+            "python",
+            "--concurrency",
+            "1,3",
+            "--requests",
+            "12",
+            "--customers",
+            "40",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(out.read_text())["results"]
+    assert [(r["db"], r["concurrency"]) for r in results] == [("sqlite", 1), ("sqlite", 3)]
+    for r in results:
+        assert r["requests"] == r["accepted"] == 12
+        assert r["rejected"] == r["locked"] == r["other"] == 0
+        assert r["p50_ms"] > 0
+    assert "audit trail: 24 otp.accepted records for 24 accepted answers" in proc.stdout
