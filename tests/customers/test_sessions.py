@@ -212,3 +212,55 @@ def test_a_completed_login_is_audited_and_announced_to_the_registered_address(
     record = AuditRecord.objects.get(event="login.succeeded", customer_id=customer.pk)
     assert record.data == {"channel": "web"}
     assert record.ip == "198.51.100.7"
+
+
+NEW_DEVICE_WARNING = "【ご注意】これまでにご利用のない端末（ブラウザ）からのログインです。"
+
+
+def test_each_login_sends_exactly_one_mail_which_warns_only_on_a_new_browser(
+    frozen_clock: datetime,
+) -> None:
+    """Regression: a first login from a browser used to send a login notice and a
+    separate new-device notice."""
+    customer = make_customer(email="jiro@example.jp")
+    mails = OutboxMail.objects.filter(to_addr="jiro@example.jp")
+    browser = Client()
+    log_in(browser, customer.login_id)
+    assert mails.count() == 1
+    first = mails.get()
+    assert first.purpose == "login_notice"
+    assert first.subject.endswith("新しい端末からのログインのお知らせ")
+    assert NEW_DEVICE_WARNING in first.body
+    # The warning comes before the rest of the notice, not buried under it.
+    assert first.body.index(NEW_DEVICE_WARNING) < first.body.index("次のログインがありました")
+    assert "/security/emergency-stop/" in first.body
+
+    browser.post("/logout/")
+    log_in(browser, customer.login_id)
+    assert mails.count() == 2
+    second = mails.latest("pk")
+    assert second.purpose == "login_notice"
+    assert second.subject.endswith("】ログインのお知らせ")
+    assert NEW_DEVICE_WARNING not in second.body
+    assert "/security/emergency-stop/" in second.body
+    events = list(
+        AuditRecord.objects.filter(
+            customer_id=customer.pk, event__in=("login.succeeded", "login.new_device")
+        )
+        .order_by("pk")
+        .values_list("event", flat=True)
+    )
+    assert events == ["login.succeeded", "login.new_device", "login.succeeded"]
+
+
+def test_the_password_step_alone_neither_mails_nor_marks_the_browser(
+    frozen_clock: datetime,
+) -> None:
+    customer = make_customer()
+    browser = Client()
+    post_login(browser, customer.login_id, PASSWORD)
+    assert not OutboxMail.objects.exists()
+    assert "netbank_device" not in browser.cookies
+    browser.get("/login/otp/")
+    assert OutboxMail.objects.filter(purpose="login_notice").count() == 1
+    assert "netbank_device" in browser.cookies

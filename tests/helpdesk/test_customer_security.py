@@ -211,25 +211,53 @@ def test_mails_carry_a_working_emergency_stop_link_for_that_customer() -> None:
     assert customer.name_kanji in r.content.decode()
 
 
-def test_a_login_from_a_new_browser_is_announced_once() -> None:
+NEW_DEVICE_WARNING = "【ご注意】これまでにご利用のない端末（ブラウザ）からのログインです。"
+
+
+def test_a_login_from_a_new_browser_is_announced_once_in_its_login_notice() -> None:
     customer = make_customer()
     browser = customer_login(customer)
     assert browser.cookies[DEVICE_COOKIE]["httponly"]
-    notices = OutboxMail.objects.filter(purpose="security_new_device_notice")
-    assert notices.count() == 1
-    body = notices.get().body
-    assert "198.51.100.20" in body
-    assert "/security/emergency-stop/" in body
+    mails = OutboxMail.objects.filter(to_addr=customer.email)
+    # One mail for the login, and it is the login notice that carries the warning.
+    assert mails.count() == 1
+    notice = mails.get()
+    assert notice.purpose == "login_notice"
+    assert "新しい端末からのログインのお知らせ" in notice.subject
+    assert NEW_DEVICE_WARNING in notice.body
+    assert "198.51.100.20" in notice.body
+    assert "/security/emergency-stop/" in notice.body
     assert (
         AuditRecord.objects.filter(event="login.new_device", customer_id=customer.pk).count() == 1
     )
-    # The same browser again: known.
+    # The same browser again: known, so a plain login notice, still one mail.
     browser.post("/logout/")
     customer_login(customer, browser)
-    assert notices.count() == 1
+    assert mails.count() == 2
+    again = mails.latest("pk")
+    assert again.purpose == "login_notice"
+    assert "新しい端末" not in again.subject
+    assert NEW_DEVICE_WARNING not in again.body
+    assert "/security/emergency-stop/" in again.body
+    assert (
+        AuditRecord.objects.filter(event="login.new_device", customer_id=customer.pk).count() == 1
+    )
     # Another browser: new.
     customer_login(customer, Client(REMOTE_ADDR="198.51.100.21"))
-    assert notices.count() == 2
+    assert mails.count() == 3
+    assert NEW_DEVICE_WARNING in mails.latest("pk").body
+    assert (
+        AuditRecord.objects.filter(event="login.new_device", customer_id=customer.pk).count() == 2
+    )
+
+
+def _warned(customer: Customer) -> int:
+    return sum(
+        NEW_DEVICE_WARNING in body
+        for body in OutboxMail.objects.filter(
+            purpose="login_notice", to_addr=customer.email
+        ).values_list("body", flat=True)
+    )
 
 
 def test_a_device_cookie_is_per_customer_and_cannot_be_forged() -> None:
@@ -238,17 +266,12 @@ def test_a_device_cookie_is_per_customer_and_cannot_be_forged() -> None:
     browser = customer_login(first)
     browser.post("/logout/")
     customer_login(second, browser)  # same browser, another customer: new to them
-    assert OutboxMail.objects.filter(
-        purpose="security_new_device_notice", to_addr=second.email
-    ).exists()
+    assert _warned(second) == 1
     value = browser.cookies[DEVICE_COOKIE].value
     forged = Client(REMOTE_ADDR="198.51.100.22")
     forged.cookies[DEVICE_COOKIE] = value[:-3] + "xyz"
     customer_login(first, forged)
-    assert (
-        OutboxMail.objects.filter(purpose="security_new_device_notice", to_addr=first.email).count()
-        == 2
-    )
+    assert _warned(first) == 2
     assert PASSWORD
 
 
@@ -257,7 +280,7 @@ SECURITY_MAILS = [
     "customers/mail/lock_notice.txt",
     "customers/mail/lifted_notice.txt",
     "customers/mail/helpdesk_notice.txt",
-    "customers/mail/new_device_notice.txt",
+    "customers/mail/login_notice.txt",
     "otp/mail/issue_notice.txt",
     "otp/mail/start_use_notice.txt",
     "otp/mail/cancel_notice.txt",

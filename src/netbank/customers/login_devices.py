@@ -5,11 +5,12 @@ device id and, for each customer who logged in from it, a tag: an HMAC of the de
 and the customer id under the site secret. The cookie is signed (Django's signed
 cookies, a salt of its own), so a tag cannot be forged or copied onto another device
 id, and it names no customer in the clear. A login whose browser does not carry this
-customer's tag is a login from a new device: the customer gets a mail (with the
-emergency-stop link) and the trail a ``login.new_device`` record.
+customer's tag is a login from a new device: ``session.session_login`` asks
+``device_known`` before the login, and its one login notice then says so prominently
+(with the emergency-stop link) and the trail gets a ``login.new_device`` record.
 
-The check runs in ``NewDeviceLoginMiddleware``, after the view: a request that turned
-a session without a customer into a logged-in one (web login, the OTP step, a
+The cookie is written by ``NewDeviceLoginMiddleware``, after the view: a request that
+turned a session without a customer into a logged-in one (web login, the OTP step, a
 Directログイン URL) is a login, whichever view did it; no login view needs to know.
 """
 
@@ -21,14 +22,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from netbank.audit.services import record
 from netbank.customers import session as customer_session
 from netbank.customers.models import Customer
-from netbank.customers.notices_security import new_device_notice_enqueue
 
 DEVICE_COOKIE = "netbank_device"
 DEVICE_SALT = "netbank.customers.device"
@@ -69,9 +67,10 @@ def device_known(request: HttpRequest, customer: Customer) -> bool:
 
 
 def device_login_seen(request: HttpRequest, response: HttpResponse, customer: Customer) -> bool:
-    """A login of ``customer`` just completed: notice a new device, refresh the cookie.
+    """A login of ``customer`` just completed: refresh the cookie with its tag.
 
-    Returns True when the device was new to this customer.
+    Returns True when the device was new to this customer (the login notice already
+    said so).
     """
     device_id, tags = _read(request)
     new = not device_known(request, customer)
@@ -80,12 +79,6 @@ def device_login_seen(request: HttpRequest, response: HttpResponse, customer: Cu
         tags = []
     tag = device_tag(device_id, customer.pk)
     tags = [*[t for t in tags if t != tag][-(MAX_TAGS - 1) :], tag]
-    if new:
-        ip = request.META.get("REMOTE_ADDR") or None
-        channel = str(request.session.get(customer_session.CHANNEL) or "web")
-        with transaction.atomic():
-            record("login.new_device", customer_id=customer.pk, ip=ip, channel=channel)
-            new_device_notice_enqueue(customer=customer, ip=ip, channel=channel)
     response.set_signed_cookie(
         DEVICE_COOKIE,
         f"{device_id}|{','.join(tags)}",

@@ -1,5 +1,6 @@
-"""Security notices about suspension, lift, helpdesk actions and new devices, and the
-customer's own emergency-stop link that every security mail carries.
+"""Security notices about suspension, lift and helpdesk actions, and the customer's
+own emergency-stop link that every security mail carries (a login from a new device
+is announced by the login notice itself, ``customers.services.login_completed``).
 
 The link (``emergency_stop_url``) opens a confirmation page; only its POST suspends,
 so a mail scanner that follows links suspends nobody. The link's token is signed with
@@ -28,7 +29,6 @@ EMERGENCY_STOP_SALT = "netbank.customers.emergency-stop"
 PURPOSE_SUSPENDED = "security_suspended_notice"
 PURPOSE_LIFTED = "security_lifted_notice"
 PURPOSE_HELPDESK_ACTION = "security_helpdesk_notice"
-PURPOSE_NEW_DEVICE = "security_new_device_notice"
 
 
 def emergency_stop_max_age() -> timedelta:
@@ -160,15 +160,4 @@ def helpdesk_action_notice_enqueue(*, customer: Customer, what: str, detail: str
         purpose=PURPOSE_HELPDESK_ACTION,
         what=what,
         detail=detail,
-    )
-
-
-def new_device_notice_enqueue(*, customer: Customer, ip: str | None, channel: str) -> None:
-    _send(
-        customer=customer,
-        subject="新しい端末からのログインのお知らせ",
-        template="customers/mail/new_device_notice.txt",
-        purpose=PURPOSE_NEW_DEVICE,
-        ip=ip,
-        direct=channel == "direct",
     )

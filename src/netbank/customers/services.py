@@ -256,20 +256,30 @@ def login_check_password(
     return LoginOutcome(None, _login_invalid_message(), LoginResult.INVALID)
 
 
-def login_completed(*, customer: Customer, ip: str | None, channel: str) -> None:
+def login_completed(*, customer: Customer, ip: str | None, channel: str, new_device: bool) -> None:
     """Every factor passed: audit the login and send the login notice.
 
     Called by ``session.session_login`` for every channel, so no login goes unrecorded
-    or unannounced.
+    or unannounced. ``new_device``: the browser carries no device tag of this customer
+    (``customers.login_devices``); the trail then also gets ``login.new_device`` and the
+    same notice says so prominently. One mail per login either way.
     """
     with transaction.atomic():
         record("login.succeeded", customer_id=customer.pk, ip=ip, channel=channel)
+        if new_device:
+            record("login.new_device", customer_id=customer.pk, ip=ip, channel=channel)
         _security_notice_enqueue(
             customer=customer,
-            subject=gettext_noop("ログインのお知らせ"),
+            subject=(
+                gettext_noop("新しい端末からのログインのお知らせ")
+                if new_device
+                else gettext_noop("ログインのお知らせ")
+            ),
             what=LOGIN_CHANNEL_LABELS.get(channel, LOGIN_CHANNEL_LABELS["web"]),
             purpose="login_notice",
             ip=ip,
+            template="customers/mail/login_notice.txt",
+            new_device=new_device,
         )
 
 
@@ -475,17 +485,20 @@ def _security_notice_enqueue(
     what: str,
     purpose: str = "security_notice",
     ip: str | None = None,
+    template: str = "customers/mail/change_notice.txt",
+    new_device: bool = False,
 ) -> None:
     """A notice of a login or a security-relevant change, in Japanese, to the registered
     address. ``subject`` and ``what`` are msgids, translated here in the mail's language.
     """
     with translation.override("ja"):
         body = render_to_string(
-            "customers/mail/change_notice.txt",
+            template,
             {
                 "customer": customer,
                 "what": _(what),
                 "ip": ip,
+                "new_device": new_device,
                 "at": clock.now(),
                 "bank_name": settings.NETBANK_BANK_NAME,
                 "helpdesk": settings.NETBANK_HELPDESK,

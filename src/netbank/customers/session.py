@@ -12,6 +12,10 @@ from typing import Any
 from django.http import HttpRequest
 
 from netbank import clock
+
+# A module import: login_devices imports this module too (its middleware reads the
+# session keys below), and names are looked up only when a login runs.
+from netbank.customers import login_devices
 from netbank.customers.models import Customer
 from netbank.customers.services import login_completed
 
@@ -49,7 +53,12 @@ def session_pending(request: HttpRequest) -> dict[str, Any] | None:
 
 
 def session_login(request: HttpRequest, customer: Customer, *, channel: str = "web") -> None:
-    """Every factor passed: the session now acts for ``customer``."""
+    """Every factor passed: the session now acts for ``customer``.
+
+    The one login notice says whether this browser is new to the customer, read from
+    the device cookie it sent; ``NewDeviceLoginMiddleware`` then refreshes the cookie.
+    """
+    new_device = not login_devices.device_known(request, customer)
     request.session.cycle_key()
     _drop_operator_keys(request)
     request.session.pop(PENDING, None)
@@ -60,7 +69,12 @@ def session_login(request: HttpRequest, customer: Customer, *, channel: str = "w
     request.session[LAST_ACTIVITY] = now
     request.session[CHANNEL] = channel
     request.customer = customer  # type: ignore[attr-defined]
-    login_completed(customer=customer, ip=request.META.get("REMOTE_ADDR") or None, channel=channel)
+    login_completed(
+        customer=customer,
+        ip=request.META.get("REMOTE_ADDR") or None,
+        channel=channel,
+        new_device=new_device,
+    )
 
 
 def session_sync_security_counter(request: HttpRequest, customer: Customer) -> None:
