@@ -211,6 +211,8 @@ def test_language_switches_to_english_and_back(page: Page, otp_customer: Custome
 
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator(".brand")).to_have_text("NetBank")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Home")
+    expect(page.locator("header").get_by_role("button", name="Log out", exact=True)).to_be_visible()
     # Switching language keeps the customer where they were, still logged in.
     expect(page).to_have_url(re.compile(r"/top/$"))
     expect(page.locator("main")).to_contain_text(NAME)
