@@ -291,7 +291,9 @@ def test_idle_warning_check_does_not_keep_the_session_alive(
     clock.advance(6)  # 31 s since the customer last did anything
     page.clock.run_for(1_000)
 
-    # The page notices the session has ended and goes to the login screen.
+    # The page notices the session has ended and goes to the login screen, which says why.
     expect_on_login(page)
+    expect(page).to_have_url(re.compile(r"/\?ended=idle$"))
+    expect(page.locator("main [role=status]")).to_contain_text("操作がなかったため")
     page.goto("/top/")
     expect_on_login(page)
