@@ -264,3 +264,13 @@ def test_the_password_step_alone_neither_mails_nor_marks_the_browser(
     browser.get("/login/otp/")
     assert OutboxMail.objects.filter(purpose="login_notice").count() == 1
     assert "netbank_device" in browser.cookies
+
+
+def test_the_idle_message_names_the_configured_timeout(
+    frozen_clock: datetime, settings: object
+) -> None:
+    settings.NETBANK_SESSION_IDLE_SECONDS = 10 * 60  # type: ignore[attr-defined]
+    client = _logged_in_client(make_customer())
+    clock.advance(10 * 60 + 1)
+    page = client.get("/?ended=idle").content.decode()
+    assert "一定時間（10分間）操作がなかったため" in page
