@@ -56,6 +56,8 @@ class LoopbackBank:
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     last_step: dict[str, int] = field(default_factory=dict)
     logins: list[str] = field(default_factory=list)
+    # 取引認証: ユーザID → the question waiting on the customer's confirmation screen
+    pending: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     base_url: str = ""
 
@@ -139,6 +141,30 @@ class LoopbackBank:
             "url": f"{origin}/login/direct/?t={secrets.token_urlsafe(24)}",
             "expires_in": 60,
         }
+
+    def signing_pending(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        from netbank.token_app.signing import pending_request_mac
+
+        unauthorized = (401, {"error": {"code": "unauthorized", "message": "認証できません。"}})
+        user_id, stamp, mac = body.get("user_id"), body.get("time"), body.get("mac")
+        issue = self.issues.get(str(user_id))
+        if issue is None or issue.state != "activated" or not isinstance(mac, str):
+            return unauthorized
+        if not isinstance(stamp, str) or not stamp.isdigit():
+            return unauthorized
+        if abs(int(stamp) - (time.time() + self.clock_ahead)) > 120:
+            return unauthorized
+        expected = pending_request_mac(
+            issue.signing_key, service_id=self.service_id, user_id=issue.user_id, time=int(stamp)
+        )
+        if not proto.macs_equal(expected.encode(), mac.encode()):
+            return unauthorized
+        if self.mode == "bad_question":
+            return 200, {"pending": True, "question": "9" * 36}
+        question = self.pending.get(issue.user_id)
+        if question is None:
+            return 200, {"pending": False}
+        return 200, {"pending": True, "suite": "OCRA-1:HOTP-SHA256-8:QN36", "question": question}
 
     # --- the two rounds ----------------------------------------------------------------
 
@@ -224,6 +250,7 @@ def _handler(bank: LoopbackBank) -> type[BaseHTTPRequestHandler]:
         "/api/v1/activation/start": bank.start,
         "/api/v1/activation/finish": bank.finish,
         "/api/v1/direct-login": bank.direct_login,
+        "/banking/api/v1/signing/pending": bank.signing_pending,
     }
 
     class Handler(BaseHTTPRequestHandler):

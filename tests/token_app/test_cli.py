@@ -603,6 +603,48 @@ def test_sign_json_needs_yes_and_reports_the_operation(runner: CliRunner) -> Non
     }
 
 
+def test_sign_fetches_the_pending_question_from_the_bank(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    user_id = _logged_in_setup(runner, bank, tmp_path)
+    args = ("sign", "--fetch", "--yes", "--json", "--pin-stdin")
+    nothing = runner(*args, stdin=PIN + "\n")
+    assert nothing.exit_code == cli.EXIT_NOT_FOUND
+    assert nothing.json()["error"]["code"] == "nothing_pending"
+
+    bank.pending[user_id] = TRANSFER_QUESTION
+    data = runner(*args, stdin=PIN + "\n").json()
+    assert data["operation"]["amount"] == 50000
+    assert data["operation"]["account_number"] == "7654321"
+    from netbank.oath import ocra
+
+    key = bank.issues[user_id].signing_key
+    assert data["code"] == ocra("OCRA-1:HOTP-SHA256-8:QN36", key, question=TRANSFER_QUESTION)
+
+    # A question outside the bank's own format is never signed, whoever sent it.
+    bank.mode = "bad_question"
+    bad = runner(*args, stdin=PIN + "\n")
+    assert bad.exit_code == cli.EXIT_SERVER
+    assert "code" not in bad.json()
+
+
+def test_sign_fetch_with_a_key_the_bank_does_not_know_is_refused(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _real_now(runner)
+    from dataclasses import replace
+
+    with running_bank() as other:  # the token belongs to this bank, the request goes elsewhere
+        issue = bank.issue(ACTIVATION_PASSWORD)
+        other.issues[issue.user_id] = replace(issue, state="activated", signing_key=bytes(32))
+        runner.vault().create(
+            PIN, [replace(make_token(user_id=issue.user_id), bank_url=other.base_url)]
+        )
+        result = runner("sign", "--fetch", "--yes", "--json", "--pin-stdin", stdin=PIN + "\n")
+    assert result.exit_code == cli.EXIT_REFUSED
+    assert result.json()["error"]["code"] == "unauthorized"
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -15,6 +15,7 @@ from textual.widgets import Button, Digits, ListView, ProgressBar, Static
 from netbank.oath import totp
 from netbank.token_app.client import DirectLoginClient, client_from_install_config
 from netbank.token_app.install_config import InstallConfig
+from netbank.token_app.signing_view import fetch_pending_question
 from netbank.token_app.tui import (
     IDLE_LOCK_SECONDS,
     AppLockInfoScreen,
@@ -651,6 +652,33 @@ def test_signing_screen_shows_the_operation_before_the_code(
         await type_into(pilot, "#question", "3000000000000000000002000000" + "12345678")
         assert not pilot.app.screen.query_one("#sign-code", Digits).display
         assert not pilot.app.screen.query_one("#approve", Button).display
+
+    drive(app, scenario)
+
+
+def test_signing_screen_fetches_the_question_from_the_bank(
+    vault: Vault, manual_clock: ManualClock, bank: LoopbackBank
+) -> None:
+    user_id = _activated_vault(vault, bank, manual_clock)
+    app = TokenApp(
+        vault=vault,
+        clock=manual_clock,
+        pending_fetcher=lambda token, now: fetch_pending_question(token, now=now),
+    )
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        await unlock(pilot, PIN)
+        await press_button(pilot, "#sign")
+        await press_button(pilot, "#fetch")
+        assert "認証を待っているお取引はありません" in screen_text(pilot)
+        bank.pending[user_id] = "300000000000000000000200000012345678"
+        await press_button(pilot, "#fetch")
+        await pilot.pause()
+        text = screen_text(pilot)
+        assert "振込限度額の引き上げ" in text
+        assert "2,000,000円" in text
+        await press_button(pilot, "#approve")
+        assert len(pilot.app.screen.query_one("#sign-code", Digits).value) == 8
 
     drive(app, scenario)
 

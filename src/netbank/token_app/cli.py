@@ -7,7 +7,7 @@
     netbank-token remove --token NAME [--yes]
     netbank-token login [--token NAME] [--login-id ID] [--password-stdin] [--pin-stdin]
                         [--no-browser]     (Directログイン)
-    netbank-token sign [--token NAME] [--question DIGITS] [--yes]   (取引認証)
+    netbank-token sign [--token NAME] [--question DIGITS | --fetch] [--yes]   (取引認証)
     netbank-token pin                      (change the app-lock PIN)
 
 Every command takes ``--json`` (one JSON object on stdout, errors included),
@@ -55,6 +55,7 @@ from netbank.token_app.vault import (
 if TYPE_CHECKING:
     from netbank.token_app.client import ActivatedToken
     from netbank.token_app.install_config import InstallConfig
+    from netbank.token_app.signing import SigningRequest
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # unexpected: the vault could not be written, a bug
@@ -179,6 +180,10 @@ HELP: dict[str, tuple[str, str]] = {
         "確認画面に表示された取引認証の質問（36桁。省略時は入力を求めます）",
         "the signing question from the bank's screen (36 digits; asked for when left out)",
     ),
+    "fetch": (
+        "認証を待っている質問を銀行から取得する",
+        "fetch the question waiting to be signed from the bank",
+    ),
     "sign_yes": (
         "確認を求めずに認証する（内容は表示されます）",
         "approve without asking (the operation is still shown)",
@@ -270,7 +275,9 @@ def _build_parser(msg: Messages, env: Environment, *, json_errors: bool) -> argp
 
     sign = sub.add_parser("sign", parents=[common], help=h("sign"), description=h("sign"))
     sign.add_argument("--token", help=h("token"))
-    sign.add_argument("--question", help=h("question"))
+    source = sign.add_mutually_exclusive_group()
+    source.add_argument("--question", help=h("question"))
+    source.add_argument("--fetch", action="store_true", help=h("fetch"))
     sign.add_argument("--yes", action="store_true", help=h("sign_yes"))
     sign.add_argument("--pin-stdin", action="store_true", help=h("pin_stdin"))
 
@@ -799,10 +806,12 @@ def cmd_login(run: Run) -> int:
 
 def cmd_sign(run: Run) -> int:
     """取引認証: the operation is read from the question itself and shown before the code."""
-    from netbank.token_app.signing import SigningQuestionError, sign_question
-    from netbank.token_app.signing_view import operation_json, operation_lines, read_question
+    from netbank.token_app.signing import SigningQuestionError
+    from netbank.token_app.signing_view import read_question
 
     msg, args = run.msg, run.args
+    if args.fetch:
+        return _sign_fetched(run)
     text = args.question
     if text is None:
         try:
@@ -819,6 +828,42 @@ def cmd_sign(run: Run) -> int:
         raise CliError(EXIT_USAGE, "confirm_needs_yes", msg("err_sign_needs_yes"))
     opened = run.unlock(run.vault())
     token = run.find(opened, args.token)
+    return _sign_confirmed(run, token, question, request)
+
+
+def _sign_fetched(run: Run) -> int:
+    """sign --fetch: the question comes from the bank; the checks stay the same."""
+    from netbank.token_app.signing import SigningQuestionError
+    from netbank.token_app.signing_view import FetchError, fetch_pending_question, read_question
+
+    msg = run.msg
+    if run.as_json and not run.args.yes:
+        raise CliError(EXIT_USAGE, "confirm_needs_yes", msg("err_sign_needs_yes"))
+    opened = run.unlock(run.vault())
+    token = run.find(opened, run.args.token)
+    try:
+        fetched = fetch_pending_question(token, now=run.env.clock())
+    except FetchError as exc:
+        if exc.code == "unauthorized":
+            raise CliError(EXIT_REFUSED, "unauthorized", msg("err_sign_unauthorized")) from None
+        raise CliError(
+            EXIT_SERVER, "server_unreachable", msg("err_network"), detail=str(exc)
+        ) from None
+    if fetched is None:
+        raise CliError(EXIT_NOT_FOUND, "nothing_pending", msg("sign_none_pending"))
+    try:
+        question, request = read_question(fetched)
+    except SigningQuestionError:
+        # The bank sent something outside its own format: sign nothing.
+        raise CliError(EXIT_SERVER, "untrusted_answer", msg("err_sign_question")) from None
+    return _sign_confirmed(run, token, question, request)
+
+
+def _sign_confirmed(run: Run, token: TokenRecord, question: str, request: SigningRequest) -> int:
+    from netbank.token_app.signing import sign_question
+    from netbank.token_app.signing_view import operation_json, operation_lines
+
+    msg, args = run.msg, run.args
     if not run.as_json:
         out = run.env.stderr
         out.write(msg("sign_confirm_intro") + "\n")

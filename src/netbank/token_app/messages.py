@@ -159,6 +159,17 @@ CATALOG: dict[str, tuple[str, str]] = {
         "この取引認証番号をネットバンクの確認画面に入力してください（1回限り有効）。",
         "Enter this code on the bank's confirmation screen (it works once).",
     ),
+    "sign_fetch": ("銀行から取得", "Fetch from the bank"),
+    "sign_none_pending": (
+        "認証を待っているお取引はありません。ネットバンクの確認画面を表示してから、もう一度お試しください。",
+        "No operation is waiting to be signed. Open the bank's confirmation screen and try again.",
+    ),
+    "err_sign_unauthorized": (
+        "このトークンでは取引認証の質問を取得できません（利用開始前のトークン、または別の銀行のトークンです）。"
+        "質問を画面から入力してください。",
+        "This token cannot fetch signing questions (it is not in use yet, or it belongs to "
+        "another bank). Type the question from the screen instead.",
+    ),
     "prompt_sign_question": ("取引認証の質問（36桁）: ", "Signing question (36 digits): "),
     "prompt_sign_confirm": ("この内容で認証しますか？ [y/N]: ", "Approve this? [y/N]: "),
     "err_sign_question": (

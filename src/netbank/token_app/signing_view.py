@@ -3,7 +3,10 @@ the question itself (``signing.describe_question``), in the app's language."""
 
 from __future__ import annotations
 
+import json
 import unicodedata
+import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from netbank.token_app.messages import Messages
@@ -15,6 +18,7 @@ from netbank.token_app.signing import (
     SigningRequest,
     describe_question,
 )
+from netbank.token_app.vault import TokenRecord
 
 
 def normalise_question(text: str) -> str:
@@ -27,6 +31,62 @@ def read_question(text: str) -> tuple[str, SigningRequest]:
     """Raises ``SigningQuestionError`` for anything outside the bank's format."""
     question = normalise_question(text)
     return question, describe_question(question)
+
+
+class FetchError(Exception):
+    """The pending question could not be fetched. ``code``: "unauthorized" (the bank does
+    not know this token's key: not in use, or another bank), "transport" (unreachable or
+    not the API)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(detail or code)
+        self.code = code
+
+
+Transport = Callable[[str, bytes], tuple[int, bytes]]
+
+
+def fetch_pending_question(
+    token: TokenRecord, *, now: float, transport: Transport | None = None
+) -> str | None:
+    """The bank's newest pending signing question for this token, or None.
+
+    The request is authenticated with a MAC under the token's signing key
+    (docs/banking.md); its time is the bank's as far as the app knows it (device clock +
+    the last measured offset), because the bank accepts only ±120 s. The answer is only a
+    question: what the app shows is what ``read_question`` parses from it.
+    """
+    from netbank.token_app.client import NetworkError, urllib_transport
+    from netbank.token_app.signing import PENDING_PATH, pending_request
+
+    parsed = urllib.parse.urlsplit(token.bank_url)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise FetchError("transport", f"not a bank URL: {token.bank_url!r}")
+    send = transport or urllib_transport(timeout=10.0)
+    body = pending_request(
+        token.signing_key,
+        service_id=token.service_id,
+        user_id=token.user_id,
+        time=int(now + token.server_time_offset),
+    )
+    try:
+        status, raw = send(token.bank_url.rstrip("/") + PENDING_PATH, json.dumps(body).encode())
+    except NetworkError as exc:
+        raise FetchError("transport", str(exc)) from None
+    if status == 401:
+        raise FetchError("unauthorized")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise FetchError("transport", f"HTTP {status}: not JSON") from None
+    if status != 200 or not isinstance(data, dict) or not isinstance(data.get("pending"), bool):
+        raise FetchError("transport", f"HTTP {status}: not the signing API")
+    if not data["pending"]:
+        return None
+    question = data.get("question")
+    if not isinstance(question, str):
+        raise FetchError("transport", "the answer has no question")
+    return question
 
 
 def operation_lines(request: SigningRequest, msg: Messages) -> list[tuple[str, str]]:
@@ -66,7 +126,9 @@ def operation_json(request: SigningRequest) -> dict[str, Any]:
 
 
 __all__ = [
+    "FetchError",
     "SigningQuestionError",
+    "fetch_pending_question",
     "normalise_question",
     "operation_json",
     "operation_lines",

@@ -815,7 +815,9 @@ class SigningScreen(AppScreen):
             yield Label(m("sign_question") + ":", classes="field-label")
             yield Input(id="question", max_length=60, restrict=r"[0-9０-９ \-]*")
             yield ErrorText("", id="error", classes="error")
-            yield Button(m("sign_check"), id="check")
+            with Horizontal(classes="row"):
+                yield Button(m("sign_check"), id="check")
+                yield Button(m("sign_fetch"), id="fetch")
             yield Static("", id="operation", classes="warning-box")
             yield Button(m("sign_confirm"), id="approve", variant="warning")
             with Center():
@@ -836,10 +838,38 @@ class SigningScreen(AppScreen):
         self.query_one("#sign-hint", Static).display = code
 
     @on(Input.Changed, "#question")
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed) -> None:
+        from netbank.token_app.signing_view import normalise_question
+
         # A different question must be checked again before anything is signed.
-        self.question = ""
-        self._show(operation=False, code=False)
+        if normalise_question(event.value) != self.question:
+            self.question = ""
+            self._show(operation=False, code=False)
+
+    @on(Button.Pressed, "#fetch")
+    def _fetch(self) -> None:
+        self.query_one("#fetch", Button).disabled = True
+        self.run_worker(self._fetch_question(), exclusive=True)
+
+    async def _fetch_question(self) -> None:
+        from netbank.token_app.signing_view import FetchError
+
+        app = self.token_app
+        m = app.msg
+        token = app.require_opened().find(self.label)
+        error = self.query_one("#error", ErrorText)
+        try:
+            question = await asyncio.to_thread(app.pending_fetcher, token, app.clock())
+        except FetchError as exc:
+            error.show(m("err_sign_unauthorized" if exc.code == "unauthorized" else "err_network"))
+            return
+        finally:
+            self.query_one("#fetch", Button).disabled = False
+        if question is None:
+            error.show(m("sign_none_pending"))
+            return
+        self.query_one("#question", Input).value = question
+        self._check()
 
     @on(Input.Submitted, "#question")
     @on(Button.Pressed, "#check")
@@ -1142,6 +1172,7 @@ class TokenApp(App[int]):
         time_checker: TimeChecker | None = None,
         login_client_factory: Callable[[str], Any] | None = None,
         open_browser: Callable[[str], bool] | None = None,
+        pending_fetcher: Callable[[TokenRecord, float], str | None] | None = None,
     ) -> None:
         super().__init__()
         self.vault = vault
@@ -1154,6 +1185,9 @@ class TokenApp(App[int]):
             login_client_factory or _default_login_client
         )
         self.open_browser: Callable[[str], bool] = open_browser or _open_browser
+        self.pending_fetcher: Callable[[TokenRecord, float], str | None] = (
+            pending_fetcher or _fetch_pending
+        )
         self.opened: UnlockedVault | None = None
         self.pending: PendingToken | None = None
         self.activation_failures: dict[tuple[str, str], int] = {}
@@ -1263,6 +1297,12 @@ def _default_login_client(bank_url: str) -> Any:
     from netbank.token_app.client import DirectLoginClient
 
     return DirectLoginClient(bank_url)
+
+
+def _fetch_pending(token: TokenRecord, now: float) -> str | None:
+    from netbank.token_app.signing_view import fetch_pending_question
+
+    return fetch_pending_question(token, now=now)
 
 
 def _open_browser(url: str) -> bool:
