@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.backends.utils import CursorWrapper
 
 from netbank import clock
 from netbank.audit.chain import chain_key, ip_text, record_digest
@@ -15,6 +16,47 @@ from netbank.audit.secrecy import AuditDataError, data_checked
 __all__ = ["AuditDataError", "record"]
 
 _EVENT_MAX = AuditRecord._meta.get_field("event").max_length or 64
+
+# Every security event passes here, inside the caller's transaction, so an append is
+# plain SQL: read and lock the head, then insert the record and move the head. On
+# PostgreSQL the last two travel as one statement (one round trip instead of two);
+# values are prepared by the model's own fields, exactly as the ORM would store them.
+_COLUMNS = (
+    "occurred_at",
+    "event",
+    "customer_id",
+    "operator_id",
+    "ip",
+    "data",
+    "chain",
+    "seq",
+    "prev_hash",
+    "hash",
+)
+_FIELDS = [
+    field
+    for name in _COLUMNS
+    if isinstance(field := AuditRecord._meta.get_field(name), models.Field)
+]
+_INSERT_SQL = (
+    f"INSERT INTO audit_auditrecord ({', '.join(_COLUMNS)}) "  # noqa: S608 - fixed names
+    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+)
+_LOCK_SQL = "SELECT id, seq, hash FROM audit_auditchainhead WHERE chain = %s"
+_ADVANCE_SQL = "UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE id = %s"
+_INSERT_AND_ADVANCE_SQL = (
+    f"WITH inserted AS ({_INSERT_SQL} RETURNING id) "  # noqa: S608 - fixed names
+    f"{_ADVANCE_SQL} RETURNING (SELECT id FROM inserted)"
+)
+
+
+def _head_locked(cursor: CursorWrapper, key: str) -> tuple[int, int, str] | None:
+    """The chain's head row, locked until the transaction ends (SQLite has no row
+    locks; it lets one writer at a time into the whole database)."""
+    sql = _LOCK_SQL + (" FOR UPDATE" if connection.features.has_select_for_update else "")
+    cursor.execute(sql, [key])
+    row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
 
 
 def _principal(value: int | None, name: str) -> int | None:
@@ -53,14 +95,20 @@ def record(
         ip = None
     key = chain_key(customer_id=customer_id, operator_id=operator_id)
     # No savepoint: a failed append must fail the caller's whole change.
-    with transaction.atomic(savepoint=False):
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=key)
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        head = _head_locked(cursor, key)
+        if head is None:  # the chain's first record: make its head (races are fine)
+            AuditChainHead.objects.get_or_create(chain=key)
+            head = _head_locked(cursor, key)
+            if head is None:  # heads are never deleted (a trigger refuses it)
+                raise RuntimeError(f"audit chain head {key} vanished")
+        head_id, head_seq, head_hash = head
         occurred_at = clock.now()
-        seq = head.seq + 1
+        seq = head_seq + 1
         digest = record_digest(
             chain=key,
             seq=seq,
-            prev_hash=head.hash,
+            prev_hash=head_hash,
             occurred_at=occurred_at,
             event=event,
             customer_id=customer_id,
@@ -68,17 +116,27 @@ def record(
             ip=ip,
             data=data,
         )
-        row = AuditRecord.objects.create(
-            occurred_at=occurred_at,
-            event=event,
-            customer_id=customer_id,
-            operator_id=operator_id,
-            ip=ip,
-            data=data,
-            chain=key,
-            seq=seq,
-            prev_hash=head.hash,
-            hash=digest,
-        )
-        AuditChainHead.objects.filter(pk=head.pk).update(seq=seq, hash=digest)
+        values: dict[str, Any] = {
+            "occurred_at": occurred_at,
+            "event": event,
+            "customer_id": customer_id,
+            "operator_id": operator_id,
+            "ip": ip,
+            "data": data,
+            "chain": key,
+            "seq": seq,
+            "prev_hash": head_hash,
+            "hash": digest,
+        }
+        params = [f.get_db_prep_save(values[f.name], connection) for f in _FIELDS]
+        if connection.vendor == "postgresql":
+            cursor.execute(_INSERT_AND_ADVANCE_SQL, [*params, seq, digest, head_id])
+            (row_id,) = cursor.fetchone()
+        else:
+            cursor.execute(_INSERT_SQL, params)
+            row_id = cursor.lastrowid
+            cursor.execute(_ADVANCE_SQL, [seq, digest, head_id])
+    row = AuditRecord(id=row_id, **values)
+    row._state.adding = False
+    row._state.db = connection.alias
     return row
