@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
 import os
+import re
 import signal
 import smtplib
 import socket
+import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
+import pyotp
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from netbank.demo.mailcatcher import list_mail
+from netbank.oath.activation import ed25519_public_text
+from netbank.token_app.install_config import install_config_load
 
 pytestmark = pytest.mark.slow
 
@@ -129,7 +142,9 @@ def test_demo_starts_serves_the_bank_and_its_mail_and_stops_on_ctrl_c(
         timeout=60,
     )
     _wait_until(lambda: "デモのお知らせ" in _get(port, "/demo/mail/")[1], MAIL_DEADLINE, proc)
-    assert len(list((data_dir / "mail").glob("*.eml"))) == 1
+    # Exactly once, next to the notices the seed's OTP set-up for demo0002 sent.
+    subjects = [mail.subject for mail in list_mail(data_dir / "mail")]
+    assert subjects.count("【ネットバンク】デモのお知らせ") == 1
 
     # And anything else that speaks SMTP to the catcher lands there too.
     msg = EmailMessage()
@@ -218,3 +233,148 @@ def test_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "NETBANK_ENV=production" in result.stderr
+
+
+# --- what the banner prints works against the running demo ---------------------------
+
+
+class Browser:
+    """Just enough of a browser for Django forms: cookies, the CSRF field, redirects."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> tuple[str, str]:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.geturl(), response.read().decode()
+
+    def submit(self, path: str, fields: dict[str, str]) -> tuple[str, str]:
+        """GET the form page, then POST ``fields`` with its CSRF token; the final URL and page."""
+        _url, page = self.get(path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token is not None, page[:500]
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": token[1], **fields}).encode()
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=30) as response:
+                return response.geturl(), response.read().decode()
+        except urllib.error.HTTPError as exc:  # a refused form answers 400
+            return exc.geturl(), exc.read().decode()
+
+
+def _start(data_dir: Path, log: Path) -> tuple[subprocess.Popen[str], int]:
+    port = _free_port()
+    with log.open("w") as out:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            _netbank("demo", "--port", str(port), "--smtp-port", str(_free_port())),
+            env=_env(data_dir),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    return proc, port
+
+
+def _banner(proc: subprocess.Popen[str], log: Path) -> str:
+    _wait_until(lambda: "Ctrl-C" in log.read_text("utf-8"), STARTUP_DEADLINE, proc)
+    return log.read_text("utf-8")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        returncode = proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    assert returncode == 0
+
+
+def _key(pattern: str, banner: str) -> str:
+    found = re.search(pattern, banner, re.MULTILINE)
+    assert found is not None, banner
+    return found[1]
+
+
+def _code(secret: str) -> str:
+    # One step ahead: the seed's own confirmation may have used the current step, and
+    # the bank accepts ±1 step but never a step twice.
+    return pyotp.TOTP(secret).at(int(time.time()) + 30)
+
+
+def test_printed_keys_log_in_and_a_second_start_prints_the_same_without_seeding_again(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "var"
+    proc, port = _start(data_dir, tmp_path / "first.log")
+    try:
+        first = _banner(proc, tmp_path / "first.log")
+        base = f"http://127.0.0.1:{port}"
+        otp_key = _key(r"鍵 / Key \(base32\)\s+([A-Z2-7]{32})$", first)
+        operator_keys = {
+            name: _key(rf"^\s+{name}\s+\S+\s+{role}\s+([A-Z2-7]{{32}})$", first)
+            for name, role in (("operator01", "operator"), ("supervisor01", "supervisor"))
+        }
+        assert f"oathtool --totp -b {otp_key}" in first
+        assert "otpauth://totp/" in first
+        assert re.search(r"demo0001 .* 未設定 / not set up$", first, re.MULTILINE)
+        assert re.search(r"demo0002 .* 利用中 / in use$", first, re.MULTILINE)
+
+        # demo0002: ID and password lead to ワンタイムパスワード認証, the printed key passes it.
+        browser = Browser(base)
+        url, page = browser.submit("/", {"login_id": "demo0002", "password": "momiji2026"})
+        assert url == f"{base}/login/otp/"
+        assert "ワンタイムパスワード認証" in page
+        url, page = browser.submit("/login/otp/", {"code": _code(otp_key)})
+        assert url == f"{base}/top/"
+        assert "佐藤 花子" in page
+
+        # demo0001 has no OTP: straight to トップ.
+        url, page = Browser(base).submit("/", {"login_id": "demo0001", "password": "sakura2026"})
+        assert url == f"{base}/top/"
+
+        # Both helpdesk accounts open the console with their printed keys.
+        for name, password in (
+            ("operator01", "demo-operator-2026"),
+            ("supervisor01", "demo-supervisor-2026"),
+        ):
+            console = Browser(base)
+            fields = {"username": name, "password": password, "code": _code(operator_keys[name])}
+            url, page = console.submit("/helpdesk/login/", fields)
+            assert url == f"{base}/helpdesk/", page[:500]
+
+        # The token app's install configuration names this bank and its key.
+        command = _key(r"^\s+(NETBANK_TOKEN_HOME=\S+ \S+netbank-token)$", first)
+        home = data_dir / "token-app"
+        assert command.startswith(f"NETBANK_TOKEN_HOME={home} ")
+        config = install_config_load(home / "install.json")
+        assert config.bank_url == base
+        key_file = data_dir / "bank_signing_key.pem"
+        private = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+        assert isinstance(private, Ed25519PrivateKey)
+        assert config.bank_public_keys == (ed25519_public_text(private.public_key()),)
+        assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    finally:
+        _stop(proc)
+    assert (data_dir / "audit-checkpoints").is_dir()
+    assert list((data_dir / "audit-checkpoints").glob("*.jsonl"))
+
+    proc, port = _start(data_dir, tmp_path / "second.log")
+    try:
+        second = _banner(proc, tmp_path / "second.log")
+    finally:
+        _stop(proc)
+
+    assert "created" not in second
+    assert "re-enrolled" not in second
+    assert "Wrote the bank signing key" not in second
+    assert _key(r"鍵 / Key \(base32\)\s+([A-Z2-7]{32})$", second) == otp_key
+    for name, key in operator_keys.items():
+        assert re.search(rf"^\s+{name}\s+.*{key}$", second, re.MULTILINE)
+    # The app follows the bank to its new port.
+    assert install_config_load(data_dir / "token-app" / "install.json").bank_url == (
+        f"http://127.0.0.1:{port}"
+    )

@@ -1,9 +1,11 @@
 """`netbank demo`: the whole bank on this machine with one command.
 
-Creates the data folder, migrates, creates the bank's signing key if missing,
-seeds the demo customers, then runs a mail catcher (SMTP on loopback, mail kept
-as .eml and shown at /demo/mail/), the outbox worker in a thread and a waitress
-WSGI server, until Ctrl-C or SIGTERM stops all three and the command exits 0.
+Creates the data folder, migrates, creates the bank's signing key if missing and
+writes the token app's install configuration next to it, seeds the demo (customers,
+accounts, demo0002's OTP, helpdesk operators), then runs a mail catcher (SMTP on
+loopback, mail kept as .eml and shown at /demo/mail/), the outbox worker and the
+periodic jobs (scheduled transfers, audit checkpoints) in threads and a waitress WSGI
+server, until Ctrl-C or SIGTERM stops them all and the command exits 0.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import importlib
 import io
 import ipaddress
+import json
 import logging
 import os
+import shlex
 import signal
 import socket
 import sys
@@ -27,10 +31,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import clear_url_caches
 
 from netbank.config.env import data_dir
+from netbank.demo.jobs import PeriodicJob, available_jobs, start_jobs
 from netbank.demo.mailcatcher import MailCatcher
 
 WSGI_THREADS = 8
 WORKER_POLL_SECONDS = 1.0
+JOB_STOP_TIMEOUT = 30.0
+# The token app's folder inside the data folder: its install configuration, and the
+# vault of a visitor who points NETBANK_TOKEN_HOME at it.
+TOKEN_APP_DIR = "token-app"  # noqa: S105 - a folder name, not a secret
+INSTALL_CONFIG_FORMAT = "netbank-install/1"
 
 
 def _display_width(text: str) -> int:
@@ -81,8 +91,47 @@ def _check_port_free(host: str, port: int, what: str, option: str) -> None:
             ) from exc
 
 
+def install_config_write(folder: Path) -> Path:
+    """The token app's install configuration for this demo bank, in ``folder``.
+
+    The same format ``netbank create-signing-key --install-config`` writes (read by
+    netbank.token_app.install_config; the server does not import the app). Written at
+    every start because the bank's URL follows --host and --port; left alone when
+    nothing changed.
+    """
+    from netbank.otp.signing_key import signing_public_key_text
+
+    config = {
+        "format": INSTALL_CONFIG_FORMAT,
+        "bank_name": str(settings.NETBANK_BANK_NAME),
+        "bank_url": str(settings.NETBANK_PUBLIC_URL),
+        "bank_public_keys": [signing_public_key_text()],
+        "service_id": str(settings.NETBANK_OTP["service_id"]),
+    }
+    text = json.dumps(config, ensure_ascii=False, indent=2) + "\n"
+    if not folder.is_dir():
+        folder.mkdir(parents=True, mode=0o700)
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+    path = folder / "install.json"
+    if path.exists() and path.read_text("utf-8") == text:
+        return path
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _token_app_command(folder: Path) -> str:
+    """How to start the token app against this demo, as a line to copy."""
+    script = Path(sys.executable).with_name("netbank-token")
+    program = str(script) if script.exists() else "netbank-token"
+    return f"NETBANK_TOKEN_HOME={shlex.quote(str(folder))} {shlex.quote(program)}"
+
+
 class Command(BaseCommand):
-    help = "Run the demo bank: migrate, seed, mail catcher, mail worker and web server."
+    help = (
+        "Run the demo bank: migrate, seed, mail catcher, mail worker, periodic jobs and web server."
+    )
 
     # The checks import the URLconf; they run in handle() once the demo flags are set.
     requires_system_checks: list[str] = []
@@ -92,9 +141,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000, help="web server port")
         parser.add_argument("--smtp-port", type=int, default=2525, help="mail catcher port")
 
+    _say_lock = threading.Lock()
+
     def say(self, text: str = "") -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
+        # The periodic jobs print from their own threads.
+        with self._say_lock:
+            self.stdout.write(text)
+            self.stdout.flush()
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
@@ -121,12 +174,15 @@ class Command(BaseCommand):
         catcher = MailCatcher(folder=mailbox, port=smtp_port)
         stop = threading.Event()
         worker: threading.Thread | None = None
+        jobs: list[threading.Thread] = []
         server: Any = None
         try:
             self.check(display_num_errors=False)
             self.say("データベースを準備しています / Migrating the database …")
             call_command("migrate", interactive=False, verbosity=0)
             self._signing_key()
+            token_app_dir = folder / TOKEN_APP_DIR
+            install_config_write(token_app_dir)
             from netbank.demo.seed import seed_all
 
             for note in seed_all():
@@ -150,10 +206,16 @@ class Command(BaseCommand):
                 daemon=True,
             )
             worker.start()
+            periodic = available_jobs()
+            jobs = start_jobs(periodic, stop=stop, say=self.say)
 
             server = self._create_server(host, port)
             real_port = int(server.effective_port)
-            self._banner(host, real_port, mailbox, catcher.port, folder)
+            if port == 0 and not os.environ.get("NETBANK_PUBLIC_URL"):
+                # The OS chose the port only now: the app's configuration follows it.
+                settings.NETBANK_PUBLIC_URL = f"http://{_url_host(host)}:{real_port}"
+                install_config_write(token_app_dir)
+            self._banner(host, real_port, mailbox, catcher.port, folder, token_app_dir, periodic)
             server.run()
         except KeyboardInterrupt:
             pass
@@ -165,6 +227,8 @@ class Command(BaseCommand):
                 server.task_dispatcher.shutdown()  # already done if run() was reached
                 server.close()
             stop.set()
+            for thread in jobs:
+                thread.join(timeout=JOB_STOP_TIMEOUT)
             if worker is not None:
                 worker.join(timeout=30)
             catcher.stop()
@@ -234,9 +298,9 @@ class Command(BaseCommand):
         mailbox: Path,
         smtp_port: int,
         folder: Path,
+        token_app_dir: Path,
+        periodic: list[PeriodicJob],
     ) -> None:
-        from netbank.demo.seed import DEMO_CUSTOMERS
-
         base = f"http://{_url_host(host)}:{port}"
         self.say()
         self.say("NetBank OTP デモ / demo")
@@ -245,6 +309,7 @@ class Command(BaseCommand):
             [
                 ["ログイン画面 / Bank login", f"{base}/"],
                 ["受信メール / Caught mail", f"{base}/demo/mail/"],
+                ["ヘルプデスク / Helpdesk console", f"{base}/helpdesk/"],
                 ["メールの保存先 / Mail folder", str(mailbox)],
                 ["メールキャッチャー / SMTP", f"127.0.0.1:{smtp_port}"],
                 ["データフォルダ / Data folder", str(folder)],
@@ -257,9 +322,32 @@ class Command(BaseCommand):
                 "  注意: 受信メールのページは、このサーバに届く誰もが読めます。"
                 " / Warning: anyone who can reach this server can read the caught mail."
             )
+        for block in (
+            self._customers_block(),
+            self._otp_block(),
+            self._operators_block(),
+            self._token_app_block(token_app_dir),
+            self._jobs_block(periodic),
+        ):
+            self.say()
+            for line in block:
+                self.say(line)
         self.say()
-        self.say("デモ顧客 / Demo customers")
-        rows = [["ログインID", "ログインパスワード", "確認用パスワード", "氏名", "メールアドレス"]]
+        self.say("Ctrl-C で終了します / Press Ctrl-C to stop.")
+
+    def _customers_block(self) -> list[str]:
+        from netbank.demo.seed import DEMO_CUSTOMERS
+
+        rows = [
+            [
+                "ログインID",
+                "ログインパスワード",
+                "確認用パスワード",
+                "氏名",
+                "メールアドレス",
+                "ワンタイムパスワード",
+            ]
+        ]
         for demo in DEMO_CUSTOMERS:
             rows.append(
                 [
@@ -268,18 +356,89 @@ class Command(BaseCommand):
                     demo.transaction_password,
                     f"{demo.name_kanji}（{demo.name_kana}）",
                     demo.email,
+                    _otp_state(demo.login_id),
                 ]
             )
-        for line in _table(rows):
-            self.say(line)
-        self.say()
-        self.say("追加認証 / Secret questions")
-        question_rows = [
-            [demo.login_id, question, answer]
-            for demo in DEMO_CUSTOMERS
-            for question, answer in demo.questions
+        lines = ["デモ顧客 / Demo customers", *_table(rows)]
+        lines += ["", "追加認証 / Secret questions"]
+        lines += _table(
+            [
+                [demo.login_id, question, answer]
+                for demo in DEMO_CUSTOMERS
+                for question, answer in demo.questions
+            ]
+        )
+        return lines
+
+    def _otp_block(self) -> list[str]:
+        from netbank.demo.seed import DEMO_CUSTOMERS, customer_key
+
+        lines: list[str] = []
+        for demo in DEMO_CUSTOMERS:
+            key = customer_key(demo.login_id) if demo.otp_in_use else None
+            if key is None:
+                continue
+            if lines:
+                lines.append("")
+            lines.append(
+                f"{demo.login_id} のワンタイムパスワード（認証アプリ）/ "
+                f"{demo.login_id}'s one-time password (authenticator app)"
+            )
+            lines += _table(
+                [
+                    ["鍵 / Key (base32)", key.secret_base32],
+                    ["otpauth URI", key.otpauth_uri],
+                    ["コード / Code", f"oathtool --totp -b {key.secret_base32}"],
+                ]
+            )
+            lines.append(
+                "  （認証アプリに鍵を登録しても使えます / or add the key to any authenticator app）"
+            )
+        return lines
+
+    def _operators_block(self) -> list[str]:
+        from netbank.demo.seed import DEMO_OPERATORS, operator_key
+
+        rows = [["ユーザー名 / User", "パスワード / Password", "役割 / Role", "鍵 / TOTP key"]]
+        for demo in DEMO_OPERATORS:
+            key = operator_key(demo.username)
+            rows.append(
+                [
+                    demo.username,
+                    demo.password,
+                    demo.role,
+                    key.secret_base32 if key is not None else "—",
+                ]
+            )
+        return [
+            "ヘルプデスク担当者 / Helpdesk operators",
+            *_table(rows),
+            "  コード / Code: oathtool --totp -b <鍵 / key>",
         ]
-        for line in _table(question_rows):
-            self.say(line)
-        self.say()
-        self.say("Ctrl-C で終了します / Press Ctrl-C to stop.")
+
+    def _token_app_block(self, token_app_dir: Path) -> list[str]:
+        return [
+            "トークンアプリ / Token app (初期設定: サービスID and ユーザID from the token mail)",
+            f"  {_token_app_command(token_app_dir)}",
+            f"  設定ファイル / Install configuration: {token_app_dir / 'install.json'}",
+        ]
+
+    def _jobs_block(self, periodic: list[PeriodicJob]) -> list[str]:
+        rows = [["メール送信 / mail delivery", f"{WORKER_POLL_SECONDS:g} s"]]
+        rows += [[job.label, _every(job.interval)] for job in periodic]
+        return ["定期処理 / Background jobs (every)", *_table(rows)]
+
+
+def _every(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def _otp_state(login_id: str) -> str:
+    from netbank.otp.models import Token
+
+    states = set(Token.objects.filter(customer__login_id=login_id).values_list("state", flat=True))
+    if Token.State.IN_USE in states:
+        return "利用中 / in use"
+    if states & {Token.State.ISSUED, Token.State.ACTIVATED}:
+        return "申請中 / issued"
+    return "未設定 / not set up"
