@@ -212,6 +212,10 @@ NETBANK_HELPDESK: dict[str, Any] = {
     "weekday_hours": env_str("NETBANK_HELPDESK_WEEKDAY_HOURS", "9:00～21:00"),
     "holiday_hours": env_str("NETBANK_HELPDESK_HOLIDAY_HOURS", "9:00～17:00"),
     "closed_days": env_str("NETBANK_HELPDESK_CLOSED_DAYS", "1月1日"),
+    # The same three for pages shown in English.
+    "weekday_hours_en": env_str("NETBANK_HELPDESK_WEEKDAY_HOURS_EN", "9:00–21:00"),
+    "holiday_hours_en": env_str("NETBANK_HELPDESK_HOLIDAY_HOURS_EN", "9:00–17:00"),
+    "closed_days_en": env_str("NETBANK_HELPDESK_CLOSED_DAYS_EN", "1 January"),
 }
 
 # OTP service. サービスID names this bank inside the OTP service.

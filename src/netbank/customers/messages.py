@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from netbank.customers import lockout
+from netbank.web.contact import helpdesk_contact
 
 
 def kind_label(kind: str) -> str:
@@ -26,7 +26,7 @@ def kind_label(kind: str) -> str:
 
 def helpdesk_line() -> str:
     """The helpdesk number, voice-menu option and hours, as one sentence."""
-    helpdesk: dict[str, Any] = settings.NETBANK_HELPDESK
+    helpdesk: dict[str, Any] = helpdesk_contact()
     return _(
         "ヘルプデスク ☎ %(phone)s（音声ガイダンスに沿って%(option)s番をプッシュしてください。"
         "[平日] %(weekday)s [土日祝] %(holiday)s ※%(closed)sは終日、受付けておりません。）"

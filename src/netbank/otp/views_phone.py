@@ -298,8 +298,5 @@ def phone_apply_done_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def phone_guide_view(request: HttpRequest) -> HttpResponse:
     """こちらをお読みください: the leaflet's guide to OTP on a smartphone."""
-    return render(
-        request,
-        "otp/phone/guide.html",
-        {"mail_from": settings.NETBANK_MAIL_FROM, "helpdesk": settings.NETBANK_HELPDESK},
-    )
+    # The helpdesk footer comes from the context processor, in the page's language.
+    return render(request, "otp/phone/guide.html", {"mail_from": settings.NETBANK_MAIL_FROM})
