@@ -9,6 +9,7 @@ has no English, when the committed .mo is stale, or when a key page still shows 
 
 from __future__ import annotations
 
+import ast
 import gettext
 import html
 import os
@@ -16,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -344,6 +346,42 @@ def test_extraction_reads_the_lazy_alias_of_gettext_lazy(extracted: list[Entry])
     assert lazy_strings <= {e.msgid for e in extracted}
 
 
+_GETTEXT_NAMES = frozenset(
+    {"_", "_lazy", "gettext", "gettext_lazy", "gettext_noop", "pgettext", "pgettext_lazy"}
+)
+
+
+def _literal_gettext_calls(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """(line, msgid) of every gettext-family call with a literal message, f-strings included."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        if name not in _GETTEXT_NAMES or not node.args:
+            continue
+        message = (
+            node.args[1] if name.startswith("pgettext") and len(node.args) > 1 else node.args[0]
+        )
+        if isinstance(message, ast.Constant) and isinstance(message.value, str):
+            yield node.lineno, message.value
+
+
+def test_gettext_calls_xgettext_cannot_see_are_still_in_the_catalogue(
+    po_entries: list[Entry],
+) -> None:
+    """A gettext() inside an f-string is invisible to xgettext and would stay Japanese."""
+    committed = {e.msgid for e in _messages(po_entries)}
+    missing = [
+        f"{path.relative_to(SRC)}:{line}: {msgid!r}"
+        for path in sorted(SRC.rglob("*.py"))
+        if "token_app" not in path.parts
+        for line, msgid in _literal_gettext_calls(ast.parse(path.read_text(encoding="utf-8")))
+        if msgid not in committed
+    ]
+    assert not missing, "no English for (use one whole translatable string):\n" + "\n".join(missing)
+
+
 # --- the pages in English --------------------------------------------------------------
 
 
@@ -438,6 +476,7 @@ def pc_customer_in_english(frozen_clock: object) -> tuple[Client, Any]:
         ("otp:menu", ("One-time password menu", "Issue token", "Start using one-time passwords")),
         ("otp:issue", ("Issue token (enter)", "Activation password", "Next", "Back")),
         ("banking:balance", ("Balances", "Ordinary deposit", "¥123,456", "Statement")),
+        ("banking:furikomi_input", ("Bank transfer (enter)", "(balance ¥123,456)", "Next")),
     ],
 )
 def test_key_pc_pages_are_in_english(

@@ -118,11 +118,15 @@ def _digits_field(label: str | Promise, size: int) -> _RawField:
 
 class _AccountChoiceMixin:
     def account_choices(self, accounts: list[Any]) -> list[tuple[str, str]]:
+        # One translatable string: xgettext cannot see gettext() calls inside f-strings.
         return [
             (
                 str(a.pk),
-                f"{a.get_account_type_display()} {a.branch_code}-{a.account_number}"
-                f"（{gettext('残高')} {a.balance:,}{gettext('円')}）",
+                gettext("%(account)s（残高 %(balance)s円）")
+                % {
+                    "account": f"{a.get_account_type_display()} {a.branch_code}-{a.account_number}",
+                    "balance": f"{a.balance:,}",
+                },
             )
             for a in accounts
         ]
