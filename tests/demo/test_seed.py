@@ -37,6 +37,7 @@ from netbank.helpdesk.operators import ROLE_GROUPS, operator_login_check, operat
 from netbank.notifications.models import OutboxMail
 from netbank.oath import parse_uri
 from netbank.otp.models import Token
+from tests.otp.factories import in_use_token
 
 pytestmark = pytest.mark.django_db
 
@@ -357,3 +358,18 @@ def test_operator_with_a_wrong_code_stays_out(frozen_clock: datetime) -> None:
 
     assert response.status_code == 400
     assert client.get("/helpdesk/").status_code == 302
+
+
+def test_a_visitors_token_app_for_demo0002_survives_the_next_start(frozen_clock: datetime) -> None:
+    seed_all()
+    customer = Customer.objects.get(login_id=HANAKO.login_id)
+    # The visitor re-issued and started the token app: the demo's token is revoked.
+    Token.objects.filter(customer=customer).update(state=Token.State.REVOKED)
+    app_token = in_use_token(customer)
+    assert app_token.kind == Token.Kind.APP
+
+    notes = seed_all()
+
+    assert notes == []
+    assert list(Token.objects.filter(customer=customer, state="in_use")) == [app_token]
+    assert customer_key(HANAKO.login_id) is None

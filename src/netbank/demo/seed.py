@@ -16,7 +16,8 @@ The bank shows a TOTP key once and stores it sealed. The demo must print the key
 made on every start, so it keeps them in ``<data dir>/demo-credentials.json`` (0600,
 demo only): a public demo's keys are no secret, and this file is the only place they
 exist in clear. A key whose file entry is lost is replaced through the same services
-(a re-issue, a re-enrolment), so the file and the database always agree.
+(a re-issue, a re-enrolment), so the file and the database always agree; a token app
+a visitor set up for demo0002 meanwhile is left alone.
 """
 
 from __future__ import annotations
@@ -276,6 +277,15 @@ def seed_otp() -> list[str]:
             continue
         customer = Customer.objects.filter(login_id=demo.login_id).first()
         if customer is None or customer.status != Customer.Status.ACTIVE:
+            continue
+        if (
+            Token.objects.filter(customer=customer, state=Token.State.IN_USE)
+            .exclude(kind=Token.Kind.AUTHENTICATOR)
+            .exists()
+        ):
+            # A visitor set up the token app for this customer: theirs stays. (An
+            # authenticator token without its key in the file is the demo's own, whose
+            # key was lost, and is replaced.)
             continue
         if not authenticator_allowed():
             lines.append(
