@@ -229,6 +229,20 @@ def make_fixtures(env: dict[str, str], folder: Path, customers: int) -> Fixtures
     )
 
 
+def calibrate(env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run(
+        [PYTHON, "-m", "bench.verify_fixtures", "calibrate"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
+    result: dict[str, float] = json.loads(out)
+    return result
+
+
 def audit_counts(env: dict[str, str]) -> dict[str, int]:
     out = subprocess.run(
         [PYTHON, "-m", "bench.verify_fixtures", "audit"],
@@ -650,6 +664,12 @@ def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
             f"[{db}] {len(fixtures.tokens)} customers set up in {time.monotonic() - started:.1f} s"
         )
         pool = TokenPool(fixtures)
+        machine = calibrate(env)
+        print(
+            f"[{db}] machine now: ORM read of a token {machine['orm_read_us']:.0f} µs CPU, "
+            f"same read in SQL {machine['sql_read_us']:.0f} µs, "
+            f"100k-step Python loop {machine['python_loop_us']:.0f} µs"
+        )
         with running_server(
             env,
             workers=opts.workers,
@@ -704,6 +724,8 @@ def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
                 print(format_row(result), flush=True)
                 results.append(result)
         check_audit(db, audit_counts(env), results + warm)
+        for result in results:
+            result.notes["calibration"] = machine
     return results
 
 

@@ -165,6 +165,48 @@ def audit_counts() -> dict[str, int]:
     }
 
 
+def calibrate(rounds: int = 300) -> dict[str, float]:
+    """CPU microseconds of reference work on this machine, now: one ORM read of a
+    token by primary key, the same read as hand-written SQL, and a pure-Python loop.
+    The machine's speed changes with everything else it runs; these put the
+    benchmark's CPU per verification into units that travel between runs."""
+    _django()
+    import time
+
+    from django.db import connection
+
+    from netbank.otp.models import Token
+
+    pk = Token.objects.values_list("pk", flat=True).first()
+    if pk is None:
+        raise SystemExit("calibrate needs the benchmark's tokens (run setup first)")
+    table = connection.ops.quote_name(Token._meta.db_table)
+    sql = f"SELECT * FROM {table} WHERE id = %s"  # noqa: S608 (a table name from the model)
+
+    def orm() -> None:
+        Token.objects.filter(pk=pk).first()
+
+    def raw() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            cursor.fetchone()
+
+    def loop() -> None:
+        total = 0
+        for i in range(100_000):
+            total += i
+
+    result = {}
+    for name, work in (("orm_read_us", orm), ("sql_read_us", raw), ("python_loop_us", loop)):
+        work()
+        started = time.process_time()
+        for _ in range(rounds if name != "python_loop_us" else 30):
+            work()
+        count = rounds if name != "python_loop_us" else 30
+        result[name] = round((time.process_time() - started) / count * 1e6, 1)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -172,9 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--customers", type=int, required=True)
     s.add_argument("--out", type=Path, required=True)
     sub.add_parser("audit")
+    sub.add_parser("calibrate")
     args = parser.parse_args(argv)
     if args.command == "setup":
         setup(customers=args.customers, out=args.out)
+    elif args.command == "calibrate":
+        json.dump(calibrate(), sys.stdout)
     else:
         json.dump(audit_counts(), sys.stdout)
     return 0
