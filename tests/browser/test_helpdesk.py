@@ -134,8 +134,9 @@ def test_operator_suspends_a_customer_whose_session_then_dies(
         expect(pc_page.locator("#sessions")).to_contain_text("次の操作で終了")
         shot(pc_page, "helpdesk-suspended")
 
-        # The customer's very next page: logged out, told why.
-        customer_page.get_by_role("link", name="各種お申込・手続き").first.click()
+        # The customer's very next request (a reload, or the idle check's own poll, which
+        # already moves the page to the login screen): logged out, told why.
+        customer_page.reload()
         expect(customer_page.get_by_role("heading", level=1)).to_have_text("ログイン")
         expect(customer_page.locator("main")).to_contain_text("お取引が停止されたため")
         shot(customer_page, "customer-after-suspension")
