@@ -1,11 +1,14 @@
 from django.urls import path
 
-from netbank.otp import api_direct, views, views_login, views_phone
+from netbank.otp import api_direct, views, views_app, views_login, views_phone
 
 app_name = "otp"
 
 urlpatterns = [
     path("login/otp/", views_login.login_otp_view, name="login_otp"),
+    # The token mail's download link (NETBANK_OTP["app_download_path"]).
+    path("app/", views_app.app_download_view, name="app_download"),
+    path("app/install.json", views_app.install_config_view, name="app_install_config"),
     # Smartphone: ワンタイムパスワード利用申請 (SLI012), and the Directログイン URL.
     path("sp/otp/apply/", views_phone.phone_apply_view, name="phone_apply"),
     path("sp/otp/apply/done/", views_phone.phone_apply_done_view, name="phone_apply_done"),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import io
 import ipaddress
-import json
 import logging
 import os
 import shlex
@@ -40,7 +39,6 @@ JOB_STOP_TIMEOUT = 30.0
 # The token app's folder inside the data folder: its install configuration, and the
 # vault of a visitor who points NETBANK_TOKEN_HOME at it.
 TOKEN_APP_DIR = "token-app"  # noqa: S105 - a folder name, not a secret
-INSTALL_CONFIG_FORMAT = "netbank-install/1"
 
 
 def _display_width(text: str) -> int:
@@ -99,16 +97,9 @@ def install_config_write(folder: Path) -> Path:
     every start because the bank's URL follows --host and --port; left alone when
     nothing changed.
     """
-    from netbank.otp.signing_key import signing_public_key_text
+    from netbank.otp.install import install_config_json
 
-    config = {
-        "format": INSTALL_CONFIG_FORMAT,
-        "bank_name": str(settings.NETBANK_BANK_NAME),
-        "bank_url": str(settings.NETBANK_PUBLIC_URL),
-        "bank_public_keys": [signing_public_key_text()],
-        "service_id": str(settings.NETBANK_OTP["service_id"]),
-    }
-    text = json.dumps(config, ensure_ascii=False, indent=2) + "\n"
+    text = install_config_json()
     if not folder.is_dir():
         folder.mkdir(parents=True, mode=0o700)
         os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from netbank.oath.activation import ed25519_public_text
+from netbank.otp.install import install_config_json
 from netbank.otp.signing_key import SigningKeyError, signing_key_path, signing_key_write
 
 
@@ -48,19 +47,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Public key (base64url, Ed25519): {public}")
         config_path: Path | None = options["install_config"]
         if config_path is not None:
-            # The format netbank.token_app.install_config reads (docs/protocols.md). Written
-            # here without importing the app: the server never depends on token_app.
-            config = {
-                "format": "netbank-install/1",
-                "bank_name": str(settings.NETBANK_BANK_NAME),
-                "bank_url": str(settings.NETBANK_PUBLIC_URL),
-                "bank_public_keys": [public],
-                "service_id": str(settings.NETBANK_OTP["service_id"]),
-            }
             try:
                 config_path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = config_path.with_name(f".{config_path.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", "utf-8")
+                tmp.write_text(install_config_json(public_key=public), "utf-8")
                 os.replace(tmp, config_path)
             except OSError as exc:
                 raise CommandError(f"cannot write {config_path}: {exc.strerror}") from exc

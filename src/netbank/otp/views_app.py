@@ -1,0 +1,40 @@
+"""The token app's download page, linked from the token mail (leaflet Step 2)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from netbank.otp.install import install_config_json, public_key_fingerprint
+from netbank.otp.signing_key import signing_public_key_text
+
+
+@require_GET
+def app_download_view(request: HttpRequest) -> HttpResponse:
+    """How to install the app, its install configuration, and what to do next.
+
+    Public (the customer opens it on the phone from the mail), and it carries no
+    customer data: the サービスID and ユーザID come from the mail, the password from
+    the customer's memory.
+    """
+    public_key = signing_public_key_text()
+    return render(
+        request,
+        "otp/app_download.html",
+        {
+            "bank_url": settings.NETBANK_PUBLIC_URL,
+            "fingerprint": public_key_fingerprint(public_key),
+            "allow_authenticator": settings.NETBANK_OTP["allow_authenticator_apps"],
+        },
+    )
+
+
+@require_GET
+def install_config_view(request: HttpRequest) -> HttpResponse:
+    """install.json: the bank's URL and the key that signs its activation answers."""
+    response = HttpResponse(install_config_json(), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="install.json"'
+    response["Cache-Control"] = "no-cache"
+    return response
