@@ -4,8 +4,10 @@
 
 Each input file is one ``--json`` output of the benchmark; give each a label with
 ``--label`` (in the same order) to compare configurations. Bars are verifications per
-second per database and concurrency; the p99 latency is written above each bar, and a
-dashed line marks the issue's bar (1,000/s on PostgreSQL at concurrency 32).
+second per database and concurrency (``--metric rate``, measured) or the rate the
+measured CPU per verification allows on the machine's cores (``--metric
+cpu_bound_rate``); the p99 latency is written under each bar, and a dashed line marks
+the issue's bar (1,000/s on PostgreSQL at concurrency 32).
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ import json
 from html import escape
 from pathlib import Path
 
+AXIS = {
+    "rate": "verifications / s (measured)",
+    "cpu_bound_rate": "verifications / s the CPU per verification allows",
+}
 COLOURS = ["#9aa5b1", "#4a7ab5", "#1f4e79", "#d98c1f", "#6a994e"]
 WIDTH, HEIGHT = 760, 380
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 50, 80
@@ -27,7 +33,13 @@ def _nice_max(value: float) -> float:
     return max(step, (int(value / step) + 1) * step)
 
 
-def render(series: list[tuple[str, list[dict[str, object]]]], *, title: str, target: float) -> str:
+def render(
+    series: list[tuple[str, list[dict[str, object]]]],
+    *,
+    title: str,
+    target: float,
+    metric: str = "rate",
+) -> str:
     groups: list[tuple[str, int]] = []
     for _, results in series:
         for r in results:
@@ -62,7 +74,7 @@ def render(series: list[tuple[str, list[dict[str, object]]]], *, title: str, tar
         )
     out.append(
         f'<text x="16" y="{TOP + plot_h / 2}" transform="rotate(-90 16 {TOP + plot_h / 2})" '
-        f'text-anchor="middle">verifications / s</text>'
+        f'text-anchor="middle">{escape(AXIS[metric])}</text>'
     )
     for gi, (db, conc) in enumerate(groups):
         gx = LEFT + gi * group_w
@@ -72,7 +84,7 @@ def render(series: list[tuple[str, list[dict[str, object]]]], *, title: str, tar
             if not match:
                 continue
             r = match[0]
-            rate, p99 = float(str(r["rate"])), float(str(r["p99_ms"]))
+            rate, p99 = float(str(r[metric])), float(str(r["p99_ms"]))
             x = start + si * bar_w
             out.append(
                 f'<rect x="{x:.1f}" y="{y(rate):.1f}" width="{bar_w - 3:.1f}" '
@@ -122,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", action="append", default=[])
     parser.add_argument("--title", default="OTP verification API: verifications per second")
     parser.add_argument("--target", type=float, default=1000.0)
+    parser.add_argument("--metric", choices=sorted(AXIS), default="rate")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     labels = args.label + [p.stem for p in args.inputs[len(args.label) :]]
@@ -129,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         (label, json.loads(path.read_text())["results"])
         for label, path in zip(labels, args.inputs, strict=False)
     ]
-    args.out.write_text(render(series, title=args.title, target=args.target))
+    args.out.write_text(render(series, title=args.title, target=args.target, metric=args.metric))
     return 0
 
 

@@ -649,6 +649,7 @@ class Options:
     wrk_threads: int = 1
     json_path: Path | None = None
     nice: int = 0
+    calibrate: bool = True
     source: Path = ROOT / "src"
     commit: str = ""  # the commit measured, or "" for the working tree
 
@@ -664,12 +665,13 @@ def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
             f"[{db}] {len(fixtures.tokens)} customers set up in {time.monotonic() - started:.1f} s"
         )
         pool = TokenPool(fixtures)
-        machine = calibrate(env)
-        print(
-            f"[{db}] machine now: ORM read of a token {machine['orm_read_us']:.0f} µs CPU, "
-            f"same read in SQL {machine['sql_read_us']:.0f} µs, "
-            f"100k-step Python loop {machine['python_loop_us']:.0f} µs"
-        )
+        machine = calibrate(env) if opts.calibrate else {}
+        if machine:
+            print(
+                f"[{db}] machine now: ORM read of a token {machine['orm_read_us']:.0f} µs CPU, "
+                f"same read in SQL {machine['sql_read_us']:.0f} µs, "
+                f"100k-step Python loop {machine['python_loop_us']:.0f} µs"
+            )
         with running_server(
             env,
             workers=opts.workers,
@@ -789,6 +791,12 @@ def parse_args(argv: list[str] | None) -> Options:
         help="extra environment for the server (e.g. NETBANK_DB_POOL=1)",
     )
     parser.add_argument("--profile-dir", type=Path, help="cProfile each server worker here")
+    parser.add_argument(
+        "--no-calibrate",
+        dest="calibrate",
+        action="store_false",
+        help="skip measuring the machine's current speed",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument(
         "--commit",
@@ -838,6 +846,7 @@ def parse_args(argv: list[str] | None) -> Options:
         json_path=args.json,
         commit=args.commit or "",
         nice=args.nice,
+        calibrate=args.calibrate,
     )
     if args.source:
         opts.source = args.source.resolve()

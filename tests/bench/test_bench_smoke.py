@@ -42,6 +42,7 @@ def test_benchmark_runs_a_tiny_burst_on_sqlite_and_every_code_is_accepted(
             "2",
             "--threads",
             "2",
+            "--no-calibrate",
             "--json",
             str(out),
         ],
