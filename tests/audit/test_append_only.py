@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from pytest_django.fixtures import Settings
 
 from netbank.audit.guard import guard_lifted, guard_problems
@@ -17,8 +17,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 
 def _refused(sql: str, params: list[object]) -> str:
-    """Run ``sql``; it must fail. Returns the database's message."""
-    with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as c:
+    """Run ``sql``; both databases must refuse it as an integrity error."""
+    with pytest.raises(IntegrityError) as caught, transaction.atomic(), connection.cursor() as c:
         c.execute(sql, params)
     return str(caught.value)
 

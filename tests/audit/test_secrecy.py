@@ -10,6 +10,7 @@ import pytest
 from netbank.audit.models import AuditChainHead, AuditRecord
 from netbank.audit.secrecy import AuditDataError, data_checked, key_is_secret
 from netbank.audit.services import record
+from netbank.audit.verify import audit_verify
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "netbank"
 
@@ -158,3 +159,13 @@ def test_every_key_the_application_records_today_passes_the_rule() -> None:
         (k, where) for k, where in keywords if k not in principals and key_is_secret(k)
     )
     assert refused == []
+
+
+@pytest.mark.django_db
+def test_nul_and_lone_surrogates_are_stored_as_replacement_characters() -> None:
+    """PostgreSQL's jsonb refuses them; an attacker's input must not fail the event."""
+    row = record("login.failed", customer_id=1, login_id="ab\x00c\ud800", **{"k\x00": "v"})
+    assert row.data == {"login_id": "ab\ufffdc\ufffd", "k\ufffd": "v"}
+    row.refresh_from_db()
+    assert row.data == {"login_id": "ab\ufffdc\ufffd", "k\ufffd": "v"}
+    assert audit_verify(checkpoint_dir=None).ok

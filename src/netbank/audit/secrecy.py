@@ -14,7 +14,8 @@ String values that look like URLs (``scheme://…``) are refused too: a URL is w
 single-use token hides. Record a route name or an id instead.
 
 Values must be JSON: str, int, bool, None, lists and str-keyed dicts. Floats are refused
-because PostgreSQL's jsonb may print a float differently than it was hashed.
+because PostgreSQL's jsonb may print a float differently than it was hashed. NUL and lone
+surrogates in text become U+FFFD (jsonb cannot store them).
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ PUBLIC_NAMES = frozenset({"bank_code", "branch_code"})
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 MAX_DEPTH = 8
 
 
@@ -116,6 +118,13 @@ def key_is_secret(key: str) -> bool:
     return words[-1] not in METADATA_WORDS
 
 
+def _storable(text: str) -> str:
+    """Text both databases store as given: PostgreSQL's jsonb refuses NUL and lone
+    surrogates, so an event carrying such input (from an attacker, say) would fail the
+    whole change. They become U+FFFD, before hashing, so the digest matches the row."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def _check(value: Any, path: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise AuditDataError(f"audit data nests too deep at {path}")
@@ -124,7 +133,7 @@ def _check(value: Any, path: str, depth: int) -> Any:
     if isinstance(value, str):
         if _URL.search(value):
             raise AuditDataError(f"audit data must not carry URLs: {path}")
-        return value
+        return _storable(value)
     if isinstance(value, float):
         raise AuditDataError(f"audit data takes integers, not floats: {path}")
     if isinstance(value, dict):
@@ -134,7 +143,7 @@ def _check(value: Any, path: str, depth: int) -> Any:
                 raise AuditDataError(f"audit data keys must be strings: {path}")
             if key_is_secret(key):
                 raise AuditDataError(f"audit data must not carry secrets: {path}.{key}")
-            out[key] = _check(item, f"{path}.{key}", depth + 1)
+            out[_storable(key)] = _check(item, f"{path}.{key}", depth + 1)
         return out
     if isinstance(value, list | tuple):
         return [_check(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
