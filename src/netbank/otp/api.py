@@ -8,13 +8,11 @@ The app is not a browser and sends no cookies, so these views are exempt from CS
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -23,13 +21,12 @@ from netbank.audit.services import record
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.oath import activation as proto
 from netbank.otp.activation import ActivationFailedError, activation_finish, activation_start
+from netbank.otp.api_json import JsonApiError, read_object
 from netbank.otp.crypto import SealError
 from netbank.otp.signing_key import SigningKeyError
 
 log = logging.getLogger(__name__)
 
-# Requests are a few hundred bytes; anything much bigger is not from the app.
-MAX_BODY_BYTES = 4096
 THROTTLE_SCOPE = "activation"
 THROTTLE_WINDOW_SECONDS = 60
 
@@ -116,34 +113,10 @@ def error_response(error: ApiError) -> JsonResponse:
 
 def _read_object(request: HttpRequest, fields: tuple[str, ...]) -> dict[str, object]:
     """The request body as a JSON object with exactly ``fields``, or ApiError."""
-    content_type = request.content_type or ""
-    if content_type.lower() != "application/json":
-        raise ApiError("unsupported_media_type")
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ApiError("bad_request") from None
-    if declared > MAX_BODY_BYTES:
-        raise ApiError("too_large")
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise ApiError("too_large") from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError("too_large")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ApiError("bad_request") from None
-    if not isinstance(data, dict):
-        raise ApiError("bad_request")
-    for name in fields:
-        if not isinstance(data.get(name), str):
-            raise ApiError("invalid_field", field=name)
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ApiError("invalid_field", field=unknown[0])
-    return data
+        return dict(read_object(request, required=fields))
+    except JsonApiError as exc:
+        raise ApiError(exc.code, field=exc.field) from None
 
 
 def _client_ip(request: HttpRequest) -> str | None:
