@@ -21,7 +21,7 @@ AXIS = {
     "rate": "verifications / s (measured)",
     "cpu_bound_rate": "verifications / s the CPU per verification allows",
 }
-COLOURS = ["#9aa5b1", "#4a7ab5", "#1f4e79", "#d98c1f", "#6a994e"]
+COLOURS = ["#9aa5b1", "#4a7ab5", "#1f4e79", "#d98c1f", "#6a994e", "#8e44ad"]
 WIDTH, HEIGHT = 760, 380
 LEFT, RIGHT, TOP, BOTTOM = 70, 20, 50, 80
 
@@ -121,7 +121,7 @@ def render(
         out.append(f'<text x="{x + 17}" y="{legend_y}">{escape(label)}</text>')
         x += 24 + 7 * len(label)
     out.append(
-        f'<text x="{WIDTH - RIGHT}" y="{legend_y}" text-anchor="end" fill="#555" '
+        f'<text x="{WIDTH - RIGHT}" y="40" text-anchor="end" fill="#555" '
         f'font-size="10">under each bar: p99 latency</text>'
     )
     out.append("</svg>")

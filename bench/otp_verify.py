@@ -152,7 +152,9 @@ def server_environment(
     database_url: str, folder: Path, extra: dict[str, str], source: Path
 ) -> dict[str, str]:
     """The server's environment: production settings, fresh secrets, loopback only."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETBANK_", "DJANGO_"))}
+    # Nothing of the caller's configuration leaks in: only --server-env adds to this.
+    own = ("NETBANK_", "DJANGO_", "DB_", "SECURE_", "SMTP_", "DEBUG", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "netbank.config.settings",

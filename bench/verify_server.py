@@ -105,7 +105,14 @@ def _warm_up(app: WsgiApp, path: str) -> None:
         "wsgi.run_once": False,
     }
     status: list[str] = []
-    body = b"".join(app(environ, lambda s, h, *a: status.append(s)))
+    # Django logs every 4xx as a warning; this one is expected.
+    request_log = logging.getLogger("django.request")
+    level = request_log.level
+    request_log.setLevel(logging.ERROR)
+    try:
+        body = b"".join(app(environ, lambda s, h, *a: status.append(s)))
+    finally:
+        request_log.setLevel(level)
     if not status or not status[0].startswith("405"):
         raise SystemExit(f"warm-up request answered {status} {body[:200]!r}")
 
