@@ -8,13 +8,15 @@ as one unbroken chain.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.db import OperationalError, connection, transaction
 
 from netbank import clock
+from netbank.audit import verify
 from netbank.audit.models import AuditRecord
 from netbank.audit.services import record
 from netbank.audit.verify import audit_verify
@@ -129,3 +131,30 @@ def test_parallel_appends_to_one_new_chain_form_one_unbroken_chain(writers: int)
     assert sorted(seqs) == list(range(1, writers * per_writer + 1))
     report = audit_verify(checkpoint_dir=None)
     assert report.ok, [str(f) for f in report.findings]
+
+
+def test_verification_sees_one_snapshot_while_appends_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An append committed between reading the heads and the records is not a finding."""
+    record("login.succeeded", customer_id=1, channel="web")
+    real_rows = verify._rows
+
+    def rows_after_another_append() -> Iterator[dict[str, Any]]:
+        appender = threading.Thread(target=_append_elsewhere)
+        appender.start()
+        appender.join(timeout=60)
+        yield from real_rows()
+
+    monkeypatch.setattr(verify, "_rows", rows_after_another_append)
+    report = audit_verify(checkpoint_dir=None)
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.records == 1
+    assert AuditRecord.objects.count() == 2
+
+
+def _append_elsewhere() -> None:
+    try:
+        record("otp.accepted", customer_id=1, channel="web")
+    finally:
+        connection.close()

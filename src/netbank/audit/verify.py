@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from netbank.audit.chain import GENESIS, record_digest
 from netbank.audit.checkpoints import CheckpointLine, checkpoints_read
@@ -222,11 +223,26 @@ def _check_pins(
                 )
 
 
+@contextmanager
+def _snapshot() -> Iterator[None]:
+    """One consistent view of heads and records while the application keeps appending.
+
+    PostgreSQL: a REPEATABLE READ, READ ONLY transaction (writers are not blocked).
+    SQLite: the transaction itself (writers wait until the verification ends).
+    Inside an enclosing transaction (tests), that transaction's view is used.
+    """
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        if not outer and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def audit_verify(*, checkpoint_dir: Path | None) -> Report:
     """Check every chain, the heads, the append-only triggers and (if given) the checkpoints."""
     report = Report()
-    for problem in guard_problems(connection):
-        report.findings.append(Finding("guard", problem))
+    # Checkpoints first: every line read was written before the snapshot below.
     lines: list[CheckpointLine] = []
     if checkpoint_dir is not None:
         lines = checkpoints_read(checkpoint_dir)
@@ -236,21 +252,24 @@ def audit_verify(*, checkpoint_dir: Path | None) -> Report:
         report.checkpoint_lines = len(lines)
         report.checkpoints_used = sum(1 for line in lines if line.valid)
     pins = _Pins(lines).by_chain
-    heads = {
-        chain: (seq, digest)
-        for chain, seq, digest in AuditChainHead.objects.values_list("chain", "seq", "hash")
-    }
-    done: set[str] = set()
-    check: _ChainCheck | None = None
-    for row in _rows():
-        if check is None or row["chain"] != check.chain:
-            if check is not None:
-                check.finish(heads.get(check.chain))
-            check = _ChainCheck(row["chain"], pins.get(row["chain"], {}), report)
-            done.add(check.chain)
-        check.feed(row)
-    if check is not None:
-        check.finish(heads.get(check.chain))
+    with _snapshot():
+        for problem in guard_problems(connection):
+            report.findings.insert(0, Finding("guard", problem))
+        heads = {
+            chain: (seq, digest)
+            for chain, seq, digest in AuditChainHead.objects.values_list("chain", "seq", "hash")
+        }
+        done: set[str] = set()
+        check: _ChainCheck | None = None
+        for row in _rows():
+            if check is None or row["chain"] != check.chain:
+                if check is not None:
+                    check.finish(heads.get(check.chain))
+                check = _ChainCheck(row["chain"], pins.get(row["chain"], {}), report)
+                done.add(check.chain)
+            check.feed(row)
+        if check is not None:
+            check.finish(heads.get(check.chain))
     report.chains = len(done)
     # Chains with a head or a checkpoint but no record left at all.
     for chain in sorted((heads.keys() | pins.keys()) - done):
