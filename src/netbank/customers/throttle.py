@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from netbank import clock
@@ -68,6 +68,18 @@ def throttle_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> Th
     start = _window_start(now, window_seconds)
     bucket_key = f"{scope}:{key}"[:120]
     retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
+    # The common case, an existing bucket, is one statement: every request of a channel
+    # counts on the same row, so holding it for a whole transaction queues them all.
+    table = connection.ops.quote_name(ThrottleBucket._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {table} SET "count" = "count" + 1'  # noqa: S608 - table name from the model
+            ' WHERE "key" = %s AND "window_start" = %s RETURNING "count"',
+            [bucket_key, connection.ops.adapt_datetimefield_value(start)],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return ThrottleResult(row[0] <= limit, row[0], limit, retry_after)
     with transaction.atomic():
         rows = ThrottleBucket.objects.filter(key=bucket_key, window_start=start)
         if not rows.update(count=F("count") + 1):
