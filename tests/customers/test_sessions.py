@@ -274,3 +274,17 @@ def test_the_idle_message_names_the_configured_timeout(
     clock.advance(10 * 60 + 1)
     page = client.get("/?ended=idle").content.decode()
     assert "一定時間（10分間）操作がなかったため" in page
+
+
+def test_the_login_page_says_why_even_when_the_redirect_lost_its_reason(
+    frozen_clock: datetime,
+) -> None:
+    client = _logged_in_client(make_customer())
+    clock.advance(5 * 60 + 1)
+    # The idle check's poll ends the session; the page then loads /top/ itself.
+    assert client.get("/session/status").json()["authenticated"] is False
+    r = client.get("/top/", follow=True)
+    page = r.content.decode()
+    assert "操作がなかったため、自動的にログアウトしました" in page
+    # Said once: the next visit to the login page is a plain one.
+    assert "操作がなかったため" not in client.get("/").content.decode()

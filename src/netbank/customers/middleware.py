@@ -45,6 +45,9 @@ class CustomerSessionMiddleware:
             if reason is not None:
                 # flush(): the data is deleted and the old key can never be used again.
                 request.session.flush()
+                # Kept in the fresh anonymous session too, so the login page can say why
+                # even when the redirect that carried ?ended= was overtaken by another request.
+                request.session[customer_session.ENDED_REASON] = reason
                 request.session_end_reason = reason  # type: ignore[attr-defined]
         return self.get_response(request)
 

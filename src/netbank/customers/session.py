@@ -25,6 +25,7 @@ LOGIN_AT = "login_at"
 LAST_ACTIVITY = "last_activity"
 CHANNEL = "login_channel"
 PENDING = "pending_login"
+ENDED_REASON = "session_ended"
 # An operator's keys (django.contrib.auth) never share a session with a customer's.
 OPERATOR_KEYS = ("_auth_user_id", "_auth_user_backend", "_auth_user_hash")
 
@@ -39,6 +40,7 @@ def session_begin_pending(request: HttpRequest, customer: Customer, **extra: Any
     request.session.cycle_key()
     _drop_operator_keys(request)
     request.session.pop(CUSTOMER_ID, None)
+    request.session.pop(ENDED_REASON, None)
     request.session[PENDING] = {
         "customer_id": customer.pk,
         "security_counter": customer.security_counter,

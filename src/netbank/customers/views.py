@@ -66,7 +66,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if outcome.result is LoginResult.THROTTLED:
                 status = 429
             form.add_error(None, outcome.message)
-    ended = request.GET.get("ended")
+    ended_in_session = request.session.pop(customer_session.ENDED_REASON, None)
+    ended = request.GET.get("ended") or ended_in_session
     return render(
         request,
         "customers/login.html",
