@@ -244,7 +244,9 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
     取引認証番号 from the token app when the transfer needs one → 確定する."""
     customer = current_customer(request)
     posted_key = request.POST.get("idempotency_key", "") if request.method == "POST" else ""
-    if posted_key:
+    # Only a key this bank could have issued is looked up (a NUL byte, for one, is
+    # refused by PostgreSQL itself); anything else falls through to the form's checks.
+    if posted_key and len(posted_key) <= 100 and posted_key.isascii() and posted_key.isprintable():
         # Already done (a second tab, the back button, a double click): show the result.
         done = Transfer.objects.filter(customer=customer, idempotency_key=posted_key).first()
         if done is not None:
