@@ -403,11 +403,7 @@ def lift_approve(*, request_id: int, supervisor: User, note: str, ip: str | None
             revoked = tokens_revoke(
                 customer=customer, operator_id=supervisor.pk, reason="lift_without_token"
             )
-        request.state = LiftRequest.State.APPROVED
-        request.decided_by = supervisor
-        request.decided_at = clock.now()
-        request.decision_note = text
-        request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        _decide(request, state=LiftRequest.State.APPROVED, supervisor=supervisor, note=text)
         record(
             "helpdesk.lift_approved",
             customer_id=customer.pk,
@@ -425,6 +421,15 @@ def lift_approve(*, request_id: int, supervisor: User, note: str, ip: str | None
     return ActionOutcome(True, lift_request=request)
 
 
+def _decide(request: LiftRequest, *, state: str, supervisor: User, note: str) -> None:
+    """Record a supervisor's decision on a 利用再開 request."""
+    request.state = state
+    request.decided_by = supervisor
+    request.decided_at = clock.now()
+    request.decision_note = note
+    request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+
+
 def lift_reject(*, request_id: int, supervisor: User, note: str, ip: str | None) -> ActionOutcome:
     """Reject 利用再開 (a supervisor other than the one who asked)."""
     _require_supervisor(supervisor)
@@ -433,11 +438,7 @@ def lift_reject(*, request_id: int, supervisor: User, note: str, ip: str | None)
         customer, request = _pending_request(request_id)
         if request.requested_by_id == supervisor.pk:
             raise ActionError(_("ご自身の申請は「取下げ」を使ってください。"))
-        request.state = LiftRequest.State.REJECTED
-        request.decided_by = supervisor
-        request.decided_at = clock.now()
-        request.decision_note = text
-        request.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+        _decide(request, state=LiftRequest.State.REJECTED, supervisor=supervisor, note=text)
         record(
             "helpdesk.lift_rejected",
             customer_id=customer.pk,
