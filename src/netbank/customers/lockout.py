@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from netbank import clock
 from netbank.audit.services import record
@@ -34,6 +34,9 @@ class LockStatus:
     permanent: bool = False
     until: datetime | None = None
     just_locked: bool = False
+    # Consecutive failures counted so far (lockout_status only): a success with none
+    # to reset can skip the reset's write.
+    failures: int = 0
 
 
 def subject_for_customer(customer: Customer) -> str:
@@ -55,9 +58,34 @@ def _status(counter: FailureCounter | None, now: datetime) -> LockStatus:
     return LockStatus(False)
 
 
+_COUNTER_TABLE = FailureCounter._meta.db_table
+# Every OTP check reads this, so it is one plain statement (docs/performance.md).
+_STATUS_SQL = (
+    'SELECT "permanently_locked", "locked_until", "consecutive_failures" '  # noqa: S608
+    f'FROM "{_COUNTER_TABLE}" WHERE "kind" = %s AND "subject" = %s'
+)
+
+
+def _db_datetime(value: datetime | str | None) -> datetime | None:
+    """A timestamp column read by plain SQL: SQLite gives it naive (or as text), in UTC."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 def lockout_status(*, kind: str, subject: str) -> LockStatus:
-    counter = FailureCounter.objects.filter(kind=kind, subject=subject).first()
-    return _status(counter, clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_STATUS_SQL, [kind, subject])
+        row = cursor.fetchone()
+    if row is None:
+        return LockStatus(False)
+    permanent, until, failures = bool(row[0]), _db_datetime(row[1]), int(row[2])
+    if permanent:
+        return LockStatus(True, permanent=True, failures=failures)
+    if until is not None and until > clock.now():
+        return LockStatus(True, until=until, failures=failures)
+    return LockStatus(False, failures=failures)
 
 
 def lockout_acquire(*, kind: str, subject: str) -> LockStatus:

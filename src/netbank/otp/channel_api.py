@@ -28,8 +28,7 @@ from netbank.otp.api_json import (
     json_response,
     read_object,
 )
-from netbank.otp.channels import channel_authenticate, channel_verify
-from netbank.otp.models import ChannelApiKey
+from netbank.otp.channels import Channel, channel_authenticate, channel_verify
 
 THROTTLE_SCOPE = "verify"
 THROTTLE_WINDOW_SECONDS = 60
@@ -38,7 +37,7 @@ _LOGIN_ID_RE = re.compile(r"[A-Za-z0-9]{1,12}")
 _BEARER = "bearer "
 
 
-def _authenticate(request: HttpRequest) -> ChannelApiKey:
+def _authenticate(request: HttpRequest) -> Channel:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header[: len(_BEARER)].lower() == _BEARER:
         raise JsonApiError("unauthorized")
@@ -48,7 +47,7 @@ def _authenticate(request: HttpRequest) -> ChannelApiKey:
     return key
 
 
-def _throttle(key: ChannelApiKey, ip: str | None) -> None:
+def _throttle(key: Channel, ip: str | None) -> None:
     result = throttle_hit(
         scope=THROTTLE_SCOPE,
         key=key.name,

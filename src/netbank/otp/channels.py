@@ -14,13 +14,19 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers.models import Customer
 from netbank.otp.models import ChannelApiKey, Token
-from netbank.otp.verification import Result, otp_verify
+from netbank.otp.verification import (
+    LOCKED_COLUMNS,
+    Result,
+    for_update,
+    locked_token,
+    otp_verify_locked,
+)
 
 KEY_PREFIX = "nbk_"
 KEY_BYTES = 32
@@ -115,12 +121,41 @@ def channel_keys() -> list[ChannelApiKey]:
     return list(ChannelApiKey.objects.order_by("name", "created_at"))
 
 
-def channel_authenticate(key: str) -> ChannelApiKey | None:
-    """The active key row for a presented key, or None. One indexed lookup by hash:
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A channel whose active key was presented."""
+
+    key_id: int
+    name: str
+
+
+# Every API call runs these, so they are plain statements (docs/performance.md).
+_AUTHENTICATE_SQL = (
+    f'SELECT "id", "name" FROM "{ChannelApiKey._meta.db_table}" '  # noqa: S608 - fixed names
+    'WHERE "key_hash" = %s AND "revoked_at" IS NULL'
+)
+# The token to check, with its customer's status, locked for the check (FOR UPDATE OF t).
+_TOKEN_SQL = (
+    f"SELECT {', '.join('t.' + column for column in LOCKED_COLUMNS)}, c.status "  # noqa: S608
+    f'FROM "{Token._meta.db_table}" t JOIN "{Customer._meta.db_table}" c ON c.id = t.customer_id '
+)
+_BY_USER_ID = _TOKEN_SQL + "WHERE t.user_id = %s"
+# A customer has one token in use; during a re-issue the newer one is the one to check.
+_BY_LOGIN_ID = (
+    _TOKEN_SQL
+    + "WHERE c.login_id = %s AND t.state = %s ORDER BY t.in_use_at DESC, t.id DESC LIMIT 1"
+)
+
+
+def channel_authenticate(key: str) -> Channel | None:
+    """The channel whose active key was presented, or None. One indexed lookup by hash:
     the key has 256 bits, so the hash lookup's timing tells an attacker nothing."""
     if not _KEY_RE.fullmatch(key):
         return None
-    return ChannelApiKey.objects.filter(key_hash=key_hash(key), revoked_at__isnull=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTHENTICATE_SQL, [key_hash(key)])
+        row = cursor.fetchone()
+    return None if row is None else Channel(int(row[0]), row[1])
 
 
 def channel_verify(
@@ -134,30 +169,29 @@ def channel_verify(
     """Verify ``code`` for the token named by ユーザID, or for the customer's token in
     use named by ログインID. Every call leaves one audit record: ``otp_verify``'s, or
     ``channel.verify_refused`` when there is no usable token to check."""
-    token: Token | None
-    if user_id is not None:
-        token = Token.objects.select_related("customer").filter(user_id=user_id).first()
-    else:
-        token = (
-            Token.objects.select_related("customer")
-            .filter(customer__login_id=login_id, state=Token.State.IN_USE)
-            .order_by("-in_use_at")
-            .first()
-        )
-    reason = ""
-    if token is None:
-        reason = "unknown"
-    elif token.state != Token.State.IN_USE:
-        reason = f"token_{token.state}"
-    elif token.customer.status != Customer.Status.ACTIVE:
-        reason = "customer_suspended"
-    if token is None or reason:
-        record(
-            "channel.verify_refused",
-            customer_id=token.customer_id if token is not None else None,
-            ip=ip,
-            channel=channel,
-            reason=reason,
-        )
-        return Result.REJECTED
-    return otp_verify(token=token, code=code, channel=channel, ip=ip).result
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Found and locked in one statement; otp_verify_locked then runs the same
+        # sequence as otp_verify.
+        if user_id is not None:
+            cursor.execute(_BY_USER_ID + for_update("t"), [user_id])
+        else:
+            cursor.execute(_BY_LOGIN_ID + for_update("t"), [login_id, Token.State.IN_USE])
+        row = cursor.fetchone()
+        token = None if row is None else locked_token(row)
+        reason = ""
+        if token is None:
+            reason = "unknown"
+        elif token.state != Token.State.IN_USE:
+            reason = f"token_{token.state}"
+        elif row[-1] != Customer.Status.ACTIVE:
+            reason = "customer_suspended"
+        if token is None or reason:
+            record(
+                "channel.verify_refused",
+                customer_id=token.customer_id if token is not None else None,
+                ip=ip,
+                channel=channel,
+                reason=reason,
+            )
+            return Result.REJECTED
+        return otp_verify_locked(cursor, token, code=code, channel=channel, ip=ip).result

@@ -11,6 +11,10 @@ Rules (docs/protocols.md, "OTP verification"):
 - the accepted step's offset from the server's step becomes the new drift, bounded by
   ``MAX_DRIFT_STEPS`` so no sequence of codes can walk the window away from real time;
 - every refusal counts toward the customer's OTP lockout (all channels share it).
+
+Every login and every channel check runs this, so its statements are written as SQL
+(docs/performance.md): the ORM's query building cost several times the statements'
+own work. The rare paths (a refusal, a lockout) go through the ORM services.
 """
 
 from __future__ import annotations
@@ -18,17 +22,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers import lockout
+from netbank.customers.models import Customer
 from netbank.oath.totp import time_step, totp_verify
 from netbank.otp import crypto
 from netbank.otp.models import Token
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +63,89 @@ class VerifyOutcome:
         return self.result is Result.ACCEPTED
 
 
+@dataclass(frozen=True, slots=True)
+class LockedToken:
+    """What the verification reads of a token row, under its row lock."""
+
+    id: int
+    customer_id: int
+    state: str
+    algorithm: str
+    digits: int
+    period: int
+    secret_key_id: str
+    secret_nonce: bytes | None
+    secret_ciphertext: bytes | None
+    last_step: int
+    drift_steps: int
+
+
+# LockedToken's fields in order, as columns of otp_token.
+LOCKED_COLUMNS = tuple(LockedToken.__dataclass_fields__)
+_TOKEN_TABLE = Token._meta.db_table
+_LOCKED_SELECT = ", ".join(f'"{column}"' for column in LOCKED_COLUMNS)
+_LOCK_SQL = f'SELECT {_LOCKED_SELECT} FROM "{_TOKEN_TABLE}" WHERE "id" = %s'  # noqa: S608
+# Conditional: only one verifier can move last_step past this value, even where row
+# locks are not available (SQLite serialises writers instead).
+_ADVANCE_SQL = (
+    f'UPDATE "{_TOKEN_TABLE}" SET "last_step" = %s, "drift_steps" = %s '  # noqa: S608
+    'WHERE "id" = %s AND "last_step" < %s'
+)
+
+
+def locked_token(row: tuple[Any, ...]) -> LockedToken:
+    """A LockedToken from a row of ``LOCKED_COLUMNS`` (in that order)."""
+    (id_, customer_id, state, algorithm, digits, period, key_id, nonce, ciphertext) = row[:9]
+    return LockedToken(
+        int(id_),
+        int(customer_id),
+        state,
+        algorithm,
+        int(digits),
+        int(period),
+        key_id,
+        None if nonce is None else bytes(nonce),
+        None if ciphertext is None else bytes(ciphertext),
+        int(row[9]),
+        int(row[10]),
+    )
+
+
+def for_update(of: str | None = None) -> str:
+    """The row-lock clause for this database ('' on SQLite, which locks the whole file
+    for its one writer at a time)."""
+    if not connection.features.has_select_for_update:
+        return ""
+    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
+
+
+def _unseal(
+    *, token_id: int, customer_id: int, key_id: str, nonce: bytes | None, ciphertext: bytes | None
+) -> bytes:
+    secret = crypto.unseal(
+        purpose=SEED_PURPOSE,
+        token_id=token_id,
+        customer_id=customer_id,
+        key_id=key_id,
+        nonce=nonce or b"",
+        ciphertext=ciphertext or b"",
+    )
+    if len(secret) < SIGNING_KEY_BYTES + 16:
+        raise crypto.SealError("sealed token secret is too short")
+    return secret
+
+
 def token_secret(token: Token) -> bytes:
     """The whole sealed secret: seed ‖ signing key. Raises crypto.SealError if the row's
     ciphertext does not open for this token and customer (e.g. copied from another row).
     """
-    secret = crypto.unseal(
-        purpose=SEED_PURPOSE,
+    return _unseal(
         token_id=token.pk,
         customer_id=token.customer_id,
         key_id=token.secret_key_id,
         nonce=bytes(token.secret_nonce or b""),
         ciphertext=bytes(token.secret_ciphertext or b""),
     )
-    if len(secret) < SIGNING_KEY_BYTES + 16:
-        raise crypto.SealError("sealed token secret is too short")
-    return secret
 
 
 def token_seed(token: Token) -> bytes:
@@ -93,67 +169,103 @@ def otp_verify(
 
     ``states`` lets 利用開始 verify a token that is still ``activated``.
     """
-    subject = lockout.subject_for_customer(token.customer)
-    window = cast(int, settings.NETBANK_OTP["window"])
-    with transaction.atomic():
-        locked = Token.objects.select_for_update().get(pk=token.pk)
-        if lockout.lockout_status(kind=lockout.OTP, subject=subject).locked:
-            record("otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
-            return VerifyOutcome(Result.LOCKED)
-        now = clock.timestamp()
-        step = None
-        if locked.state in states and locked.secret_ciphertext:
-            try:
-                seed = token_seed(locked)
-            except crypto.SealError:
-                # Not the customer's fault (a damaged or tampered row, or a missing key):
-                # refuse without counting, and leave a trail for the bank's engineers.
-                log.exception("token %s: sealed secret does not open", locked.pk)
-                record(
-                    "otp.unseal_failed",
-                    customer_id=locked.customer_id,
-                    channel=channel,
-                    ip=ip,
-                    token_id=locked.pk,
-                )
-                return VerifyOutcome(Result.REJECTED)
-            step = totp_verify(
-                seed,
-                code,
-                now,
-                period=locked.period,
-                digits=locked.digits,
-                algorithm=locked.algorithm,
-                window=window,
-                drift=locked.drift_steps,
-            )
-        if step is not None and step > locked.last_step:
-            drift = _clamp(step - time_step(now, period=locked.period))
-            # Conditional update: only one verifier can move last_step past this value,
-            # even where the row lock above is not available (SQLite serialises writers).
-            moved = Token.objects.filter(pk=locked.pk, last_step__lt=step).update(
-                last_step=step, drift_steps=drift
-            )
-            if moved:
-                lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
-                record(
-                    "otp.accepted",
-                    customer_id=locked.customer_id,
-                    channel=channel,
-                    ip=ip,
-                    token_id=locked.pk,
-                    drift_steps=drift,
-                )
-                return VerifyOutcome(Result.ACCEPTED, step)
-        status = lockout.lockout_register_failure(
-            kind=lockout.OTP, subject=subject, customer=locked.customer, ip=ip
-        )
-        record(
-            "otp.rejected",
-            customer_id=locked.customer_id,
+    customer = token.customer if Token.customer.is_cached(token) else None
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_LOCK_SQL + for_update(), [token.pk])
+        row = cursor.fetchone()
+        if row is None:
+            raise Token.DoesNotExist(f"token {token.pk} does not exist")
+        return otp_verify_locked(
+            cursor,
+            locked_token(row),
+            code=code,
             channel=channel,
             ip=ip,
-            token_id=locked.pk,
-            replay=step is not None,
+            states=states,
+            customer=customer,
         )
-        return VerifyOutcome(Result.LOCKED if status.locked else Result.REJECTED)
+
+
+def otp_verify_locked(
+    cursor: CursorWrapper,
+    locked: LockedToken,
+    *,
+    code: str,
+    channel: str,
+    ip: str | None = None,
+    states: tuple[str, ...] = (Token.State.IN_USE,),
+    customer: Customer | None = None,
+) -> VerifyOutcome:
+    """The sequence after the lock. The caller holds ``locked``'s row lock inside
+    ``transaction.atomic()`` (``otp_verify`` does; a channel's lookup takes it directly)."""
+    subject = f"customer:{locked.customer_id}"  # lockout.subject_for_customer
+    # Read after the token's lock, so a failure that locked the customer while this
+    # check waited for the row is seen.
+    status = lockout.lockout_status(kind=lockout.OTP, subject=subject)
+    if status.locked:
+        record("otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
+        return VerifyOutcome(Result.LOCKED)
+    now = clock.timestamp()
+    step = None
+    if locked.state in states and locked.secret_ciphertext:
+        try:
+            seed = _unseal(
+                token_id=locked.id,
+                customer_id=locked.customer_id,
+                key_id=locked.secret_key_id,
+                nonce=locked.secret_nonce,
+                ciphertext=locked.secret_ciphertext,
+            )[:-SIGNING_KEY_BYTES]
+        except crypto.SealError:
+            # Not the customer's fault (a damaged or tampered row, or a missing key):
+            # refuse without counting, and leave a trail for the bank's engineers.
+            log.exception("token %s: sealed secret does not open", locked.id)
+            record(
+                "otp.unseal_failed",
+                customer_id=locked.customer_id,
+                channel=channel,
+                ip=ip,
+                token_id=locked.id,
+            )
+            return VerifyOutcome(Result.REJECTED)
+        step = totp_verify(
+            seed,
+            code,
+            now,
+            period=locked.period,
+            digits=locked.digits,
+            algorithm=locked.algorithm,
+            window=cast(int, settings.NETBANK_OTP["window"]),
+            drift=locked.drift_steps,
+        )
+    if step is not None and step > locked.last_step:
+        drift = _clamp(step - time_step(now, period=locked.period))
+        cursor.execute(_ADVANCE_SQL, [step, drift, locked.id, step])
+        if cursor.rowcount:
+            if status.failures:
+                # No failures read means nothing to reset: a failure committed since
+                # then simply counts after this success.
+                lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
+            record(
+                "otp.accepted",
+                customer_id=locked.customer_id,
+                channel=channel,
+                ip=ip,
+                token_id=locked.id,
+                drift_steps=drift,
+            )
+            return VerifyOutcome(Result.ACCEPTED, step)
+    if customer is None:
+        customer = Customer.objects.get(pk=locked.customer_id)
+    failed = lockout.lockout_register_failure(
+        kind=lockout.OTP, subject=subject, customer=customer, ip=ip
+    )
+    record(
+        "otp.rejected",
+        customer_id=locked.customer_id,
+        channel=channel,
+        ip=ip,
+        token_id=locked.id,
+        replay=step is not None,
+    )
+    return VerifyOutcome(Result.LOCKED if failed.locked else Result.REJECTED)
