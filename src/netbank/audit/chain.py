@@ -13,6 +13,7 @@ is versioned (``v``) and must never change for ``v`` = 1.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -43,6 +44,7 @@ def time_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+@functools.lru_cache(maxsize=4096)  # every record parses its client's address (twice)
 def ip_text(value: object) -> str | None:
     """A client address in the one form both databases give back.
 

@@ -20,6 +20,7 @@ surrogates in text become U+FFFD (jsonb cannot store them).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -109,6 +110,8 @@ def key_words(key: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(key)]
 
 
+# Keys are the few names the bank's code uses, so each verdict is worked out once.
+@functools.lru_cache(maxsize=1024)
 def key_is_secret(key: str) -> bool:
     if key.lower() in PUBLIC_NAMES:
         return False

@@ -83,11 +83,17 @@ def dynamic_truncate(mac: bytes) -> int:
     return int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF
 
 
+def generator(key: bytes, *, digits: int = 6, algorithm: str = "SHA1") -> HOTP:
+    """A checked HOTP generator for one key, to compute several counters' codes with
+    (``generate(counter)`` gives the code as ASCII bytes; the counter is not checked)."""
+    check_params(key, digits)
+    return HOTP(bytes(key), digits, hash_algorithm(algorithm), enforce_key_length=False)
+
+
 def hotp(key: bytes, counter: int, *, digits: int = 6, algorithm: str = "SHA1") -> str:
     """The HOTP value for ``counter`` as a zero-padded string of ``digits`` digits."""
-    check_params(key, digits)
+    impl = generator(key, digits=digits, algorithm=algorithm)
     check_counter(counter)
-    impl = HOTP(bytes(key), digits, hash_algorithm(algorithm), enforce_key_length=False)
     return impl.generate(counter).decode("ascii")
 
 

@@ -11,7 +11,7 @@ import math
 from typing import Final
 
 from netbank.oath.errors import OathError
-from netbank.oath.hotp import check_params, hotp, is_code
+from netbank.oath.hotp import MAX_COUNTER, generator, hotp, is_code
 
 MAX_WINDOW: Final = 10  # ±10 steps is already 5 minutes at 30 s; more is no longer an OTP
 
@@ -68,7 +68,7 @@ def totp_verify(
     does not say which step matched. Replay protection (refusing a step at or before the
     last accepted one) is the caller's job: it owns the stored last step.
     """
-    check_params(key, digits)
+    impl = generator(key, digits=digits, algorithm=algorithm)
     if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= MAX_WINDOW:
         raise OathError(f"window must be 0 to {MAX_WINDOW} steps; got {window!r}")
     if isinstance(drift, bool) or not isinstance(drift, int):
@@ -77,10 +77,10 @@ def totp_verify(
     if not is_code(code, digits):
         return None
     matched: int | None = None
+    given = code.encode("ascii")
     for step in range(centre - window, centre + window + 1):
-        if step < 0:
+        if not 0 <= step <= MAX_COUNTER:
             continue
-        candidate = hotp(key, step, digits=digits, algorithm=algorithm)
-        if hmac.compare_digest(candidate.encode(), code.encode()) and matched is None:
+        if hmac.compare_digest(impl.generate(step), given) and matched is None:
             matched = step
     return matched
