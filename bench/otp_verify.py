@@ -340,7 +340,12 @@ def running_server(
     app: str,
     profile_dir: Path | None = None,
     nice: int = 0,
+    server: str = "waitress",
 ) -> Iterator[Server]:
+    if server == "granian":
+        with running_granian(env, workers=workers, threads=threads, app=app, nice=nice) as found:
+            yield found
+        return
     port = free_port()
     procs: list[subprocess.Popen[str]] = []
     try:
@@ -386,6 +391,73 @@ def running_server(
                 proc.wait(timeout=10)
             if proc.stdout is not None:
                 proc.stdout.close()
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+@contextlib.contextmanager
+def running_granian(
+    env: dict[str, str], *, workers: int, threads: int, app: str, nice: int = 0
+) -> Iterator[Server]:
+    """granian (HTTP/1 and the WSGI calls in Rust) with ``workers`` processes of
+    ``threads`` blocking threads each; its workers are the processes measured."""
+    port = free_port()
+    cmd = [
+        PYTHON,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--http",
+        "1",
+        "--no-ws",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        app,
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, preexec_fn=_niced(nice), text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"granian did not start (exit {proc.returncode})")
+            if time.monotonic() > deadline:
+                raise RuntimeError("granian did not answer within 120 s")
+            with contextlib.suppress(OSError):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/v1/verify")
+                conn.getresponse().read()
+                conn.close()
+                pids = _children(proc.pid)
+                if len(pids) >= workers:
+                    break
+            time.sleep(0.2)
+        yield Server(port, [proc.pid, *pids])
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def _readline(proc: subprocess.Popen[str], deadline: float) -> str:
@@ -654,6 +726,7 @@ class Options:
     calibrate: bool = True
     source: Path = ROOT / "src"
     commit: str = ""  # the commit measured, or "" for the working tree
+    server: str = "waitress"
 
 
 def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
@@ -681,11 +754,12 @@ def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
             app=opts.app,
             profile_dir=opts.profile_dir,
             nice=opts.nice,
+            server=opts.server,
         ) as server:
             port = server.port
             meter = CpuMeter(server.pids, opts.pg_admin_url, url, nice=opts.nice)
             print(
-                f"[{db}] server: {opts.workers} waitress processes x {opts.threads} threads "
+                f"[{db}] server: {opts.workers} {opts.server} processes x {opts.threads} threads "
                 f"on 127.0.0.1:{port}, {opts.app}"
             )
             expect = 3000.0
@@ -781,6 +855,12 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--threads", type=int, default=6, help="threads per server process")
     parser.add_argument("--customers", type=int, default=40000, help="customers with tokens")
     parser.add_argument("--app", default=DEFAULT_APP, help="WSGI application (module:attr)")
+    parser.add_argument(
+        "--server",
+        choices=("waitress", "granian"),
+        default="waitress",
+        help="HTTP server: waitress processes on one SO_REUSEPORT port, or granian",
+    )
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--requests", type=int, default=200, help="python client: per run")
     parser.add_argument("--wrk-threads", type=int, default=1)
@@ -849,6 +929,7 @@ def parse_args(argv: list[str] | None) -> Options:
         commit=args.commit or "",
         nice=args.nice,
         calibrate=args.calibrate,
+        server=args.server,
     )
     if args.source:
         opts.source = args.source.resolve()
@@ -883,6 +964,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "cpus": os.cpu_count(),
+                    "server": opts.server,
                     "workers": opts.workers,
                     "threads": opts.threads,
                     "app": opts.app,
