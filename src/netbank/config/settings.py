@@ -101,13 +101,15 @@ def _database() -> dict[str, object]:
         db["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
         db["CONN_MAX_AGE"] = 0
     elif db["ENGINE"] == "django.db.backends.postgresql":
-        # Both off by default; docs/performance.md measures them. Options from the URL
-        # (e.g. ?sslmode=verify-full) are kept.
+        # Server-side binding on, the pool off by default; docs/performance.md measures
+        # both. Options from the URL (e.g. ?sslmode=verify-full) are kept.
         options = dict(cast(dict[str, object], db.get("OPTIONS") or {}))
-        if env_bool("DB_SERVER_SIDE_BINDING", False):
+        if env_bool("DB_SERVER_SIDE_BINDING", True):
             # Parameters travel apart from the SQL, and psycopg prepares a statement on
             # its DB_PREPARE_THRESHOLD-th use on a connection, so PostgreSQL parses and
-            # plans it once. Not for transaction-mode poolers (prepared statements).
+            # plans it once (docs/performance.md). Set DB_SERVER_SIDE_BINDING=0 behind a
+            # transaction-mode pooler such as pgbouncer: prepared statements are per
+            # connection.
             options["server_side_binding"] = True
             options["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5)
         if env_bool("DB_POOL", False):
