@@ -226,3 +226,63 @@ def test_pages_still_go_through_the_full_stack() -> None:
     assert settings.CSRF_COOKIE_NAME in cookies  # CsrfViewMiddleware ran
     assert answer.header("Content-Language") == "ja"  # LocaleMiddleware ran
     assert answer.header("Content-Security-Policy")
+
+
+# --- Behind a load balancer (NETBANK_TRUSTED_PROXIES) --------------------------------
+
+
+def _seen_by_app(trusted: str, environ: dict[str, Any]) -> dict[str, Any]:
+    """The environ an application behind ``behind_proxies(…, trusted)`` receives."""
+    seen: dict[str, Any] = {}
+
+    def app(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(env)
+        return [b""]
+
+    wsgi_api.behind_proxies(app, trusted)(environ, lambda *a: None)
+    return seen
+
+
+def test_a_trusted_proxy_s_forwarded_address_becomes_the_client_address() -> None:
+    seen = _seen_by_app(
+        "10.0.0.5, 10.1.0.0/16",
+        {
+            "REMOTE_ADDR": "10.1.2.3",
+            "HTTP_X_FORWARDED_FOR": "203.0.113.9",
+            "HTTP_X_FORWARDED_PROTO": "https",
+            "wsgi.url_scheme": "http",
+        },
+    )
+    assert seen["REMOTE_ADDR"] == "203.0.113.9"
+    assert seen["wsgi.url_scheme"] == "https"
+
+
+def test_a_client_cannot_forge_its_address_by_sending_the_header_itself() -> None:
+    seen = _seen_by_app(
+        "10.0.0.5", {"REMOTE_ADDR": "198.51.100.7", "HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    )
+    assert seen["REMOTE_ADDR"] == "198.51.100.7"
+
+
+def test_a_forged_entry_before_the_proxy_s_own_is_ignored() -> None:
+    # The client sent "X-Forwarded-For: 192.0.2.1"; the proxy appended the real address.
+    seen = _seen_by_app(
+        "10.0.0.5", {"REMOTE_ADDR": "10.0.0.5", "HTTP_X_FORWARDED_FOR": "192.0.2.1, 203.0.113.9"}
+    )
+    assert seen["REMOTE_ADDR"] == "203.0.113.9"
+
+
+@pytest.mark.parametrize("trusted", ["*", " , "])
+def test_trusting_everyone_or_no_one_is_refused(trusted: str) -> None:
+    with pytest.raises(ValueError, match="load balancers"):
+        wsgi_api.behind_proxies(lambda env, start: [b""], trusted)
+
+
+def test_without_the_setting_the_application_is_not_wrapped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("NETBANK_TRUSTED_PROXIES", raising=False)
+    assert isinstance(wsgi_api.build(), wsgi_api.SplitApplication)
+    monkeypatch.setenv("NETBANK_TRUSTED_PROXIES", "10.0.0.5")
+    wrapped = wsgi_api.build()
+    assert not isinstance(wrapped, wsgi_api.SplitApplication)

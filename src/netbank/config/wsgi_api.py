@@ -85,4 +85,25 @@ class SplitApplication:
         return result
 
 
-application = SplitApplication(web=get_wsgi_application(), api=_api_handler())
+def behind_proxies(app: Any, trusted: str) -> Any:
+    """``app`` with ``REMOTE_ADDR`` (and the scheme) taken from ``X-Forwarded-For`` (and
+    ``X-Forwarded-Proto``) when, and only when, the connection comes from one of the
+    ``trusted`` addresses or networks ("10.0.0.5,10.1.0.0/16"): the client address the
+    login throttle and the audit trail use. granian has no server option for this (waitress
+    has ``trusted_proxy``), so its own WSGI wrapper does it, in front of Django.
+    """
+    from granian.utils.proxies import wrap_wsgi_with_proxy_headers
+
+    hosts = [part.strip() for part in trusted.split(",") if part.strip()]
+    if not hosts or "*" in hosts:
+        raise ValueError("NETBANK_TRUSTED_PROXIES names the load balancers' addresses, not '*'")
+    return wrap_wsgi_with_proxy_headers(app, trusted_hosts=hosts)
+
+
+def build() -> Any:
+    app = SplitApplication(web=get_wsgi_application(), api=_api_handler())
+    trusted = os.environ.get("NETBANK_TRUSTED_PROXIES", "")
+    return behind_proxies(app, trusted) if trusted.strip() else app
+
+
+application = build()
