@@ -8,9 +8,10 @@ For each database it:
    the end), or a SQLite file in a temporary folder;
 2. migrates it and registers customers with tokens in use and a channel key
    (bench/verify_fixtures.py, in a process of its own, through the real services);
-3. starts the server: ``--workers`` waitress processes on one loopback port with
-   SO_REUSEPORT (bench/verify_server.py), serving the real Django application in production
-   mode, audit on;
+3. starts the server: granian with ``--workers`` processes of ``--threads`` blocking
+   threads (the API nodes' server), or with ``--server waitress`` that many waitress
+   processes on one loopback port with SO_REUSEPORT (bench/verify_server.py), serving the
+   real Django application in production mode, audit on;
 4. drives it with ``wrk`` (bench/verify.lua) at each concurrency for ``--duration``
    seconds (at most 20): every request carries a correct code for the current time
    step of a token that has not used that step yet, so every one must be accepted;
@@ -343,6 +344,8 @@ def running_server(
     server: str = "waitress",
 ) -> Iterator[Server]:
     if server == "granian":
+        if profile_dir is not None:
+            raise SystemExit("--profile-dir profiles waitress workers: add --server waitress")
         with running_granian(env, workers=workers, threads=threads, app=app, nice=nice) as found:
             yield found
         return
@@ -726,7 +729,7 @@ class Options:
     calibrate: bool = True
     source: Path = ROOT / "src"
     commit: str = ""  # the commit measured, or "" for the working tree
-    server: str = "waitress"
+    server: str = "granian"
 
 
 def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
@@ -851,15 +854,16 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--concurrency", default="1,8,32", help="comma-separated connections")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (<= 20)")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up load")
-    parser.add_argument("--workers", type=int, default=3, help="server processes")
-    parser.add_argument("--threads", type=int, default=6, help="threads per server process")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per server process")
     parser.add_argument("--customers", type=int, default=40000, help="customers with tokens")
     parser.add_argument("--app", default=DEFAULT_APP, help="WSGI application (module:attr)")
     parser.add_argument(
         "--server",
-        choices=("waitress", "granian"),
-        default="waitress",
-        help="HTTP server: waitress processes on one SO_REUSEPORT port, or granian",
+        choices=("granian", "waitress"),
+        default="granian",
+        help="HTTP server: granian (the API nodes' server), or waitress processes on one "
+        "SO_REUSEPORT port",
     )
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--requests", type=int, default=200, help="python client: per run")
