@@ -231,3 +231,12 @@ def direct_login_open(*, ticket: str, ip: str | None) -> Customer | None:
             return None
         record("direct_login.opened", customer_id=customer.pk, ip=ip, ticket_id=row.pk)
         return customer
+
+
+def direct_login_tickets_purge(*, before: datetime) -> int:
+    """Housekeeping: delete URLs that expired before ``before``. A customer's own spent
+    URLs go when they get a new one; this catches those who never come back. Keep a
+    margin (``netbank purge-otp-sessions`` keeps a day) so that a late click on a recent
+    URL is still refused as "expired" in the audit trail rather than as unknown."""
+    deleted, _ = DirectLoginTicket.objects.filter(expires_at__lt=before).delete()
+    return deleted
