@@ -17,6 +17,8 @@ from netbank.banking.payees import payee_seed
 from netbank.banking.transfers import furikomi_order, transfer_schedule
 from netbank.demo.jobs import (
     AUDIT_CHECKPOINT,
+    PURGE_LOGIN_COUNTERS,
+    PURGE_OTP_SESSIONS,
     SCHEDULED_TRANSFERS,
     PeriodicJob,
     available_jobs,
@@ -53,10 +55,23 @@ def _lines(folder: Path) -> int:
     return sum(len(p.read_text().splitlines()) for p in folder.glob("*.jsonl"))
 
 
-def test_both_cron_commands_exist_so_the_demo_runs_both() -> None:
-    assert available_jobs() == [SCHEDULED_TRANSFERS, AUDIT_CHECKPOINT]
+def test_every_cron_command_exists_so_the_demo_runs_them_all() -> None:
+    assert available_jobs() == [
+        SCHEDULED_TRANSFERS,
+        AUDIT_CHECKPOINT,
+        PURGE_LOGIN_COUNTERS,
+        PURGE_OTP_SESSIONS,
+    ]
     assert SCHEDULED_TRANSFERS.interval == 60
     assert 60 < AUDIT_CHECKPOINT.interval <= 600
+    assert PURGE_LOGIN_COUNTERS.interval == PURGE_OTP_SESSIONS.interval == 3600
+
+
+def test_housekeeping_jobs_run_and_stay_quiet() -> None:
+    said: list[str] = []
+    assert run_once(PURGE_LOGIN_COUNTERS, say=said.append)
+    assert run_once(PURGE_OTP_SESSIONS, say=said.append)
+    assert said == []
 
 
 def test_a_due_scheduled_transfer_is_executed_by_the_job_and_reported(

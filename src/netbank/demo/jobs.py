@@ -1,7 +1,7 @@
 """The demo's periodic jobs: the bank's cron entries, as threads of ``netbank demo``.
 
-A production bank runs ``netbank run-scheduled-transfers`` and ``netbank
-audit-checkpoint`` from cron or a systemd timer (docs/banking.md, docs/audit.md). The
+A production bank runs ``netbank run-scheduled-transfers``, ``netbank audit-checkpoint``
+and the housekeeping commands from cron or a systemd timer (docs/operations.md). The
 demo runs the same commands through ``call_command`` on a timer, so what a visitor sees
 (a 振込予約 executed, a checkpoint file growing) is what those commands do.
 
@@ -65,10 +65,26 @@ AUDIT_CHECKPOINT = PeriodicJob(
 )
 
 
+# Housekeeping (docs/operations.md "Jobs"): hourly, silent.
+PURGE_LOGIN_COUNTERS = PeriodicJob(
+    command="purge_login_counters",
+    label="ログイン制限の整理 / throttle and unknown-ID counters",
+    interval=3600.0,
+    report=_never,
+)
+PURGE_OTP_SESSIONS = PeriodicJob(
+    command="purge_otp_sessions",
+    label="利用開始・Directログインの整理 / activation sessions and Direct login URLs",
+    interval=3600.0,
+    report=_never,
+)
+JOBS = (SCHEDULED_TRANSFERS, AUDIT_CHECKPOINT, PURGE_LOGIN_COUNTERS, PURGE_OTP_SESSIONS)
+
+
 def available_jobs() -> list[PeriodicJob]:
     """The jobs whose commands this installation has."""
     commands = get_commands()
-    return [job for job in (SCHEDULED_TRANSFERS, AUDIT_CHECKPOINT) if job.command in commands]
+    return [job for job in JOBS if job.command in commands]
 
 
 def run_once(job: PeriodicJob, *, say: Say) -> bool:
