@@ -216,3 +216,29 @@ def test_phone_switched_to_the_pc_layout_still_gets_sli012(
     page.locator("footer").get_by_role("button", name="スマートフォン版で表示", exact=True).click()
     expect_sli012(page)
     expect(page.locator("body")).to_have_class(re.compile(r"\bdisplay-sp\b"))
+
+
+def test_sli012_bad_input_shows_messages_by_the_fields_and_applies_nothing(
+    phone_page: Page, customer: Customer
+) -> None:
+    page = phone_page
+    log_in(page)
+    expect_sli012(page)
+
+    # 確定する with nothing filled in: the bank's own messages, not the browser's.
+    page.get_by_role("button", name="確定する", exact=True).click()
+    expect_sli012(page)
+    expect(page.locator("#id_email-error")).to_contain_text("メールアドレスを入力してください")
+    expect(page.locator("#id_answer-error")).to_contain_text("回答")
+
+    # Full-width digits where half-width are required, and a confirmation that differs.
+    fill_sli012(page)
+    page.get_by_label(re.compile(r"利用開始パスワード$")).fill("４８２９１３")
+    page.get_by_label(re.compile(r"メールアドレス（確認用）$")).fill("other@mobile.example.jp")
+    page.get_by_role("button", name="確定する", exact=True).click()
+    expect_sli012(page)
+    expect(page.locator("#id_activation_password-error")).to_contain_text("半角数字")
+    expect(page.locator("#id_email_confirm-error")).to_contain_text("一致しません")
+    shot(page, "sli012-input-errors")
+    assert not Token.objects.exists()
+    assert not OutboxMail.objects.filter(to_addr=PHONE_MAIL).exists()
