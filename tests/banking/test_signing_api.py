@@ -111,3 +111,13 @@ def test_malformed_requests_get_json_errors(raw: str) -> None:
     assert r.status_code in (400, 415)  # an empty body arrives without a content type
     assert "error" in r.json()
     assert Client().get(PENDING_PATH).status_code == 405
+
+
+def test_a_401_names_the_mac_scheme_not_a_bearer_key() -> None:
+    customer, _src = customer_with_account(1)
+    token, key = issue_token(customer)
+    r = Client().post(
+        PENDING_PATH, data=json.dumps(body(key, token, mac="AAAA")), content_type="application/json"
+    )
+    assert r.status_code == 401
+    assert r["WWW-Authenticate"] == 'NetBank-Signing-MAC realm="netbank"'

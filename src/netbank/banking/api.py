@@ -39,6 +39,8 @@ MAX_CLOCK_SKEW_SECONDS = 120
 THROTTLE_PER_MINUTE = 30
 UNAUTHORIZED_MESSAGE = "認証できませんでした。アプリの設定と携帯電話の日時をご確認ください。"
 UNAUTHORIZED_MESSAGE_EN = "Not authenticated. Check the app's set-up and the phone's clock."
+# The request proves itself with the token's MAC in the body, not with a bearer key.
+SIGNING_CHALLENGE = 'NetBank-Signing-MAC realm="netbank"'
 
 
 def _mac(key: bytes, service_id: str, user_id: str, time: str) -> bytes:
@@ -88,6 +90,7 @@ def _pending(request: HttpRequest) -> dict[str, Any]:
             status=401,
             message=UNAUTHORIZED_MESSAGE,
             message_en=UNAUTHORIZED_MESSAGE_EN,
+            challenge=SIGNING_CHALLENGE,
         )
     challenge = (
         SigningChallenge.objects.filter(

@@ -47,6 +47,9 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
 }
 
 
+BEARER_CHALLENGE = 'Bearer realm="netbank", error="invalid_token"'
+
+
 class JsonApiError(Exception):
     """An answer with an error body; ``code`` is a key of ``MESSAGES`` unless
     ``message`` is given."""
@@ -60,6 +63,7 @@ class JsonApiError(Exception):
         status: int = 0,
         message: str = "",
         message_en: str = "",
+        challenge: str = "",
     ) -> None:
         super().__init__(code)
         self.code = code
@@ -68,6 +72,9 @@ class JsonApiError(Exception):
         self.status = status
         self.message = message
         self.message_en = message_en
+        # A 401's WWW-Authenticate challenge, for an endpoint that does not take the
+        # channel API's bearer key.
+        self.challenge = challenge
 
 
 def json_response(data: dict[str, Any], status: int = 200) -> JsonResponse:
@@ -89,7 +96,7 @@ def error_response(error: JsonApiError) -> JsonResponse:
     if error.code == "method_not_allowed":
         response["Allow"] = "POST"
     if error.code == "unauthorized":
-        response["WWW-Authenticate"] = 'Bearer realm="netbank", error="invalid_token"'
+        response["WWW-Authenticate"] = error.challenge or BEARER_CHALLENGE
     if error.retry_after:
         response["Retry-After"] = str(error.retry_after)
     return response
