@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
+from django.utils import translation
 
 from netbank import clock
 from netbank.audit.models import AuditRecord
@@ -327,3 +328,29 @@ def test_the_lift_request_form_refuses_bad_input(suspended: Customer) -> None:
         assert "入力内容をご確認ください" in r.content.decode(), data
     assert not LiftRequest.objects.exists()
     Client()  # nothing else
+
+
+@pytest.mark.parametrize(
+    ("choice", "japanese", "english"),
+    [
+        (LiftRequest.State.PENDING, "承認待ち", "Awaiting approval"),
+        (
+            LiftRequest.TokenAction.RESUME,
+            "現在のトークンの利用を再開する",
+            "Resume the current token",
+        ),
+        (
+            IdentityCheck.Method.CALLBACK,
+            "登録電話番号への折り返し電話",
+            "Call back to the registered phone number",
+        ),
+        (IdentityCheck.Result.FAILED, "本人確認できず", "Identity not confirmed"),
+    ],
+)
+def test_console_choices_read_in_the_operators_language(
+    choice: object, japanese: str, english: str
+) -> None:
+    with translation.override("ja"):
+        assert str(choice.label) == japanese  # type: ignore[attr-defined]
+    with translation.override("en"):
+        assert str(choice.label) == english  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 
 class OperatorCredential(models.Model):
@@ -46,12 +47,12 @@ class IdentityCheck(models.Model):
     """
 
     class Method(models.TextChoices):
-        CALLBACK = "callback", "登録電話番号への折り返し電話"
-        BRANCH = "branch", "窓口での本人確認書類"
+        CALLBACK = "callback", _("登録電話番号への折り返し電話")
+        BRANCH = "branch", _("窓口での本人確認書類")
 
     class Result(models.TextChoices):
-        VERIFIED = "verified", "本人確認済み"
-        FAILED = "failed", "本人確認できず"
+        VERIFIED = "verified", _("本人確認済み")
+        FAILED = "failed", _("本人確認できず")
 
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="identity_checks"
@@ -80,14 +81,14 @@ class LiftRequest(models.Model):
     """利用再開: asked by one operator, approved or rejected by a different supervisor."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "承認待ち"
-        APPROVED = "approved", "承認済み"
-        REJECTED = "rejected", "却下"
-        WITHDRAWN = "withdrawn", "取下げ"
+        PENDING = "pending", _("承認待ち")
+        APPROVED = "approved", _("承認済み")
+        REJECTED = "rejected", _("却下")
+        WITHDRAWN = "withdrawn", _("取下げ")
 
     class TokenAction(models.TextChoices):
-        RESUME = "resume", "現在のトークンの利用を再開する"
-        REVOKE = "revoke", "トークンを失効させる（お客さまが再発行）"
+        RESUME = "resume", _("現在のトークンの利用を再開する")
+        REVOKE = "revoke", _("トークンを失効させる（お客さまが再発行）")
 
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="lift_requests"
