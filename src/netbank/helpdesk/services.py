@@ -231,9 +231,23 @@ def _record_identity_check(
     return identity_check
 
 
-def _identity_failed(
-    *, customer: Customer, operator: User, action: str, identity_check: IdentityCheck
-) -> ActionOutcome:
+def _identity_checked(
+    *,
+    customer: Customer,
+    operator: User,
+    purpose: str,
+    action: str,
+    check: IdentityCheckInput,
+    ip: str | None,
+) -> tuple[IdentityCheck, ActionOutcome | None]:
+    """Record the identity check for ``action``; the second value is the refusal to
+    return when it did not verify the customer. A refusal is an answer, not an error:
+    the caller returns it and its transaction commits, keeping the check's record."""
+    identity_check = _record_identity_check(
+        customer=customer, operator=operator, purpose=purpose, check=check, ip=ip
+    )
+    if identity_check.result == IdentityCheck.Result.VERIFIED:
+        return identity_check, None
     record(
         "helpdesk.action_refused",
         customer_id=customer.pk,
@@ -250,7 +264,7 @@ def _identity_failed(
             "追加認証の回答が正しくないため、本人確認ができませんでした。"
             "お手続きは行いませんでした（本人確認の記録は保存しました）。"
         )
-    return ActionOutcome(False, message, identity_check=identity_check)
+    return identity_check, ActionOutcome(False, message, identity_check=identity_check)
 
 
 def _lock_customer(customer: Customer) -> Customer:
@@ -326,16 +340,16 @@ def lift_request(
             raise ActionError(_("このお客さまは停止されていません。"))
         if LiftRequest.objects.filter(customer=locked, state=LiftRequest.State.PENDING).exists():
             raise ActionError(_("このお客さまには承認待ちの再開申請があります。"))
-        identity_check = _record_identity_check(
-            customer=locked, operator=operator, purpose=PURPOSE_LIFT, check=check, ip=ip
+        identity_check, refused = _identity_checked(
+            customer=locked,
+            operator=operator,
+            purpose=PURPOSE_LIFT,
+            action="lift_request",
+            check=check,
+            ip=ip,
         )
-        if identity_check.result != IdentityCheck.Result.VERIFIED:
-            return _identity_failed(
-                customer=locked,
-                operator=operator,
-                action="lift_request",
-                identity_check=identity_check,
-            )
+        if refused is not None:
+            return refused
         try:
             with transaction.atomic():
                 request = LiftRequest.objects.create(
@@ -504,13 +518,16 @@ def lockout_unlock(
             and not (counter.consecutive_failures)
         ):
             raise ActionError(_("このロックは、すでに解除されています。"))
-        identity_check = _record_identity_check(
-            customer=locked, operator=operator, purpose=PURPOSE_UNLOCK, check=check, ip=ip
+        identity_check, refused = _identity_checked(
+            customer=locked,
+            operator=operator,
+            purpose=PURPOSE_UNLOCK,
+            action="unlock",
+            check=check,
+            ip=ip,
         )
-        if identity_check.result != IdentityCheck.Result.VERIFIED:
-            return _identity_failed(
-                customer=locked, operator=operator, action="unlock", identity_check=identity_check
-            )
+        if refused is not None:
+            return refused
         lockout.lockout_clear(kind=counter.kind, subject=counter.subject, operator_id=operator.pk)
         record(
             "helpdesk.lockout_unlocked",
@@ -543,16 +560,16 @@ def token_reset(
         locked = _lock_customer(customer)
         if tokens_resettable(customer=locked) == 0:
             raise ActionError(_("失効させるトークンがありません。"))
-        identity_check = _record_identity_check(
-            customer=locked, operator=operator, purpose=PURPOSE_TOKEN_RESET, check=check, ip=ip
+        identity_check, refused = _identity_checked(
+            customer=locked,
+            operator=operator,
+            purpose=PURPOSE_TOKEN_RESET,
+            action="token_reset",
+            check=check,
+            ip=ip,
         )
-        if identity_check.result != IdentityCheck.Result.VERIFIED:
-            return _identity_failed(
-                customer=locked,
-                operator=operator,
-                action="token_reset",
-                identity_check=identity_check,
-            )
+        if refused is not None:
+            return refused
         ended = tokens_revoke(customer=locked, operator_id=operator.pk, reason="lost_phone")
         record(
             "helpdesk.token_reset",
@@ -597,16 +614,16 @@ def token_mail_resend(
             raise ActionError(
                 _("再送できるトークン発行がありません（未発行、設定済み、または期限切れです）。")
             )
-        identity_check = _record_identity_check(
-            customer=locked, operator=operator, purpose=PURPOSE_TOKEN_MAIL, check=check, ip=ip
+        identity_check, refused = _identity_checked(
+            customer=locked,
+            operator=operator,
+            purpose=PURPOSE_TOKEN_MAIL,
+            action="token_mail_resend",
+            check=check,
+            ip=ip,
         )
-        if identity_check.result != IdentityCheck.Result.VERIFIED:
-            return _identity_failed(
-                customer=locked,
-                operator=operator,
-                action="token_mail_resend",
-                identity_check=identity_check,
-            )
+        if refused is not None:
+            return refused
         otp_mails.token_mail_enqueue(token=token)
         record(
             "helpdesk.token_mail_resent",
