@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from netbank import clock
 from netbank.banking.models import SigningChallenge
@@ -75,6 +76,26 @@ def check_transaction_password(
     if outcome.ok:
         return None
     return str(outcome.message)
+
+
+def confirm_ready(
+    request: HttpRequest, customer: Customer, form: Any, draft: dict[str, Any]
+) -> bool:
+    """True when the posted 確認 form is valid, belongs to the draft on screen (its
+    idempotency key) and carries the right 確認用パスワード. Otherwise the reason is on
+    the form; a wrong password has been counted toward its lockout."""
+    if not form.is_valid():
+        return False
+    if form.cleaned_data["idempotency_key"] != draft["key"]:
+        form.add_error(None, _("入力内容が変更されました。最新の内容をご確認ください。"))
+        return False
+    problem = check_transaction_password(
+        request, customer, form.cleaned_data["transaction_password"]
+    )
+    if problem is not None:
+        form.add_error("transaction_password", problem)
+        return False
+    return True
 
 
 def fresh_challenge(

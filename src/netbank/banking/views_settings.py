@@ -32,8 +32,8 @@ from netbank.banking.signing import (
 from netbank.banking.views_common import (
     LIMIT_DRAFT,
     PAYEE_DRAFT,
-    check_transaction_password,
     client_ip,
+    confirm_ready,
     current_customer,
     draft_drop,
     draft_get,
@@ -162,31 +162,23 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid() and form.cleaned_data["idempotency_key"] != draft["key"]:
-            form.add_error(None, _("入力内容が変更されました。最新の内容をご確認ください。"))
-        elif form.is_valid():
-            problem = check_transaction_password(
-                request, customer, form.cleaned_data["transaction_password"]
-            )
-            if problem is not None:
-                form.add_error("transaction_password", problem)
+        if confirm_ready(request, customer, form, draft):
+            try:
+                payee_register(
+                    customer=customer,
+                    destination=destination,
+                    nickname=str(draft.get("nickname", "")),
+                    challenge_id=draft.get("challenge_id"),
+                    signing_code=form.cleaned_data["signing_code"],
+                    ip=client_ip(request),
+                )
+            except SigningRejectedError as exc:
+                form.add_error("signing_code", str(exc.message))
+            except BankingError as exc:
+                form.add_error(None, str(exc.message))
             else:
-                try:
-                    payee_register(
-                        customer=customer,
-                        destination=destination,
-                        nickname=str(draft.get("nickname", "")),
-                        challenge_id=draft.get("challenge_id"),
-                        signing_code=form.cleaned_data["signing_code"],
-                        ip=client_ip(request),
-                    )
-                except SigningRejectedError as exc:
-                    form.add_error("signing_code", str(exc.message))
-                except BankingError as exc:
-                    form.add_error(None, str(exc.message))
-                else:
-                    draft_drop(request, PAYEE_DRAFT)
-                    return redirect(reverse("banking:payees") + "?done=registered")
+                draft_drop(request, PAYEE_DRAFT)
+                return redirect(reverse("banking:payees") + "?done=registered")
     return render(
         request,
         "banking/payee_confirm.html",
@@ -294,29 +286,21 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid() and form.cleaned_data["idempotency_key"] != draft["key"]:
-            form.add_error(None, _("入力内容が変更されました。最新の内容をご確認ください。"))
-        elif form.is_valid():
-            problem = check_transaction_password(
-                request, customer, form.cleaned_data["transaction_password"]
-            )
-            if problem is not None:
-                form.add_error("transaction_password", problem)
+        if confirm_ready(request, customer, form, draft):
+            try:
+                limit_change(
+                    customer=customer,
+                    new_limit=new_limit,
+                    challenge_id=draft.get("challenge_id"),
+                    signing_code=form.cleaned_data.get("signing_code"),
+                    ip=client_ip(request),
+                )
+            except SigningRejectedError as exc:
+                form.add_error("signing_code" if raising else None, str(exc.message))
+            except BankingError as exc:
+                form.add_error(None, str(exc.message))
             else:
-                try:
-                    limit_change(
-                        customer=customer,
-                        new_limit=new_limit,
-                        challenge_id=draft.get("challenge_id"),
-                        signing_code=form.cleaned_data.get("signing_code"),
-                        ip=client_ip(request),
-                    )
-                except SigningRejectedError as exc:
-                    form.add_error("signing_code" if raising else None, str(exc.message))
-                except BankingError as exc:
-                    form.add_error(None, str(exc.message))
-                else:
-                    draft_drop(request, LIMIT_DRAFT)
-                    return redirect(reverse("banking:limit") + "?done=1")
+                draft_drop(request, LIMIT_DRAFT)
+                return redirect(reverse("banking:limit") + "?done=1")
     context["form"] = form
     return render(request, "banking/limit_confirm.html", context, status=status)

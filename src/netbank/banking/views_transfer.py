@@ -39,8 +39,8 @@ from netbank.banking.transfers import (
 )
 from netbank.banking.views_common import (
     TRANSFER_DRAFT,
-    check_transaction_password,
     client_ip,
+    confirm_ready,
     current_customer,
     draft_drop,
     draft_get,
@@ -321,30 +321,24 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
-            problem = check_transaction_password(
-                request, customer, form.cleaned_data["transaction_password"]
-            )
-            if problem is not None:
-                form.add_error("transaction_password", problem)
+        if confirm_ready(request, customer, form, draft):
+            try:
+                submit = transfer_schedule if order.scheduled_for else transfer_execute
+                result = submit(
+                    customer=customer,
+                    order=order,
+                    idempotency_key=draft["key"],
+                    challenge_id=draft.get("challenge_id"),
+                    signing_code=form.cleaned_data.get("signing_code"),
+                    ip=client_ip(request),
+                )
+            except SigningRejectedError as exc:
+                form.add_error("signing_code", str(exc.message))
+            except BankingError as exc:
+                form.add_error(None, str(exc.message))
             else:
-                try:
-                    submit = transfer_schedule if order.scheduled_for else transfer_execute
-                    result = submit(
-                        customer=customer,
-                        order=order,
-                        idempotency_key=draft["key"],
-                        challenge_id=draft.get("challenge_id"),
-                        signing_code=form.cleaned_data.get("signing_code"),
-                        ip=client_ip(request),
-                    )
-                except SigningRejectedError as exc:
-                    form.add_error("signing_code", str(exc.message))
-                except BankingError as exc:
-                    form.add_error(None, str(exc.message))
-                else:
-                    draft_drop(request, TRANSFER_DRAFT)
-                    return _done_redirect(result.transfer)
+                draft_drop(request, TRANSFER_DRAFT)
+                return _done_redirect(result.transfer)
     context["form"] = form
     return render(request, "banking/transfer_confirm.html", context, status=status)
 
