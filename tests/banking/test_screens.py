@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netbank import clock
+from netbank.banking.limits import daily_limit
 from netbank.banking.models import Account, AccountType, Payee, SigningChallenge, Transfer
 from netbank.banking.payees import payee_seed
 from netbank.banking.selectors import ledger_check
@@ -591,3 +592,24 @@ def test_any_input_in_any_field_never_gives_a_500(
         {"idempotency_key": value, "transaction_password": value, "signing_code": value},
     )
     assert r.status_code < 500
+
+
+def test_limit_confirm_page_of_an_older_input_cannot_confirm_the_newer_one() -> None:
+    customer, _src = customer_with_account(100_000)
+    client = login(customer)
+    before = daily_limit(customer)
+    client.post(reverse("banking:limit"), {"new_limit": "50,000"})
+    old_key = idempotency_key(client.get(reverse("banking:limit_confirm")).content.decode())
+    client.post(reverse("banking:limit"), {"new_limit": "40,000"})  # another tab, say
+    client.get(reverse("banking:limit_confirm"))
+    r = client.post(
+        reverse("banking:limit_confirm"),
+        {"idempotency_key": old_key, "transaction_password": "wrong-pass"},
+    )
+    assert r.status_code == 400
+    assert "入力内容が変更されました" in r.content.decode()
+    assert daily_limit(customer) == before
+    # Refused before the password was looked at: nothing counted toward its lockout.
+    assert not FailureCounter.objects.filter(
+        kind=lockout.TRANSACTION_PASSWORD, consecutive_failures__gt=0
+    ).exists()
