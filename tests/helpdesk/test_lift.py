@@ -15,6 +15,7 @@ from netbank.customers.models import Customer, FailureCounter
 from netbank.customers.services import secret_question_pick
 from netbank.helpdesk.models import IdentityCheck, LiftRequest
 from netbank.helpdesk.services import (
+    IDENTITY_ITEMS,
     ActionError,
     emergency_suspend,
     lift_approve,
@@ -354,3 +355,11 @@ def test_console_choices_read_in_the_operators_language(
         assert str(choice.label) == japanese  # type: ignore[attr-defined]
     with translation.override("en"):
         assert str(choice.label) == english  # type: ignore[attr-defined]
+
+
+def test_identity_items_read_in_the_operators_language() -> None:
+    with translation.override("ja"):
+        assert str(IDENTITY_ITEMS["address"]) == "登録住所"
+    with translation.override("en"):
+        assert str(IDENTITY_ITEMS["address"]) == "Registered address"
+        assert str(IDENTITY_ITEMS["name_birthdate"]) == "Name and date of birth"

@@ -28,6 +28,7 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from netbank import clock
 from netbank.audit.services import record
@@ -66,10 +67,10 @@ URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 # What the caller answered, as the identity check records it (docs/helpdesk.md).
 IDENTITY_ITEMS = {
-    "name_birthdate": "氏名・生年月日",
-    "address": "登録住所",
-    "account": "口座番号（支店・科目）",
-    "recent_activity": "最近のお取引・ご利用状況",
+    "name_birthdate": gettext_lazy("氏名・生年月日"),
+    "address": gettext_lazy("登録住所"),
+    "account": gettext_lazy("口座番号（支店・科目）"),
+    "recent_activity": gettext_lazy("最近のお取引・ご利用状況"),
 }
 # A verified check needs at least this many confirmed items (a correct secret answer,
 # checked by the system, counts as one).
