@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 
 from netbank import clock
 from netbank.banking.models import SigningChallenge
-from netbank.banking.signing import NONCE_DIGITS, signing_challenge
+from netbank.banking.selectors import customer_payees
+from netbank.banking.signing import (
+    NONCE_DIGITS,
+    new_token_hold_until,
+    signing_capability,
+    signing_challenge,
+)
 from netbank.customers.models import Customer
 from netbank.customers.services import transaction_password_check
 
@@ -76,6 +82,17 @@ def check_transaction_password(
     if outcome.ok:
         return None
     return str(outcome.message)
+
+
+def payee_list_context(customer: Customer) -> dict[str, Any]:
+    """The 登録先 list with what the customer may do with it: whether the token can
+    sign (needed for a new payee) and, after a re-issue, until when new payees wait."""
+    capability = signing_capability(customer)
+    return {
+        "payees": list(customer_payees(customer)),
+        "capability": capability,
+        "hold_until": new_token_hold_until(customer) if capability.can_sign else None,
+    }
 
 
 def confirm_ready(

@@ -23,10 +23,8 @@ from netbank.banking.payees import (
     payee_register,
     payee_registration_check,
 )
-from netbank.banking.selectors import customer_payees
 from netbank.banking.signing import (
     check_new_token_hold,
-    new_token_hold_until,
     signing_capability,
 )
 from netbank.banking.views_common import (
@@ -41,6 +39,7 @@ from netbank.banking.views_common import (
     fresh_challenge,
     message_page,
     new_idempotency_key,
+    payee_list_context,
     signing_context,
 )
 from netbank.customers.decorators import customer_required
@@ -53,18 +52,9 @@ from netbank.customers.decorators import customer_required
 @customer_required
 def payees_view(request: HttpRequest) -> HttpResponse:
     """登録先一覧."""
-    customer = current_customer(request)
-    capability = signing_capability(customer)
-    return render(
-        request,
-        "banking/payees.html",
-        {
-            "payees": list(customer_payees(customer)),
-            "capability": capability,
-            "hold_until": new_token_hold_until(customer) if capability.can_sign else None,
-            "done": request.GET.get("done"),
-        },
-    )
+    context = payee_list_context(current_customer(request))
+    context["done"] = request.GET.get("done")
+    return render(request, "banking/payees.html", context)
 
 
 @never_cache

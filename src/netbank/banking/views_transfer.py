@@ -26,7 +26,6 @@ from netbank.banking.forms import ConfirmForm, FurikaeForm, FurikomiForm
 from netbank.banking.limits import limit_view
 from netbank.banking.models import SigningChallenge, Transfer
 from netbank.banking.selectors import customer_accounts, customer_payees, scheduled_transfers
-from netbank.banking.signing import new_token_hold_until, signing_capability
 from netbank.banking.transfers import (
     TransferOrder,
     furikae_order,
@@ -48,6 +47,7 @@ from netbank.banking.views_common import (
     fresh_challenge,
     message_page,
     new_idempotency_key,
+    payee_list_context,
     signing_context,
 )
 from netbank.customers.decorators import customer_required
@@ -138,18 +138,10 @@ def furikae_view(request: HttpRequest) -> HttpResponse:
 def furikomi_view(request: HttpRequest) -> HttpResponse:
     """振込: choose a 登録先 or a new payee."""
     customer = current_customer(request)
-    capability = signing_capability(customer)
-    return render(
-        request,
-        "banking/furikomi_select.html",
-        {
-            "payees": list(customer_payees(customer)),
-            "capability": capability,
-            "hold_until": new_token_hold_until(customer) if capability.can_sign else None,
-            "limit": limit_view(customer),
-            "signing_threshold": int_setting("signing_threshold"),
-        },
-    )
+    context = payee_list_context(customer)
+    context["limit"] = limit_view(customer)
+    context["signing_threshold"] = int_setting("signing_threshold")
+    return render(request, "banking/furikomi_select.html", context)
 
 
 @never_cache
