@@ -23,3 +23,20 @@ def test_a_hit_on_an_existing_bucket_is_one_update_returning_the_count(
     assert (second.count, second.allowed) == (2, True)
     third = throttle_hit(scope="test", key="k", limit=2, window_seconds=60)
     assert (third.count, third.allowed, third.first_refusal) == (3, False, True)
+
+
+@pytest.mark.postgres_only
+def test_buckets_are_unlogged_on_postgresql_and_lockout_counters_are_not() -> None:
+    # An unlogged table's commit needs no WAL flush; a crash empties it, which only
+    # restarts the current minute's rate limits. Lockouts must survive a crash.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relpersistence FROM pg_class WHERE relname IN "
+            "('customers_throttlebucket', 'customers_failurecounter', 'audit_auditrecord')"
+        )
+        persistence = dict(cursor.fetchall())
+    assert persistence == {
+        "customers_throttlebucket": "u",
+        "customers_failurecounter": "p",
+        "audit_auditrecord": "p",
+    }

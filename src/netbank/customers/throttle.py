@@ -4,6 +4,8 @@ A fixed-window counter per key in the database (ThrottleBucket), so every app pr
 and node shares it. The increment is a single ``UPDATE … SET count = count + 1`` on the
 bucket row (created on first use; a concurrent creator is caught by the unique
 constraint and retried as an update), so no two processes can lose a count.
+On PostgreSQL the table is UNLOGGED (migration 0003): a count commits without a WAL
+flush, and a crash or fail-over only restarts the current minute's counts.
 
 The limit is ``settings.NETBANK_THROTTLE["login_per_ip_per_minute"]``. Clients are keyed
 by IPv4 address, or by IPv6 /64 network (one subscriber line usually gets a whole /64,
