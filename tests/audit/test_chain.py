@@ -8,9 +8,17 @@ from datetime import datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from netbank import clock
-from netbank.audit.chain import GENESIS, record_digest
+from netbank.audit.chain import (
+    ENCODING_END,
+    GENESIS,
+    SEQ_SEPARATOR,
+    canonical_bytes,
+    canonical_prefix,
+    record_digest,
+)
 from netbank.audit.models import AuditChainHead, AuditRecord
 from netbank.audit.services import record
 from netbank.audit.verify import audit_verify
@@ -92,6 +100,35 @@ def test_rows_read_back_give_their_stored_hash(frozen_clock: datetime) -> None:
             data=row.data,
         ), (connection.vendor, row.ip)
     assert audit_verify(checkpoint_dir=None).kinds() == set()
+
+
+@pytest.mark.parametrize("seq", [1, 9, 10, 123456789])
+def test_the_canonical_prefix_and_the_chain_link_make_the_whole_encoding(seq: int) -> None:
+    # PostgreSQL finishes the digest from these parts inside the append statement.
+    fields = {
+        "chain": "operator:3",
+        "occurred_at": clock.now(),
+        "event": "helpdesk.unlock",
+        "customer_id": 12,
+        "operator_id": 3,
+        "ip": "2001:db8::7",
+        "data": {"kind": "otp", "名前": ["二", None, True], "v": 2, "seq": 0},
+    }
+    prev = hashlib.sha256(b"previous").hexdigest()
+    whole = canonical_bytes(seq=seq, prev_hash=prev, **fields)
+    parts = canonical_prefix(**fields) + prev + SEQ_SEPARATOR + str(seq) + ENCODING_END
+    assert parts.encode("ascii") == whole
+
+
+def test_an_append_to_an_existing_chain_is_one_statement_on_postgresql() -> None:
+    record("login.succeeded", customer_id=4, ip="192.0.2.1", channel="web")
+    with CaptureQueriesContext(connection) as queries:
+        second = record("login.succeeded", customer_id=4, ip="192.0.2.1", channel="web")
+    expected = 1 if connection.vendor == "postgresql" else 3
+    assert len(queries.captured_queries) == expected, queries.captured_queries
+    stored = AuditRecord.objects.get(pk=second.pk)
+    assert (stored.seq, stored.prev_hash, stored.hash) == (2, second.prev_hash, second.hash)
+    assert AuditChainHead.objects.get(chain="customer:4").hash == second.hash
 
 
 def test_ipv6_is_stored_in_its_canonical_form() -> None:

@@ -91,6 +91,45 @@ def canonical_bytes(
     ).encode("ascii")
 
 
+# In the canonical encoding the chain link comes last: the keys sort as … "operator_id",
+# "prev_hash", "seq", "v". So a record's encoding is its prefix (everything up to the
+# previous hash) ‖ prev_hash ‖ SEQ_SEPARATOR ‖ seq ‖ ENCODING_END, and the append can
+# finish the digest inside the statement that reads and moves the chain's head.
+_PREV_HASH_OPENING = '"prev_hash":"'
+SEQ_SEPARATOR = '","seq":'
+ENCODING_END = f',"v":{FORMAT_VERSION}}}'
+
+
+def canonical_prefix(
+    *,
+    chain: str,
+    occurred_at: datetime,
+    event: str,
+    customer_id: int | None,
+    operator_id: int | None,
+    ip: str | None,
+    data: dict[str, Any],
+) -> str:
+    """The canonical encoding up to (not including) the previous link's hash:
+    ``canonical_bytes(...) == prefix + prev_hash + SEQ_SEPARATOR + str(seq) + ENCODING_END``.
+    """
+    text = canonical_bytes(
+        chain=chain,
+        seq=0,
+        prev_hash=GENESIS,
+        occurred_at=occurred_at,
+        event=event,
+        customer_id=customer_id,
+        operator_id=operator_id,
+        ip=ip,
+        data=data,
+    ).decode("ascii")
+    tail = GENESIS + SEQ_SEPARATOR + "0" + ENCODING_END
+    if not text.endswith(_PREV_HASH_OPENING + tail):  # the encoding's key order changed
+        raise RuntimeError("canonical encoding does not end with the chain link")
+    return text[: -len(tail)]
+
+
 def record_digest(
     *,
     chain: str,

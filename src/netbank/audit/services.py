@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -9,7 +10,14 @@ from django.db import connection, models, transaction
 from django.db.backends.utils import CursorWrapper
 
 from netbank import clock
-from netbank.audit.chain import chain_key, ip_text, record_digest
+from netbank.audit.chain import (
+    ENCODING_END,
+    SEQ_SEPARATOR,
+    canonical_prefix,
+    chain_key,
+    ip_text,
+    record_digest,
+)
 from netbank.audit.models import AuditChainHead, AuditRecord
 from netbank.audit.secrecy import AuditDataError, data_checked
 
@@ -18,9 +26,10 @@ __all__ = ["AuditDataError", "record"]
 _EVENT_MAX = AuditRecord._meta.get_field("event").max_length or 64
 
 # Every security event passes here, inside the caller's transaction, so an append is
-# plain SQL: read and lock the head, then insert the record and move the head. On
-# PostgreSQL the last two travel as one statement (one round trip instead of two);
-# values are prepared by the model's own fields, exactly as the ORM would store them.
+# plain SQL. On PostgreSQL it is one statement (docs/performance.md): lock the chain's
+# head, insert the record with the digest finished by the database (the canonical
+# encoding's prefix comes from Python, netbank.audit.chain), move the head. Elsewhere
+# (SQLite) it is the same three steps as statements of their own, the digest from Python.
 _COLUMNS = (
     "occurred_at",
     "event",
@@ -44,10 +53,25 @@ _INSERT_SQL = (
 )
 _LOCK_SQL = "SELECT id, seq, hash FROM audit_auditchainhead WHERE chain = %s"
 _ADVANCE_SQL = "UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE id = %s"
-_INSERT_AND_ADVANCE_SQL = (
-    f"WITH inserted AS ({_INSERT_SQL} RETURNING id) "  # noqa: S608 - fixed names
-    f"{_ADVANCE_SQL} RETURNING (SELECT id FROM inserted)"
+# FOR UPDATE returns the head as the last committed append left it, also after waiting
+# for another append's lock; the final UPDATE then moves that same (newest) row.
+_APPEND_SQL = f"""
+WITH head AS (
+    SELECT seq + 1 AS seq, hash FROM audit_auditchainhead WHERE chain = %(chain)s FOR UPDATE
+), inserted AS (
+    INSERT INTO audit_auditrecord ({", ".join(_COLUMNS)})
+    SELECT %(occurred_at)s::timestamptz, %(event)s, %(customer_id)s::bigint,
+        %(operator_id)s::bigint, %(ip)s::inet, %(data)s::jsonb, %(chain)s, head.seq, head.hash,
+        encode(sha256(convert_to(
+            %(prefix)s::text || head.hash || %(separator)s::text || head.seq::text || %(end)s::text,
+            'UTF8')), 'hex')
+    FROM head
+    RETURNING id, seq, prev_hash, hash
 )
+UPDATE audit_auditchainhead h SET seq = inserted.seq, hash = inserted.hash
+FROM inserted WHERE h.chain = %(chain)s
+RETURNING inserted.id, inserted.seq, inserted.prev_hash, inserted.hash
+"""  # noqa: S608 - fixed names
 
 
 def _head_locked(cursor: CursorWrapper, key: str) -> tuple[int, int, str] | None:
@@ -57,6 +81,50 @@ def _head_locked(cursor: CursorWrapper, key: str) -> tuple[int, int, str] | None
     cursor.execute(sql, [key])
     row = cursor.fetchone()
     return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
+
+
+def _append_one_statement(
+    cursor: CursorWrapper, values: dict[str, Any]
+) -> tuple[int, int, str, str] | None:
+    """Lock the head, insert, move the head: one round trip (PostgreSQL). None if the
+    chain has no head yet."""
+    prefix = canonical_prefix(
+        chain=values["chain"],
+        occurred_at=values["occurred_at"],
+        event=values["event"],
+        customer_id=values["customer_id"],
+        operator_id=values["operator_id"],
+        ip=values["ip"],
+        data=values["data"],
+    )
+    params = {
+        **values,
+        "data": json.dumps(values["data"]),
+        "prefix": prefix,
+        "separator": SEQ_SEPARATOR,
+        "end": ENCODING_END,
+    }
+    cursor.execute(_APPEND_SQL, params)
+    row = cursor.fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), str(row[2]), str(row[3]))
+
+
+def _append_steps(
+    cursor: CursorWrapper, values: dict[str, Any]
+) -> tuple[int, int, str, str] | None:
+    """The same append as statements of their own, the digest from Python (SQLite, whose
+    one writer at a time holds the whole database)."""
+    head = _head_locked(cursor, values["chain"])
+    if head is None:
+        return None
+    head_id, head_seq, head_hash = head
+    seq = head_seq + 1
+    digest = record_digest(seq=seq, prev_hash=head_hash, **values)
+    link = {**values, "seq": seq, "prev_hash": head_hash, "hash": digest}
+    cursor.execute(_INSERT_SQL, [f.get_db_prep_save(link[f.name], connection) for f in _FIELDS])
+    row_id = cursor.lastrowid
+    cursor.execute(_ADVANCE_SQL, [seq, digest, head_id])
+    return int(row_id), seq, head_hash, digest
 
 
 def _principal(value: int | None, name: str) -> int | None:
@@ -94,48 +162,26 @@ def record(
         data["ip_unparsed"] = re.sub(r"[^0-9A-Za-z:.%_\-]", "?", str(ip))[:64]
         ip = None
     key = chain_key(customer_id=customer_id, operator_id=operator_id)
+    occurred_at = clock.now()
+    values: dict[str, Any] = {
+        "occurred_at": occurred_at,
+        "event": event,
+        "customer_id": customer_id,
+        "operator_id": operator_id,
+        "ip": ip,
+        "data": data,
+        "chain": key,
+    }
     # No savepoint: a failed append must fail the caller's whole change.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        head = _head_locked(cursor, key)
-        if head is None:  # the chain's first record: make its head (races are fine)
+        append = _append_one_statement if connection.vendor == "postgresql" else _append_steps
+        appended = append(cursor, values)
+        if appended is None:  # the chain's first record: make its head (races are fine)
             AuditChainHead.objects.get_or_create(chain=key)
-            head = _head_locked(cursor, key)
-            if head is None:  # heads are never deleted (a trigger refuses it)
+            appended = append(cursor, values)
+            if appended is None:  # heads are never deleted (a trigger refuses it)
                 raise RuntimeError(f"audit chain head {key} vanished")
-        head_id, head_seq, head_hash = head
-        occurred_at = clock.now()
-        seq = head_seq + 1
-        digest = record_digest(
-            chain=key,
-            seq=seq,
-            prev_hash=head_hash,
-            occurred_at=occurred_at,
-            event=event,
-            customer_id=customer_id,
-            operator_id=operator_id,
-            ip=ip,
-            data=data,
-        )
-        values: dict[str, Any] = {
-            "occurred_at": occurred_at,
-            "event": event,
-            "customer_id": customer_id,
-            "operator_id": operator_id,
-            "ip": ip,
-            "data": data,
-            "chain": key,
-            "seq": seq,
-            "prev_hash": head_hash,
-            "hash": digest,
-        }
-        params = [f.get_db_prep_save(values[f.name], connection) for f in _FIELDS]
-        if connection.vendor == "postgresql":
-            cursor.execute(_INSERT_AND_ADVANCE_SQL, [*params, seq, digest, head_id])
-            (row_id,) = cursor.fetchone()
-        else:
-            cursor.execute(_INSERT_SQL, params)
-            row_id = cursor.lastrowid
-            cursor.execute(_ADVANCE_SQL, [seq, digest, head_id])
+    row_id, values["seq"], values["prev_hash"], values["hash"] = appended
     row = AuditRecord(id=row_id, **values)
     row._state.adding = False
     row._state.db = connection.alias
