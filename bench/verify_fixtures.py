@@ -11,7 +11,8 @@ token is written as activation and 利用開始 leave it (tests/otp/factories.py
 same): state ``in_use``, its random 20-byte seed ‖ 32-byte signing key sealed with
 ``otp.crypto.seal`` under the token's id and customer (AES-GCM, AAD-bound), a random
 12-digit ユーザID. The channel key comes from ``otp.channels.channel_key_create``. Each
-customer's audit chain head is created at link 0, as the first ``record()`` would.
+customer's audit chain head is created at link 0, as the first ``record()`` would, and
+its OTP lockout counter at zero, as 利用開始's OTP check leaves it.
 The seeds are written to the output file (mode 0600), which is how the benchmark knows
 every token's codes; nothing else ever sees them.
 """
@@ -48,7 +49,8 @@ def setup(*, customers: int, out: Path) -> None:
     from netbank import clock
     from netbank.audit.chain import chain_key
     from netbank.audit.models import AuditChainHead
-    from netbank.customers.models import Customer
+    from netbank.customers import lockout
+    from netbank.customers.models import Customer, FailureCounter
     from netbank.customers.services import customer_create
     from netbank.otp import crypto
     from netbank.otp.channels import channel_key_create
@@ -131,6 +133,13 @@ def setup(*, customers: int, out: Path) -> None:
             # link 0, as record() would on its first append, to measure the usual path.
             AuditChainHead.objects.bulk_create(
                 AuditChainHead(chain=chain_key(customer_id=c.pk, operator_id=None)) for c in batch
+            )
+            # 利用開始's OTP check made each customer's OTP lockout counter (at zero).
+            FailureCounter.objects.bulk_create(
+                FailureCounter(
+                    kind=lockout.OTP, subject=lockout.subject_for_customer(c), updated_at=now
+                )
+                for c in batch
             )
     # The sequence behind the explicit ids must move past them (PostgreSQL).
     with connection.cursor() as cursor:

@@ -200,7 +200,10 @@ def test_seed_copied_from_another_token_does_not_open(frozen_clock: datetime) ->
         event="otp.unseal_failed", customer_id=victim.customer_id
     ).exists()
     # The victim is not locked out for the attacker's doing.
-    assert not FailureCounter.objects.filter(subject=f"customer:{victim.customer_id}").exists()
+    # (Its counter row exists from the first check, with nothing counted.)
+    assert not FailureCounter.objects.filter(
+        subject=f"customer:{victim.customer_id}", consecutive_failures__gt=0
+    ).exists()
 
 
 def test_verification_locks_the_token_row_and_updates_conditionally(token: Token) -> None:
@@ -208,6 +211,19 @@ def test_verification_locks_the_token_row_and_updates_conditionally(token: Token
         assert _verify(token, _code()) is Result.ACCEPTED
     sql = [q["sql"] for q in queries.captured_queries]
     if connection.features.has_select_for_update:
-        assert any('FROM "otp_token"' in s and "FOR UPDATE" in s for s in sql)
+        assert any('FROM "otp_token"' in s and "FOR UPDATE OF t, f" in s for s in sql)
     update = next(s for s in sql if s.startswith('UPDATE "otp_token"'))
     assert '"last_step" <' in update
+
+
+def test_a_check_on_an_existing_counter_is_three_statements_on_postgresql(token: Token) -> None:
+    # Lock (the token with its lockout counter), conditional update, audit append; the
+    # first check made the counter row.
+    assert _verify(token, _code()) is Result.ACCEPTED
+    clock.advance(30)
+    with CaptureQueriesContext(connection) as queries:
+        assert _verify(token, _code()) is Result.ACCEPTED
+    sql = [q["sql"] for q in queries.captured_queries]
+    statements = [s for s in sql if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    expected = 3 if connection.vendor == "postgresql" else 5
+    assert len(statements) == expected, sql

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -41,6 +42,12 @@ class LockStatus:
 
 def subject_for_customer(customer: Customer) -> str:
     return f"customer:{customer.pk}"
+
+
+def customer_subject_sql(customer_id_column: str) -> str:
+    """``subject_for_customer`` as an SQL expression of a customer id column, to join a
+    customer's counter (the same text on PostgreSQL and SQLite)."""
+    return f"'customer:' || CAST({customer_id_column} AS TEXT)"
 
 
 def subject_for_login_id(login_id: str) -> str:
@@ -78,8 +85,15 @@ def lockout_status(*, kind: str, subject: str) -> LockStatus:
     with connection.cursor() as cursor:
         cursor.execute(_STATUS_SQL, [kind, subject])
         row = cursor.fetchone()
-    if row is None:
-        return LockStatus(False)
+    return LockStatus(False) if row is None else status_of_row(row)
+
+
+# The columns status_of_row reads, in its order (with a table alias where joined).
+STATUS_COLUMNS = ("permanently_locked", "locked_until", "consecutive_failures")
+
+
+def status_of_row(row: tuple[Any, ...]) -> LockStatus:
+    """The status of a counter read as ``STATUS_COLUMNS`` by plain SQL."""
     permanent, until, failures = bool(row[0]), _db_datetime(row[1]), int(row[2])
     if permanent:
         return LockStatus(True, permanent=True, failures=failures)
@@ -96,14 +110,21 @@ def lockout_acquire(*, kind: str, subject: str) -> LockStatus:
     guesses cannot all be checked before the fifth failure locks the subject.
     """
     now = clock.now()
-    return _status(_locked_counter(kind, subject, now), now)
+    return _status(_locked_counter(kind, subject), now)
 
 
-def _locked_counter(kind: str, subject: str, now: datetime) -> FailureCounter:
-    """The counter row, created if needed and locked for this transaction."""
+def lockout_counter_ensure(*, kind: str, subject: str) -> None:
+    """Make the counter row if there is none yet (a check that locks it needs it)."""
     if kind not in KINDS:
         raise ValueError(f"unknown lockout kind {kind!r}")
-    FailureCounter.objects.get_or_create(kind=kind, subject=subject, defaults={"updated_at": now})
+    FailureCounter.objects.get_or_create(
+        kind=kind, subject=subject, defaults={"updated_at": clock.now()}
+    )
+
+
+def _locked_counter(kind: str, subject: str) -> FailureCounter:
+    """The counter row, created if needed and locked for this transaction."""
+    lockout_counter_ensure(kind=kind, subject=subject)
     return FailureCounter.objects.select_for_update().get(kind=kind, subject=subject)
 
 
@@ -114,7 +135,7 @@ def lockout_register_failure(
     policy = settings.NETBANK_LOCKOUT
     now = clock.now()
     with transaction.atomic():
-        counter = _locked_counter(kind, subject, now)
+        counter = _locked_counter(kind, subject)
         current = _status(counter, now)
         if current.locked:
             return current

@@ -20,13 +20,7 @@ from netbank import clock
 from netbank.audit.services import record
 from netbank.customers.models import Customer
 from netbank.otp.models import ChannelApiKey, Token
-from netbank.otp.verification import (
-    LOCKED_COLUMNS,
-    Result,
-    for_update,
-    locked_token,
-    otp_verify_locked,
-)
+from netbank.otp.verification import Result, lock_for_check, otp_verify_locked
 
 KEY_PREFIX = "nbk_"
 KEY_BYTES = 32
@@ -134,17 +128,10 @@ _AUTHENTICATE_SQL = (
     f'SELECT "id", "name" FROM "{ChannelApiKey._meta.db_table}" '  # noqa: S608 - fixed names
     'WHERE "key_hash" = %s AND "revoked_at" IS NULL'
 )
-# The token to check, with its customer's status, locked for the check (FOR UPDATE OF t).
-_TOKEN_SQL = (
-    f"SELECT {', '.join('t.' + column for column in LOCKED_COLUMNS)}, c.status "  # noqa: S608
-    f'FROM "{Token._meta.db_table}" t JOIN "{Customer._meta.db_table}" c ON c.id = t.customer_id '
-)
-_BY_USER_ID = _TOKEN_SQL + "WHERE t.user_id = %s"
-# A customer has one token in use; during a re-issue the newer one is the one to check.
-_BY_LOGIN_ID = (
-    _TOKEN_SQL
-    + "WHERE c.login_id = %s AND t.state = %s ORDER BY t.in_use_at DESC, t.id DESC LIMIT 1"
-)
+# Which token a channel's check is for: by ユーザID, or the customer's token in use by
+# ログインID (during a re-issue the newer one is the one to check).
+_BY_USER_ID = "WHERE t.user_id = %s"
+_BY_LOGIN_ID = "WHERE c.login_id = %s AND t.state = %s ORDER BY t.in_use_at DESC, t.id DESC LIMIT 1"
 
 
 def channel_authenticate(key: str) -> Channel | None:
@@ -173,25 +160,26 @@ def channel_verify(
         # Found and locked in one statement; otp_verify_locked then runs the same
         # sequence as otp_verify.
         if user_id is not None:
-            cursor.execute(_BY_USER_ID + for_update("t"), [user_id])
+            found = lock_for_check(cursor, _BY_USER_ID, [user_id])
         else:
-            cursor.execute(_BY_LOGIN_ID + for_update("t"), [login_id, Token.State.IN_USE])
-        row = cursor.fetchone()
-        token = None if row is None else locked_token(row)
+            found = lock_for_check(cursor, _BY_LOGIN_ID, [login_id, Token.State.IN_USE])
         reason = ""
-        if token is None:
+        if found is None:
             reason = "unknown"
-        elif token.state != Token.State.IN_USE:
-            reason = f"token_{token.state}"
-        elif row[-1] != Customer.Status.ACTIVE:
+        elif found.token.state != Token.State.IN_USE:
+            reason = f"token_{found.token.state}"
+        elif found.customer_status != Customer.Status.ACTIVE:
             reason = "customer_suspended"
-        if token is None or reason:
+        if found is None or reason:
             record(
                 "channel.verify_refused",
-                customer_id=token.customer_id if token is not None else None,
+                customer_id=found.token.customer_id if found is not None else None,
                 ip=ip,
                 channel=channel,
                 reason=reason,
             )
             return Result.REJECTED
-        return otp_verify_locked(cursor, token, code=code, channel=channel, ip=ip).result
+        outcome = otp_verify_locked(
+            cursor, found.token, found.lockout, code=code, channel=channel, ip=ip
+        )
+        return outcome.result

@@ -1,8 +1,9 @@
 """OTP verification: the one fixed sequence every channel goes through.
 
-Lock the token row, check the lockout, verify within the window around the learned
-drift, advance the last accepted step with a conditional update (so two processes can
-never both accept one code), then reset or count the failure.
+Lock the token row together with the customer's OTP lockout counter, check the lockout,
+verify within the window around the learned drift, advance the last accepted step with a
+conditional update (so two processes can never both accept one code), then reset or
+count the failure.
 
 Rules (docs/protocols.md, "OTP verification"):
 - a code is accepted for a step within ±``NETBANK_OTP["window"]`` steps of now plus the
@@ -19,6 +20,7 @@ own work. The rare paths (a refusal, a lockout) go through the ORM services.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -30,7 +32,7 @@ from django.db import connection, transaction
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers import lockout
-from netbank.customers.models import Customer
+from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import time_step, totp_verify
 from netbank.otp import crypto
 from netbank.otp.models import Token
@@ -83,14 +85,68 @@ class LockedToken:
 # LockedToken's fields in order, as columns of otp_token.
 LOCKED_COLUMNS = tuple(LockedToken.__dataclass_fields__)
 _TOKEN_TABLE = Token._meta.db_table
-_LOCKED_SELECT = ", ".join(f'"{column}"' for column in LOCKED_COLUMNS)
-_LOCK_SQL = f'SELECT {_LOCKED_SELECT} FROM "{_TOKEN_TABLE}" WHERE "id" = %s'  # noqa: S608
 # Conditional: only one verifier can move last_step past this value, even where row
 # locks are not available (SQLite serialises writers instead).
 _ADVANCE_SQL = (
     f'UPDATE "{_TOKEN_TABLE}" SET "last_step" = %s, "drift_steps" = %s '  # noqa: S608
     'WHERE "id" = %s AND "last_step" < %s'
 )
+# A check reads the token (t), its customer's status (c) and the customer's OTP lockout
+# counter (f) in one statement that locks the token's and the counter's rows. PostgreSQL
+# returns the newest committed version of a row it locks, also after waiting for it, so
+# a check queued behind the one that failed for the fifth time sees the lock it set.
+_CHECK_FROM = f'FROM "{_TOKEN_TABLE}" t JOIN "{Customer._meta.db_table}" c ON c.id = t.customer_id '
+_COUNTER_JOIN = (
+    f"JOIN \"{FailureCounter._meta.db_table}\" f ON f.kind = '{lockout.OTP}' "
+    f"AND f.subject = {lockout.customer_subject_sql('t.customer_id')} "
+)
+_CHECK_COLUMNS = ", ".join(
+    [*(f"t.{c}" for c in LOCKED_COLUMNS), "c.status", *(f"f.{c}" for c in lockout.STATUS_COLUMNS)]
+)
+
+
+@functools.cache
+def _check_sql(where: str, *, counter: bool, row_locks: bool) -> str:
+    if counter:
+        sql = f"SELECT {_CHECK_COLUMNS} {_CHECK_FROM}{_COUNTER_JOIN}{where}"
+    else:
+        sql = f"SELECT t.customer_id {_CHECK_FROM}{where}"
+    if not row_locks:  # SQLite: one writer at a time holds the whole file
+        return sql
+    return sql + (" FOR UPDATE OF t, f" if counter else " FOR UPDATE OF t")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRows:
+    """What a check found and locked: the token, its customer's status, the OTP lockout."""
+
+    token: LockedToken
+    customer_status: str
+    lockout: lockout.LockStatus
+
+
+def lock_for_check(cursor: CursorWrapper, where: str, params: list[Any]) -> CheckRows | None:
+    """Find the token that ``where`` names (SQL over ``t``, the token, and ``c``, its
+    customer; at most one row), and lock it and its customer's OTP lockout counter until
+    the transaction ends. None if there is no such token.
+
+    A customer's counter row is made at their first check (the join needs it)."""
+    row_locks = connection.features.has_select_for_update
+    cursor.execute(_check_sql(where, counter=True, row_locks=row_locks), params)
+    row = cursor.fetchone()
+    if row is None:
+        cursor.execute(_check_sql(where, counter=False, row_locks=row_locks), params)
+        found = cursor.fetchone()
+        if found is None:
+            return None
+        subject = f"customer:{int(found[0])}"  # lockout.subject_for_customer
+        lockout.lockout_counter_ensure(kind=lockout.OTP, subject=subject)
+        cursor.execute(_check_sql(where, counter=True, row_locks=row_locks), params)
+        row = cursor.fetchone()
+        if row is None:  # the token row is locked by this transaction: it cannot vanish
+            raise RuntimeError("token vanished while its lockout counter was made")
+    width = len(LOCKED_COLUMNS)
+    return CheckRows(locked_token(row), row[width], lockout.status_of_row(row[width + 1 :]))
 
 
 def locked_token(row: tuple[Any, ...]) -> LockedToken:
@@ -109,14 +165,6 @@ def locked_token(row: tuple[Any, ...]) -> LockedToken:
         int(row[9]),
         int(row[10]),
     )
-
-
-def for_update(of: str | None = None) -> str:
-    """The row-lock clause for this database ('' on SQLite, which locks the whole file
-    for its one writer at a time)."""
-    if not connection.features.has_select_for_update:
-        return ""
-    return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
 
 
 def _unseal(
@@ -171,13 +219,13 @@ def otp_verify(
     """
     customer = token.customer if Token.customer.is_cached(token) else None
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL + for_update(), [token.pk])
-        row = cursor.fetchone()
-        if row is None:
+        found = lock_for_check(cursor, "WHERE t.id = %s", [token.pk])
+        if found is None:
             raise Token.DoesNotExist(f"token {token.pk} does not exist")
         return otp_verify_locked(
             cursor,
-            locked_token(row),
+            found.token,
+            found.lockout,
             code=code,
             channel=channel,
             ip=ip,
@@ -189,6 +237,7 @@ def otp_verify(
 def otp_verify_locked(
     cursor: CursorWrapper,
     locked: LockedToken,
+    status: lockout.LockStatus,
     *,
     code: str,
     channel: str,
@@ -196,12 +245,9 @@ def otp_verify_locked(
     states: tuple[str, ...] = (Token.State.IN_USE,),
     customer: Customer | None = None,
 ) -> VerifyOutcome:
-    """The sequence after the lock. The caller holds ``locked``'s row lock inside
-    ``transaction.atomic()`` (``otp_verify`` does; a channel's lookup takes it directly)."""
+    """The sequence after the lock. The caller holds the locks of ``lock_for_check``,
+    which read ``locked`` and ``status``, inside ``transaction.atomic()``."""
     subject = f"customer:{locked.customer_id}"  # lockout.subject_for_customer
-    # Read after the token's lock, so a failure that locked the customer while this
-    # check waited for the row is seen.
-    status = lockout.lockout_status(kind=lockout.OTP, subject=subject)
     if status.locked:
         record("otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
         return VerifyOutcome(Result.LOCKED)
