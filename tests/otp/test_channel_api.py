@@ -14,15 +14,22 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from pytest_django.fixtures import Settings
 
 from netbank import clock
 from netbank.audit.models import AuditRecord
 from netbank.customers import lockout
-from netbank.customers.models import Customer
+from netbank.customers.models import Customer, ThrottleBucket
 from netbank.oath.totp import totp
-from netbank.otp.channels import ChannelKeyError, channel_key_create, channel_key_revoke
+from netbank.otp.channels import (
+    ChannelKeyError,
+    channel_authenticate_and_count,
+    channel_key_create,
+    channel_key_revoke,
+)
 from netbank.otp.models import ChannelApiKey, Token
 from netbank.otp.verification import token_seed
 from tests.otp.factories import in_use_token, issue_token, make_customer
@@ -332,6 +339,31 @@ def test_a_flood_from_one_channel_is_throttled_and_others_are_not(
     # The next window lets the channel in again.
     clock.advance(60)
     assert _result(_call(key, {"user_id": "123456789012", "otp": "123456"})) == "rejected"
+
+
+def test_the_key_lookup_and_the_rate_limit_count_are_one_statement_on_postgresql(
+    frozen_clock: datetime, key: str
+) -> None:
+    first = channel_authenticate_and_count(key, scope="verify", limit=3, window_seconds=60)
+    assert first is not None
+    assert first[1].count == 1  # this window's bucket made
+    with CaptureQueriesContext(connection) as queries:
+        second = channel_authenticate_and_count(key, scope="verify", limit=3, window_seconds=60)
+    assert second is not None
+    channel, counted = second
+    assert (channel.name, counted.count, counted.allowed) == ("telephone", 2, True)
+    assert len(queries.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
+    bucket = ThrottleBucket.objects.get(key="verify:telephone")
+    assert bucket.count == 2
+
+
+def test_a_wrong_or_revoked_key_counts_nothing(frozen_clock: datetime, key: str) -> None:
+    channel_authenticate_and_count(key, scope="verify", limit=3, window_seconds=60)
+    wrong = "nbk_" + "A" * 43
+    assert channel_authenticate_and_count(wrong, scope="verify", limit=3, window_seconds=60) is None
+    channel_key_revoke(name="telephone")
+    assert channel_authenticate_and_count(key, scope="verify", limit=3, window_seconds=60) is None
+    assert ThrottleBucket.objects.get(key="verify:telephone").count == 1
 
 
 # --- bad input ---------------------------------------------------------------------------------

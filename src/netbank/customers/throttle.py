@@ -59,43 +59,75 @@ def client_key(ip: str | None) -> str:
     return str(address)
 
 
-def _window_start(now: datetime, window_seconds: int) -> datetime:
+@dataclass(frozen=True, slots=True)
+class ThrottleWindow:
+    """The fixed window a request falls in."""
+
+    start: datetime
+    retry_after: int  # seconds until it ends
+
+
+def throttle_window(window_seconds: int) -> ThrottleWindow:
+    now = clock.now()
     seconds = int(now.timestamp()) // window_seconds * window_seconds
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    start = datetime.fromtimestamp(seconds, tz=UTC)
+    retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
+    return ThrottleWindow(start, retry_after)
+
+
+def bucket_key(scope: str, key: str) -> str:
+    return f"{scope}:{key}"[:120]
+
+
+def count_sql(key_sql: str = "%s") -> str:
+    """The one statement that counts on an existing bucket: ``key_sql`` is the bucket key
+    (a parameter, or an SQL expression where a caller computes it in the same statement),
+    then the window's start is a parameter. Returns the new count; no row if the window
+    has no bucket yet."""
+    return (
+        f'UPDATE "{ThrottleBucket._meta.db_table}" SET "count" = "count" + 1'  # noqa: S608 - table name from the model
+        f' WHERE "key" = {key_sql} AND "window_start" = %s RETURNING "count"'
+    )
 
 
 def throttle_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> ThrottleResult:
     """Count one request for ``scope``/``key`` and say whether it is within ``limit``."""
-    now = clock.now()
-    start = _window_start(now, window_seconds)
-    bucket_key = f"{scope}:{key}"[:120]
-    retry_after = max(1, int((start + timedelta(seconds=window_seconds) - now).total_seconds()))
+    window = throttle_window(window_seconds)
     # The common case, an existing bucket, is one statement: every request of a channel
     # counts on the same row, so holding it for a whole transaction queues them all.
-    table = connection.ops.quote_name(ThrottleBucket._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f'UPDATE {table} SET "count" = "count" + 1'  # noqa: S608 - table name from the model
-            ' WHERE "key" = %s AND "window_start" = %s RETURNING "count"',
-            [bucket_key, connection.ops.adapt_datetimefield_value(start)],
+            count_sql(),
+            [bucket_key(scope, key), connection.ops.adapt_datetimefield_value(window.start)],
         )
         row = cursor.fetchone()
-    if row is not None:
-        return ThrottleResult(row[0] <= limit, row[0], limit, retry_after)
+    return throttle_counted(
+        scope=scope, key=key, count=None if row is None else row[0], limit=limit, window=window
+    )
+
+
+def throttle_counted(
+    *, scope: str, key: str, count: int | None, limit: int, window: ThrottleWindow
+) -> ThrottleResult:
+    """The result of ``count_sql``'s statement: ``count`` as it returned, or None when the
+    window had no bucket yet, which is then made here (and this request counted on it)."""
+    if count is not None:
+        return ThrottleResult(count <= limit, count, limit, window.retry_after)
+    name = bucket_key(scope, key)
     with transaction.atomic():
-        rows = ThrottleBucket.objects.filter(key=bucket_key, window_start=start)
+        rows = ThrottleBucket.objects.filter(key=name, window_start=window.start)
         if not rows.update(count=F("count") + 1):
             try:
                 with transaction.atomic():
-                    ThrottleBucket.objects.create(key=bucket_key, window_start=start, count=1)
+                    ThrottleBucket.objects.create(key=name, window_start=window.start, count=1)
             except IntegrityError:
                 # Another process created the bucket first: count on its row.
                 rows.update(count=F("count") + 1)
             else:
                 # A new window began for this key: its old buckets are no longer needed.
-                ThrottleBucket.objects.filter(key=bucket_key, window_start__lt=start).delete()
+                ThrottleBucket.objects.filter(key=name, window_start__lt=window.start).delete()
         count = rows.values_list("count", flat=True).get()
-    return ThrottleResult(count <= limit, count, limit, retry_after)
+    return ThrottleResult(count <= limit, count, limit, window.retry_after)
 
 
 def login_throttle_hit(*, ip: str | None) -> ThrottleResult:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 
 from netbank import clock
 from netbank.audit.services import record
+from netbank.customers import throttle
 from netbank.customers.models import Customer
 from netbank.otp.models import ChannelApiKey, Token
 from netbank.otp.verification import Result, lock_for_check, otp_verify_locked
@@ -143,6 +144,47 @@ def channel_authenticate(key: str) -> Channel | None:
         cursor.execute(_AUTHENTICATE_SQL, [key_hash(key)])
         row = cursor.fetchone()
     return None if row is None else Channel(int(row[0]), row[1])
+
+
+# The key's lookup and the count on its channel's rate-limit bucket in one round trip
+# (PostgreSQL runs data-modifying WITH clauses; SQLite does not).
+_AUTHENTICATE_AND_COUNT_SQL = (
+    f"WITH channel AS ({_AUTHENTICATE_SQL}), "  # noqa: S608 - fixed names
+    f"counted AS ({throttle.count_sql('%s || (SELECT name FROM channel)')}) "
+    "SELECT channel.id, channel.name, (SELECT count FROM counted) FROM channel"
+)
+
+
+def channel_authenticate_and_count(
+    key: str, *, scope: str, limit: int, window_seconds: int
+) -> tuple[Channel, throttle.ThrottleResult] | None:
+    """``channel_authenticate``, and this request counted on the channel's rate-limit
+    bucket (``throttle`` scope ``scope``, keyed by the channel's name). A wrong key
+    counts nothing."""
+    if not _KEY_RE.fullmatch(key):
+        return None
+    if connection.vendor != "postgresql":
+        channel = channel_authenticate(key)
+        if channel is None:
+            return None
+        counted = throttle.throttle_hit(
+            scope=scope, key=channel.name, limit=limit, window_seconds=window_seconds
+        )
+        return channel, counted
+    window = throttle.throttle_window(window_seconds)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _AUTHENTICATE_AND_COUNT_SQL,
+            [key_hash(key), f"{scope}:", connection.ops.adapt_datetimefield_value(window.start)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    channel = Channel(int(row[0]), row[1])
+    counted = throttle.throttle_counted(
+        scope=scope, key=channel.name, count=row[2], limit=limit, window=window
+    )
+    return channel, counted
 
 
 def channel_verify(
