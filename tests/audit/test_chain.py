@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from netbank import clock
@@ -20,7 +20,7 @@ from netbank.audit.chain import (
     record_digest,
 )
 from netbank.audit.models import AuditChainHead, AuditRecord
-from netbank.audit.services import record
+from netbank.audit.services import record, record_on
 from netbank.audit.verify import audit_verify
 from tests.audit.support import customer_trail
 
@@ -165,3 +165,18 @@ def test_intact_trail_verifies() -> None:
     report = audit_verify(checkpoint_dir=None)
     assert report.ok, [str(f) for f in report.findings]
     assert (report.records, report.chains) == (12, 4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_on_a_cursor_refuses_to_run_outside_a_transaction() -> None:
+    with connection.cursor() as cursor, pytest.raises(RuntimeError, match="transaction"):
+        record_on(cursor, "login.succeeded", customer_id=1)
+    assert not AuditRecord.objects.exists()
+
+
+def test_record_on_the_callers_cursor_appends_to_the_same_chain() -> None:
+    first = record("login.succeeded", customer_id=8, channel="web")
+    with transaction.atomic(), connection.cursor() as cursor:
+        second = record_on(cursor, "otp.accepted", customer_id=8, channel="web", token_id=1)
+    assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert audit_verify(checkpoint_dir=None).kinds() == set()

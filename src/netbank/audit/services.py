@@ -21,7 +21,7 @@ from netbank.audit.chain import (
 from netbank.audit.models import AuditChainHead, AuditRecord
 from netbank.audit.secrecy import AuditDataError, data_checked
 
-__all__ = ["AuditDataError", "record"]
+__all__ = ["AuditDataError", "record", "record_on"]
 
 _EVENT_MAX = AuditRecord._meta.get_field("event").max_length or 64
 
@@ -149,6 +149,38 @@ def record(
     Only that chain's head row is locked, until the caller's transaction ends: appends
     for other customers go on in parallel, and the chain's order is the commit order.
     """
+    values = _values(event, customer_id=customer_id, operator_id=operator_id, ip=ip, data=data)
+    # No savepoint: a failed append must fail the caller's whole change.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        return _append(cursor, values)
+
+
+def record_on(
+    cursor: CursorWrapper,
+    event: str,
+    *,
+    customer_id: int | None = None,
+    operator_id: int | None = None,
+    ip: str | None = None,
+    **data: Any,
+) -> AuditRecord:
+    """``record`` on a cursor of the caller's open transaction: for a hot path that
+    already holds one (a cursor's first statement costs more than its later ones)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_on() runs inside the caller's transaction.atomic()")
+    values = _values(event, customer_id=customer_id, operator_id=operator_id, ip=ip, data=data)
+    return _append(cursor, values)
+
+
+def _values(
+    event: str,
+    *,
+    customer_id: int | None,
+    operator_id: int | None,
+    ip: str | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """The record's columns but its chain link, checked (AuditDataError) before any SQL."""
     if not event or len(event) > _EVENT_MAX:
         raise AuditDataError(f"audit event name must be 1–{_EVENT_MAX} characters")
     customer_id = _principal(customer_id, "customer_id")
@@ -161,26 +193,25 @@ def record(
         # given, reduced to address characters so it can carry nothing else.
         data["ip_unparsed"] = re.sub(r"[^0-9A-Za-z:.%_\-]", "?", str(ip))[:64]
         ip = None
-    key = chain_key(customer_id=customer_id, operator_id=operator_id)
-    occurred_at = clock.now()
-    values: dict[str, Any] = {
-        "occurred_at": occurred_at,
+    return {
+        "occurred_at": clock.now(),
         "event": event,
         "customer_id": customer_id,
         "operator_id": operator_id,
         "ip": ip,
         "data": data,
-        "chain": key,
+        "chain": chain_key(customer_id=customer_id, operator_id=operator_id),
     }
-    # No savepoint: a failed append must fail the caller's whole change.
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        append = _append_one_statement if connection.vendor == "postgresql" else _append_steps
+
+
+def _append(cursor: CursorWrapper, values: dict[str, Any]) -> AuditRecord:
+    append = _append_one_statement if connection.vendor == "postgresql" else _append_steps
+    appended = append(cursor, values)
+    if appended is None:  # the chain's first record: make its head (races are fine)
+        AuditChainHead.objects.get_or_create(chain=values["chain"])
         appended = append(cursor, values)
-        if appended is None:  # the chain's first record: make its head (races are fine)
-            AuditChainHead.objects.get_or_create(chain=key)
-            appended = append(cursor, values)
-            if appended is None:  # heads are never deleted (a trigger refuses it)
-                raise RuntimeError(f"audit chain head {key} vanished")
+        if appended is None:  # heads are never deleted (a trigger refuses it)
+            raise RuntimeError(f"audit chain head {values['chain']} vanished")
     row_id, values["seq"], values["prev_hash"], values["hash"] = appended
     row = AuditRecord(id=row_id, **values)
     row._state.adding = False

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 
 from netbank import clock
-from netbank.audit.services import record
+from netbank.audit.services import record, record_on
 from netbank.customers import throttle
 from netbank.customers.models import Customer
 from netbank.otp.models import ChannelApiKey, Token
@@ -213,7 +213,8 @@ def channel_verify(
         elif found.customer_status != Customer.Status.ACTIVE:
             reason = "customer_suspended"
         if found is None or reason:
-            record(
+            record_on(
+                cursor,
                 "channel.verify_refused",
                 customer_id=found.token.customer_id if found is not None else None,
                 ip=ip,

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from netbank import clock
-from netbank.audit.services import record
+from netbank.audit.services import record, record_on
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import time_step, totp_verify
@@ -249,7 +249,7 @@ def otp_verify_locked(
     which read ``locked`` and ``status``, inside ``transaction.atomic()``."""
     subject = f"customer:{locked.customer_id}"  # lockout.subject_for_customer
     if status.locked:
-        record("otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
+        record_on(cursor, "otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
         return VerifyOutcome(Result.LOCKED)
     now = clock.timestamp()
     step = None
@@ -292,7 +292,8 @@ def otp_verify_locked(
                 # No failures read means nothing to reset: a failure committed since
                 # then simply counts after this success.
                 lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
-            record(
+            record_on(
+                cursor,
                 "otp.accepted",
                 customer_id=locked.customer_id,
                 channel=channel,
