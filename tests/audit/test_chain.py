@@ -20,8 +20,9 @@ from netbank.audit.chain import (
     record_digest,
 )
 from netbank.audit.models import AuditChainHead, AuditRecord
-from netbank.audit.services import record, record_on
+from netbank.audit.services import Guard, record, record_if, record_on
 from netbank.audit.verify import audit_verify
+from netbank.customers.models import FailureCounter
 from tests.audit.support import customer_trail
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
@@ -180,3 +181,64 @@ def test_record_on_the_callers_cursor_appends_to_the_same_chain() -> None:
         second = record_on(cursor, "otp.accepted", customer_id=8, channel="web", token_id=1)
     assert (second.seq, second.prev_hash) == (2, first.hash)
     assert audit_verify(checkpoint_dir=None).kinds() == set()
+
+
+def _counter(customer_id: int) -> FailureCounter:
+    return FailureCounter.objects.create(
+        kind="otp", subject=f"customer:{customer_id}", updated_at=clock.now()
+    )
+
+
+def _bump(counter: FailureCounter, *, below: int) -> Guard:
+    """Counts one up, but never to ``below`` or beyond: a conditional update, as the OTP
+    check's replay guard is."""
+    return Guard(
+        'UPDATE "customers_failurecounter" SET "consecutive_failures" = "consecutive_failures" + 1 '
+        'WHERE "id" = %(guard_id)s AND "consecutive_failures" < %(guard_below)s RETURNING "id"',
+        {"guard_id": counter.pk, "guard_below": below},
+    )
+
+
+def test_a_guarded_record_is_appended_only_when_its_guard_did_its_work() -> None:
+    counter = _counter(21)
+    record("login.succeeded", customer_id=21, channel="web")
+    with transaction.atomic(), connection.cursor() as cursor:
+        done = record_if(cursor, _bump(counter, below=1), "otp.accepted", customer_id=21)
+        refused = record_if(cursor, _bump(counter, below=1), "otp.accepted", customer_id=21)
+    assert done is not None
+    assert refused is None
+    counter.refresh_from_db()
+    assert counter.consecutive_failures == 1
+    trail = list(AuditRecord.objects.filter(customer_id=21).order_by("seq"))
+    assert [(r.event, r.seq) for r in trail] == [("login.succeeded", 1), ("otp.accepted", 2)]
+    assert (done.seq, done.prev_hash, done.hash) == (2, trail[0].hash, trail[1].hash)
+    assert AuditChainHead.objects.get(chain="customer:21").seq == 2
+    assert audit_verify(checkpoint_dir=None).kinds() == set()
+
+
+def test_a_guarded_first_record_of_a_chain_runs_its_guard_once() -> None:
+    counter = _counter(22)
+    with transaction.atomic(), connection.cursor() as cursor:
+        done = record_if(
+            cursor, _bump(counter, below=5), "helpdesk.unlock", customer_id=22, operator_id=77
+        )
+    assert done is not None
+    assert (done.chain, done.seq, done.prev_hash) == ("operator:77", 1, GENESIS)
+    counter.refresh_from_db()
+    assert counter.consecutive_failures == 1
+
+
+def test_a_guard_may_not_reuse_the_appends_parameter_names() -> None:
+    counter = _counter(23)
+    clash = Guard(
+        'UPDATE "customers_failurecounter" SET "updated_at" = "updated_at" '
+        'WHERE "id" = %(chain)s RETURNING "id"',
+        {"chain": counter.pk},
+    )
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        pytest.raises(ValueError, match="chain"),
+    ):
+        record_if(cursor, clash, "otp.accepted", customer_id=23)
+    assert not AuditRecord.objects.exists()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -21,7 +23,7 @@ from netbank.audit.chain import (
 from netbank.audit.models import AuditChainHead, AuditRecord
 from netbank.audit.secrecy import AuditDataError, data_checked
 
-__all__ = ["AuditDataError", "record", "record_on"]
+__all__ = ["AuditDataError", "Guard", "record", "record_if", "record_on"]
 
 _EVENT_MAX = AuditRecord._meta.get_field("event").max_length or 64
 
@@ -53,12 +55,8 @@ _INSERT_SQL = (
 )
 _LOCK_SQL = "SELECT id, seq, hash FROM audit_auditchainhead WHERE chain = %s"
 _ADVANCE_SQL = "UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE id = %s"
-# FOR UPDATE returns the head as the last committed append left it, also after waiting
-# for another append's lock; the final UPDATE then moves that same (newest) row.
-_APPEND_SQL = f"""
-WITH head AS (
-    SELECT seq + 1 AS seq, hash FROM audit_auditchainhead WHERE chain = %(chain)s FOR UPDATE
-), inserted AS (
+# The record from the locked head, the digest finished by PostgreSQL's sha256().
+_INSERT_FROM_HEAD = f"""
     INSERT INTO audit_auditrecord ({", ".join(_COLUMNS)})
     SELECT %(occurred_at)s::timestamptz, %(event)s, %(customer_id)s::bigint,
         %(operator_id)s::bigint, %(ip)s::inet, %(data)s::jsonb, %(chain)s, head.seq, head.hash,
@@ -67,11 +65,33 @@ WITH head AS (
             'UTF8')), 'hex')
     FROM head
     RETURNING id, seq, prev_hash, hash
-)
-UPDATE audit_auditchainhead h SET seq = inserted.seq, hash = inserted.hash
-FROM inserted WHERE h.chain = %(chain)s
-RETURNING inserted.id, inserted.seq, inserted.prev_hash, inserted.hash
 """  # noqa: S608 - fixed names
+_MOVE_HEAD = """
+    UPDATE audit_auditchainhead h SET seq = inserted.seq, hash = inserted.hash
+    FROM inserted WHERE h.chain = %(chain)s
+    RETURNING inserted.id, inserted.seq, inserted.prev_hash, inserted.hash
+"""
+# FOR UPDATE returns the head as the last committed append left it, also after waiting
+# for another append's lock; the final UPDATE then moves that same (newest) row.
+_APPEND_SQL = f"""
+WITH head AS (
+    SELECT seq + 1 AS seq, hash FROM audit_auditchainhead WHERE chain = %(chain)s FOR UPDATE
+), inserted AS ({_INSERT_FROM_HEAD})
+{_MOVE_HEAD}
+"""  # noqa: S608 - fixed names
+# The same append behind a guard: a data-modifying statement (UPDATE … RETURNING) in the
+# same round trip; the record is appended only if the guard returned a row. The first
+# column says how many rows it returned.
+_GUARDED_APPEND_SQL = f"""
+WITH guard AS ({{guard}}), head AS (
+    SELECT seq + 1 AS seq, hash FROM audit_auditchainhead
+    WHERE chain = %(chain)s AND EXISTS (SELECT FROM guard) FOR UPDATE
+), inserted AS ({_INSERT_FROM_HEAD}), moved AS ({_MOVE_HEAD})
+SELECT (SELECT count(*) FROM guard), moved.id, moved.seq, moved.prev_hash, moved.hash
+FROM (SELECT) AS one LEFT JOIN moved ON true
+"""  # noqa: S608 - fixed names
+# The append's own parameter names (a guard's must differ).
+_APPEND_NAMES = frozenset({*_COLUMNS[:7], "prefix", "separator", "end"})
 
 
 def _head_locked(cursor: CursorWrapper, key: str) -> tuple[int, int, str] | None:
@@ -83,11 +103,7 @@ def _head_locked(cursor: CursorWrapper, key: str) -> tuple[int, int, str] | None
     return None if row is None else (int(row[0]), int(row[1]), str(row[2]))
 
 
-def _append_one_statement(
-    cursor: CursorWrapper, values: dict[str, Any]
-) -> tuple[int, int, str, str] | None:
-    """Lock the head, insert, move the head: one round trip (PostgreSQL). None if the
-    chain has no head yet."""
+def _append_params(values: dict[str, Any]) -> dict[str, Any]:
     prefix = canonical_prefix(
         chain=values["chain"],
         occurred_at=values["occurred_at"],
@@ -97,16 +113,27 @@ def _append_one_statement(
         ip=values["ip"],
         data=values["data"],
     )
-    params = {
+    return {
         **values,
         "data": json.dumps(values["data"]),
         "prefix": prefix,
         "separator": SEQ_SEPARATOR,
         "end": ENCODING_END,
     }
-    cursor.execute(_APPEND_SQL, params)
+
+
+def _link(row: tuple[Any, ...]) -> tuple[int, int, str, str]:
+    return int(row[0]), int(row[1]), str(row[2]), str(row[3])
+
+
+def _append_one_statement(
+    cursor: CursorWrapper, values: dict[str, Any]
+) -> tuple[int, int, str, str] | None:
+    """Lock the head, insert, move the head: one round trip (PostgreSQL). None if the
+    chain has no head yet."""
+    cursor.execute(_APPEND_SQL, _append_params(values))
     row = cursor.fetchone()
-    return None if row is None else (int(row[0]), int(row[1]), str(row[2]), str(row[3]))
+    return None if row is None else _link(row)
 
 
 def _append_steps(
@@ -212,8 +239,60 @@ def _append(cursor: CursorWrapper, values: dict[str, Any]) -> AuditRecord:
         appended = append(cursor, values)
         if appended is None:  # heads are never deleted (a trigger refuses it)
             raise RuntimeError(f"audit chain head {values['chain']} vanished")
-    row_id, values["seq"], values["prev_hash"], values["hash"] = appended
+    return _row(values, appended)
+
+
+def _row(values: dict[str, Any], link: tuple[int, int, str, str]) -> AuditRecord:
+    row_id, values["seq"], values["prev_hash"], values["hash"] = link
     row = AuditRecord(id=row_id, **values)
     row._state.adding = False
     row._state.db = connection.alias
     return row
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A data-modifying statement that returns a row when it did its work (``UPDATE …
+    WHERE <condition> RETURNING id``), with named parameters (``%(name)s``)."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+@functools.cache
+def _guarded_sql(guard: str) -> str:
+    return _GUARDED_APPEND_SQL.format(guard=guard)
+
+
+def record_if(
+    cursor: CursorWrapper,
+    guard: Guard,
+    event: str,
+    *,
+    customer_id: int | None = None,
+    operator_id: int | None = None,
+    ip: str | None = None,
+    **data: Any,
+) -> AuditRecord | None:
+    """Run ``guard`` and append the event only if it returned a row (one round trip on
+    PostgreSQL); None, nothing appended, if it returned none. On a cursor of the
+    caller's open transaction, as ``record_on``: the change and its record commit
+    together or not at all."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_if() runs inside the caller's transaction.atomic()")
+    if clash := _APPEND_NAMES & guard.params.keys():
+        raise ValueError(f"guard parameter names taken by the append: {sorted(clash)}")
+    values = _values(event, customer_id=customer_id, operator_id=operator_id, ip=ip, data=data)
+    if connection.vendor == "postgresql":
+        cursor.execute(_guarded_sql(guard.sql), {**guard.params, **_append_params(values)})
+        guarded, *link = cursor.fetchone()
+        if not guarded:
+            return None
+        if link[0] is not None:
+            return _row(values, _link(tuple(link)))
+        # The chain's first record: the guard did its work; append as record_on does.
+    else:
+        cursor.execute(guard.sql, guard.params)
+        if not cursor.fetchall():
+            return None
+    return _append(cursor, values)

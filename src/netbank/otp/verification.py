@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from netbank import clock
-from netbank.audit.services import record, record_on
+from netbank.audit.services import Guard, record, record_if, record_on
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import time_step, totp_verify
@@ -87,9 +87,12 @@ LOCKED_COLUMNS = tuple(LockedToken.__dataclass_fields__)
 _TOKEN_TABLE = Token._meta.db_table
 # Conditional: only one verifier can move last_step past this value, even where row
 # locks are not available (SQLite serialises writers instead).
+# It guards the audit record of the acceptance (audit.services.record_if): on PostgreSQL
+# the update and the record travel as one statement.
 _ADVANCE_SQL = (
-    f'UPDATE "{_TOKEN_TABLE}" SET "last_step" = %s, "drift_steps" = %s '  # noqa: S608
-    'WHERE "id" = %s AND "last_step" < %s'
+    f'UPDATE "{_TOKEN_TABLE}" SET "last_step" = %(advance_step)s, '  # noqa: S608
+    '"drift_steps" = %(advance_drift)s '
+    'WHERE "id" = %(advance_token)s AND "last_step" < %(advance_step)s RETURNING "id"'
 )
 # A check reads the token (t), its customer's status (c) and the customer's OTP lockout
 # counter (f) in one statement that locks the token's and the counter's rows. PostgreSQL
@@ -286,21 +289,25 @@ def otp_verify_locked(
         )
     if step is not None and step > locked.last_step:
         drift = _clamp(step - time_step(now, period=locked.period))
-        cursor.execute(_ADVANCE_SQL, [step, drift, locked.id, step])
-        if cursor.rowcount:
+        advance = Guard(
+            _ADVANCE_SQL,
+            {"advance_step": step, "advance_drift": drift, "advance_token": locked.id},
+        )
+        accepted = record_if(
+            cursor,
+            advance,
+            "otp.accepted",
+            customer_id=locked.customer_id,
+            channel=channel,
+            ip=ip,
+            token_id=locked.id,
+            drift_steps=drift,
+        )
+        if accepted is not None:
             if status.failures:
                 # No failures read means nothing to reset: a failure committed since
                 # then simply counts after this success.
                 lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
-            record_on(
-                cursor,
-                "otp.accepted",
-                customer_id=locked.customer_id,
-                channel=channel,
-                ip=ip,
-                token_id=locked.id,
-                drift_steps=drift,
-            )
             return VerifyOutcome(Result.ACCEPTED, step)
     if customer is None:
         customer = Customer.objects.get(pk=locked.customer_id)
