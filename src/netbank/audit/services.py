@@ -87,7 +87,7 @@ WITH guard AS ({{guard}}), head AS (
     SELECT seq + 1 AS seq, hash FROM audit_auditchainhead
     WHERE chain = %(chain)s AND EXISTS (SELECT FROM guard) FOR UPDATE
 ), inserted AS ({_INSERT_FROM_HEAD}), moved AS ({_MOVE_HEAD})
-SELECT (SELECT count(*) FROM guard), moved.id, moved.seq, moved.prev_hash, moved.hash
+SELECT (SELECT count(*) FROM guard), moved.id
 FROM (SELECT) AS one LEFT JOIN moved ON true
 """  # noqa: S608 - fixed names
 # The append's own parameter names (a guard's must differ).
@@ -273,10 +273,10 @@ def record_if(
     operator_id: int | None = None,
     ip: str | None = None,
     **data: Any,
-) -> AuditRecord | None:
+) -> bool:
     """Run ``guard`` and append the event only if it returned a row (one round trip on
-    PostgreSQL); None, nothing appended, if it returned none. On a cursor of the
-    caller's open transaction, as ``record_on``: the change and its record commit
+    PostgreSQL). Returns whether it did: False means nothing was appended. On a cursor of
+    the caller's open transaction, as ``record_on``: the change and its record commit
     together or not at all."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_if() runs inside the caller's transaction.atomic()")
@@ -285,14 +285,15 @@ def record_if(
     values = _values(event, customer_id=customer_id, operator_id=operator_id, ip=ip, data=data)
     if connection.vendor == "postgresql":
         cursor.execute(_guarded_sql(guard.sql), {**guard.params, **_append_params(values)})
-        guarded, *link = cursor.fetchone()
+        guarded, appended_id = cursor.fetchone()[:2]
         if not guarded:
-            return None
-        if link[0] is not None:
-            return _row(values, _link(tuple(link)))
+            return False
+        if appended_id is not None:
+            return True
         # The chain's first record: the guard did its work; append as record_on does.
     else:
         cursor.execute(guard.sql, guard.params)
         if not cursor.fetchall():
-            return None
-    return _append(cursor, values)
+            return False
+    _append(cursor, values)
+    return True

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 # Requests are a few hundred bytes; anything much bigger is not a client of ours.
 MAX_BODY_BYTES = 4096
@@ -77,13 +77,18 @@ class JsonApiError(Exception):
         self.challenge = challenge
 
 
-def json_response(data: dict[str, Any], status: int = 200) -> JsonResponse:
-    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+def json_response(data: dict[str, Any], status: int = 200) -> HttpResponse:
+    return encoded_json_response(json.dumps(data, ensure_ascii=False).encode(), status)
+
+
+def encoded_json_response(body: bytes, status: int = 200) -> HttpResponse:
+    """An answer whose JSON is already encoded (a fixed answer encoded once)."""
+    response = HttpResponse(body, status=status, content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response
 
 
-def error_response(error: JsonApiError) -> JsonResponse:
+def error_response(error: JsonApiError) -> HttpResponse:
     status, message, message_en = MESSAGES.get(error.code, (400, "", ""))
     body: dict[str, Any] = {
         "code": error.code,

@@ -13,6 +13,7 @@ PostgreSQL), and ``otp_verify``'s sequence.
 
 from __future__ import annotations
 
+import json
 import re
 
 from django.conf import settings
@@ -24,17 +25,20 @@ from netbank.oath import activation as proto
 from netbank.otp.api_json import (
     JsonApiError,
     client_ip,
+    encoded_json_response,
     error_response,
-    json_response,
     read_object,
 )
 from netbank.otp.channels import Channel, channel_authenticate_and_count, channel_verify
+from netbank.otp.verification import Result
 
 THROTTLE_SCOPE = "verify"
 THROTTLE_WINDOW_SECONDS = 60
 _OTP_RE = re.compile(r"[0-9]{6,8}")
 _LOGIN_ID_RE = re.compile(r"[A-Za-z0-9]{1,12}")
 _BEARER = "bearer "
+# The three answers, encoded once.
+_ANSWERS = {result: json.dumps({"result": result.value}).encode() for result in Result}
 
 
 def _authenticate_and_throttle(request: HttpRequest, ip: str | None) -> Channel:
@@ -85,4 +89,4 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     result = channel_verify(
         channel=channel.name, code=data["otp"], user_id=user_id, login_id=login_id, ip=ip
     )
-    return json_response({"result": str(result)})
+    return encoded_json_response(_ANSWERS[result])

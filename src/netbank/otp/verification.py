@@ -303,7 +303,7 @@ def otp_verify_locked(
             token_id=locked.id,
             drift_steps=drift,
         )
-        if accepted is not None:
+        if accepted:
             if status.failures:
                 # No failures read means nothing to reset: a failure committed since
                 # then simply counts after this success.
