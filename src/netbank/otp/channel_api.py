@@ -17,6 +17,8 @@ import json
 import re
 
 from django.conf import settings
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -41,7 +43,9 @@ _BEARER = "bearer "
 _ANSWERS = {result: json.dumps({"result": result.value}).encode() for result in Result}
 
 
-def _authenticate_and_throttle(request: HttpRequest, ip: str | None) -> Channel:
+def _authenticate_and_throttle(
+    request: HttpRequest, ip: str | None, cursor: CursorWrapper
+) -> Channel:
     """The calling channel, with this call counted against its rate limit."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header[: len(_BEARER)].lower() == _BEARER:
@@ -51,6 +55,7 @@ def _authenticate_and_throttle(request: HttpRequest, ip: str | None) -> Channel:
         scope=THROTTLE_SCOPE,
         limit=int(settings.NETBANK_THROTTLE.get("verify_per_channel_per_minute", 6000)),
         window_seconds=THROTTLE_WINDOW_SECONDS,
+        cursor=cursor,
     )
     if counted is None:
         raise JsonApiError("unauthorized")
@@ -67,26 +72,33 @@ def verify_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return error_response(JsonApiError("method_not_allowed"))
     ip = client_ip(request)
-    try:
-        channel = _authenticate_and_throttle(request, ip)
-        data = read_object(request, required=("otp",), optional=("user_id", "login_id"))
-        user_id = data.get("user_id")
-        login_id = data.get("login_id")
-        if (user_id is None) == (login_id is None):
-            # Exactly one of the two names the customer.
-            raise JsonApiError("invalid_field", field="user_id")
-        if user_id is not None:
-            try:
-                proto.check_user_id(user_id)
-            except proto.ActivationError:
-                raise JsonApiError("invalid_field", field="user_id") from None
-        if login_id is not None and not _LOGIN_ID_RE.fullmatch(login_id):
-            raise JsonApiError("invalid_field", field="login_id")
-        if not _OTP_RE.fullmatch(data["otp"]):
-            raise JsonApiError("invalid_field", field="otp")
-    except JsonApiError as exc:
-        return error_response(exc)
-    result = channel_verify(
-        channel=channel.name, code=data["otp"], user_id=user_id, login_id=login_id, ip=ip
-    )
+    # One cursor for the request's statements.
+    with connection.cursor() as cursor:
+        try:
+            channel = _authenticate_and_throttle(request, ip, cursor)
+            data = read_object(request, required=("otp",), optional=("user_id", "login_id"))
+            user_id = data.get("user_id")
+            login_id = data.get("login_id")
+            if (user_id is None) == (login_id is None):
+                # Exactly one of the two names the customer.
+                raise JsonApiError("invalid_field", field="user_id")
+            if user_id is not None:
+                try:
+                    proto.check_user_id(user_id)
+                except proto.ActivationError:
+                    raise JsonApiError("invalid_field", field="user_id") from None
+            if login_id is not None and not _LOGIN_ID_RE.fullmatch(login_id):
+                raise JsonApiError("invalid_field", field="login_id")
+            if not _OTP_RE.fullmatch(data["otp"]):
+                raise JsonApiError("invalid_field", field="otp")
+        except JsonApiError as exc:
+            return error_response(exc)
+        result = channel_verify(
+            channel=channel.name,
+            code=data["otp"],
+            user_id=user_id,
+            login_id=login_id,
+            ip=ip,
+            cursor=cursor,
+        )
     return encoded_json_response(_ANSWERS[result])

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
 
@@ -22,6 +24,9 @@ from netbank.customers import throttle
 from netbank.customers.models import Customer
 from netbank.otp.models import ChannelApiKey, Token
 from netbank.otp.verification import Result, lock_for_check, otp_verify_locked
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
 
 KEY_PREFIX = "nbk_"
 KEY_BYTES = 32
@@ -155,8 +160,19 @@ _AUTHENTICATE_AND_COUNT_SQL = (
 )
 
 
+def _cursor(cursor: CursorWrapper | None) -> AbstractContextManager[CursorWrapper]:
+    """The caller's cursor (a request that makes several calls reuses one: a cursor's
+    first statement costs more than its later ones), else a new one."""
+    return nullcontext(cursor) if cursor is not None else connection.cursor()
+
+
 def channel_authenticate_and_count(
-    key: str, *, scope: str, limit: int, window_seconds: int
+    key: str,
+    *,
+    scope: str,
+    limit: int,
+    window_seconds: int,
+    cursor: CursorWrapper | None = None,
 ) -> tuple[Channel, throttle.ThrottleResult] | None:
     """``channel_authenticate``, and this request counted on the channel's rate-limit
     bucket (``throttle`` scope ``scope``, keyed by the channel's name). A wrong key
@@ -172,12 +188,12 @@ def channel_authenticate_and_count(
         )
         return channel, counted
     window = throttle.throttle_window(window_seconds)
-    with connection.cursor() as cursor:
-        cursor.execute(
+    with _cursor(cursor) as cur:
+        cur.execute(
             _AUTHENTICATE_AND_COUNT_SQL,
             [key_hash(key), f"{scope}:", connection.ops.adapt_datetimefield_value(window.start)],
         )
-        row = cursor.fetchone()
+        row = cur.fetchone()
     if row is None:
         return None
     channel = Channel(int(row[0]), row[1])
@@ -194,11 +210,12 @@ def channel_verify(
     user_id: str | None = None,
     login_id: str | None = None,
     ip: str | None = None,
+    cursor: CursorWrapper | None = None,
 ) -> Result:
     """Verify ``code`` for the token named by ユーザID, or for the customer's token in
     use named by ログインID. Every call leaves one audit record: ``otp_verify``'s, or
     ``channel.verify_refused`` when there is no usable token to check."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), _cursor(cursor) as cursor:
         # Found and locked in one statement; otp_verify_locked then runs the same
         # sequence as otp_verify.
         if user_id is not None:
