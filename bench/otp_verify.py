@@ -342,11 +342,14 @@ def running_server(
     profile_dir: Path | None = None,
     nice: int = 0,
     server: str = "waitress",
+    granian_options: tuple[str, ...] = (),
 ) -> Iterator[Server]:
     if server == "granian":
         if profile_dir is not None:
             raise SystemExit("--profile-dir profiles waitress workers: add --server waitress")
-        with running_granian(env, workers=workers, threads=threads, app=app, nice=nice) as found:
+        with running_granian(
+            env, workers=workers, threads=threads, app=app, nice=nice, options=granian_options
+        ) as found:
             yield found
         return
     port = free_port()
@@ -406,7 +409,13 @@ def _children(pid: int) -> list[int]:
 
 @contextlib.contextmanager
 def running_granian(
-    env: dict[str, str], *, workers: int, threads: int, app: str, nice: int = 0
+    env: dict[str, str],
+    *,
+    workers: int,
+    threads: int,
+    app: str,
+    nice: int = 0,
+    options: tuple[str, ...] = (),
 ) -> Iterator[Server]:
     """granian (HTTP/1 and the WSGI calls in Rust) with ``workers`` processes of
     ``threads`` blocking threads each; its workers are the processes measured."""
@@ -431,6 +440,7 @@ def running_granian(
         "--log-level",
         "warning",
         "--no-access-log",
+        *options,
         app,
     ]
     proc = subprocess.Popen(
@@ -730,6 +740,7 @@ class Options:
     source: Path = ROOT / "src"
     commit: str = ""  # the commit measured, or "" for the working tree
     server: str = "granian"
+    granian_options: tuple[str, ...] = ()
 
 
 def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
@@ -758,6 +769,7 @@ def bench_database(db: str, opts: Options, folder: Path) -> list[RunResult]:
             profile_dir=opts.profile_dir,
             nice=opts.nice,
             server=opts.server,
+            granian_options=opts.granian_options,
         ) as server:
             port = server.port
             meter = CpuMeter(server.pids, opts.pg_admin_url, url, nice=opts.nice)
@@ -876,6 +888,13 @@ def parse_args(argv: list[str] | None) -> Options:
         metavar="NAME=VALUE",
         help="extra environment for the server (e.g. NETBANK_DB_POOL=1)",
     )
+    parser.add_argument(
+        "--granian-option",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="extra granian command-line option (repeat; e.g. --granian-option=--runtime-mode=st)",
+    )
     parser.add_argument("--profile-dir", type=Path, help="cProfile each server worker here")
     parser.add_argument(
         "--no-calibrate",
@@ -933,6 +952,7 @@ def parse_args(argv: list[str] | None) -> Options:
         commit=args.commit or "",
         nice=args.nice,
         calibrate=args.calibrate,
+        granian_options=tuple(args.granian_option),
         server=args.server,
     )
     if args.source:
@@ -975,6 +995,7 @@ def main(argv: list[str] | None = None) -> int:
                     "commit": opts.commit or str(opts.source),
                     "nice": opts.nice,
                     "server_env": opts.server_env,
+                    "granian_options": list(opts.granian_options),
                     "results": [asdict(r) for r in results],
                 },
                 indent=2,
