@@ -437,6 +437,10 @@ def running_granian(
         str(workers),
         "--blocking-threads",
         str(threads),
+        # One Rust thread per worker for the HTTP side: the Python threads do the work
+        # (docs/operations.md).
+        "--runtime-mode",
+        "st",
         "--log-level",
         "warning",
         "--no-access-log",
@@ -893,7 +897,8 @@ def parse_args(argv: list[str] | None) -> Options:
         action="append",
         default=[],
         metavar="OPTION",
-        help="extra granian command-line option (repeat; e.g. --granian-option=--runtime-mode=st)",
+        help="extra granian command-line option, after the benchmark's own (repeat; e.g.\n"
+        "--granian-option=--runtime-mode=auto for granian's default runtime)",
     )
     parser.add_argument("--profile-dir", type=Path, help="cProfile each server worker here")
     parser.add_argument(

@@ -78,7 +78,7 @@ WITH head AS (
     SELECT seq + 1 AS seq, hash FROM audit_auditchainhead WHERE chain = %(chain)s FOR UPDATE
 ), inserted AS ({_INSERT_FROM_HEAD})
 {_MOVE_HEAD}
-"""  # noqa: S608 - fixed names
+""".strip()  # noqa: S608 - fixed names
 # The same append behind a guard: a data-modifying statement (UPDATE … RETURNING) in the
 # same round trip; the record is appended only if the guard returned a row. The first
 # column says how many rows it returned.
@@ -261,7 +261,7 @@ class Guard:
 
 @functools.cache
 def _guarded_sql(guard: str) -> str:
-    return _GUARDED_APPEND_SQL.format(guard=guard)
+    return _GUARDED_APPEND_SQL.format(guard=guard).strip()
 
 
 def record_if(
