@@ -104,19 +104,10 @@ def _head_locked(cursor: CursorWrapper, key: str) -> tuple[int, int, str] | None
 
 
 def _append_params(values: dict[str, Any]) -> dict[str, Any]:
-    prefix = canonical_prefix(
-        chain=values["chain"],
-        occurred_at=values["occurred_at"],
-        event=values["event"],
-        customer_id=values["customer_id"],
-        operator_id=values["operator_id"],
-        ip=values["ip"],
-        data=values["data"],
-    )
     return {
         **values,
         "data": json.dumps(values["data"]),
-        "prefix": prefix,
+        "prefix": canonical_prefix(**values),  # values holds exactly the record's fields
         "separator": SEQ_SEPARATOR,
         "end": ENCODING_END,
     }
