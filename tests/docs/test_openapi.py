@@ -301,7 +301,7 @@ def test_json_endpoints_are_post_only_and_the_browser_endpoint_only_redirects() 
 def _emitted_codes() -> set[str]:
     """The error codes of the shared JSON layers, and every literal code the modules of
     the routed JSON views raise."""
-    codes = set(api.MESSAGES) | set(api_json.MESSAGES)
+    codes = set(api.ERROR_CODES) | set(api_json.MESSAGES)
     modules = {sys.modules[view.__module__] for view in _json_api_routes().values()}
     assert modules >= {api, banking_api}
     for module in modules:

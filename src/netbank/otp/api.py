@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -21,7 +21,13 @@ from netbank.audit.services import record
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.oath import activation as proto
 from netbank.otp.activation import ActivationFailedError, activation_finish, activation_start
-from netbank.otp.api_json import JsonApiError, read_object
+from netbank.otp.api_json import (
+    JsonApiError,
+    client_ip,
+    error_response,
+    json_response,
+    read_object,
+)
 from netbank.otp.crypto import SealError
 from netbank.otp.signing_key import SigningKeyError
 
@@ -30,102 +36,26 @@ log = logging.getLogger(__name__)
 THROTTLE_SCOPE = "activation"
 THROTTLE_WINDOW_SECONDS = 60
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    "activation_failed": (
-        "トークンの設定ができませんでした。サービスID、ユーザID、利用開始パスワードをご確認ください。"
-        "解決しない場合は、ヘルプデスクへご連絡ください。",
-        "The token could not be set up. Check the service ID, user ID and activation "
-        "password. If it keeps failing, please call the helpdesk.",
-    ),
-    "bad_request": (
-        "リクエストの形式が正しくありません。",
-        "The request is not valid JSON of the expected form.",
-    ),
-    "invalid_field": (
-        "入力内容に誤りがあります。",
-        "A field of the request is missing or malformed.",
-    ),
-    "too_large": (
-        "リクエストが大きすぎます。",
-        "The request is too large.",
-    ),
-    "unsupported_media_type": (
-        "リクエストはJSON（application/json）で送信してください。",
-        "Send the request as JSON (application/json).",
-    ),
-    "method_not_allowed": (
-        "この操作はできません。",
-        "This method is not allowed here.",
-    ),
-    "not_found": (
-        "指定されたAPIはありません。",
-        "There is no such API.",
-    ),
-    "throttled": (
-        "短時間に多くのリクエストがありました。しばらくしてから、もう一度お試しください。",
-        "Too many requests. Please wait a moment and try again.",
-    ),
-    "server_error": (
-        "ただいま処理できません。しばらくしてから、もう一度お試しください。",
-        "The request cannot be processed now. Please try again later.",
-    ),
-}
-
-STATUS = {
-    "activation_failed": 403,
-    "bad_request": 400,
-    "invalid_field": 400,
-    "too_large": 400,
-    "unsupported_media_type": 415,
-    "method_not_allowed": 405,
-    "not_found": 404,
-    "throttled": 429,
-    "server_error": 500,
-}
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, *, field: str | None = None, retry_after: int = 0) -> None:
-        super().__init__(code)
-        self.code = code
-        self.field = field
-        self.retry_after = retry_after
-
-
-def _json(data: dict[str, Any], status: int = 200) -> JsonResponse:
-    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def error_response(error: ApiError) -> JsonResponse:
-    message, message_en = MESSAGES[error.code]
-    body: dict[str, Any] = {"code": error.code, "message": message, "message_en": message_en}
-    if error.field:
-        body["field"] = error.field
-    response = _json({"error": body}, status=STATUS[error.code])
-    if error.code == "method_not_allowed":
-        response["Allow"] = "POST"
-    if error.retry_after:
-        response["Retry-After"] = str(error.retry_after)
-    return response
-
-
-def _read_object(request: HttpRequest, fields: tuple[str, ...]) -> dict[str, object]:
-    """The request body as a JSON object with exactly ``fields``, or ApiError."""
-    try:
-        return dict(read_object(request, required=fields))
-    except JsonApiError as exc:
-        raise ApiError(exc.code, field=exc.field) from None
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+# The error codes this API answers with (otp.api_json.MESSAGES has their statuses and
+# messages; docs/protocols.md lists them).
+ERROR_CODES = frozenset(
+    {
+        "activation_failed",
+        "bad_request",
+        "invalid_field",
+        "too_large",
+        "unsupported_media_type",
+        "method_not_allowed",
+        "not_found",
+        "throttled",
+        "server_error",
+    }
+)
 
 
 def _throttle(request: HttpRequest) -> None:
     """Per-IP limit on activation requests, shared by every app process."""
-    ip = _client_ip(request)
+    ip = client_ip(request)
     result = throttle_hit(
         scope=THROTTLE_SCOPE,
         key=client_key(ip),
@@ -135,7 +65,7 @@ def _throttle(request: HttpRequest) -> None:
     if not result.allowed:
         if result.first_refusal:
             record("activation.throttled", ip=ip)
-        raise ApiError("throttled", retry_after=result.retry_after)
+        raise JsonApiError("throttled", retry_after=result.retry_after)
 
 
 def _api_view(
@@ -147,19 +77,19 @@ def _api_view(
     @never_cache
     def view(request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
-            return error_response(ApiError("method_not_allowed"))
+            return error_response(JsonApiError("method_not_allowed"))
         try:
             _throttle(request)
-            return _json(handler(request))
-        except ApiError as exc:
+            return json_response(handler(request))
+        except JsonApiError as exc:
             return error_response(exc)
         except ActivationFailedError:
-            return error_response(ApiError("activation_failed"))
+            return error_response(JsonApiError("activation_failed"))
         except (SealError, SigningKeyError, proto.ActivationError):
             # Input was checked above, so this is the bank's configuration (keys, token
             # parameters): the app may retry later; the log says why.
             log.exception("activation API cannot answer")
-            return error_response(ApiError("server_error"))
+            return error_response(JsonApiError("server_error"))
 
     view.__name__ = handler.__name__
     view.__doc__ = handler.__doc__
@@ -168,15 +98,15 @@ def _api_view(
 
 def _start(request: HttpRequest) -> dict[str, Any]:
     """Round one: POST {service_id, user_id, app_public_key} → the signed answer."""
-    data = _read_object(request, ("service_id", "user_id", "app_public_key"))
+    data = read_object(request, required=("service_id", "user_id", "app_public_key"))
     try:
         service_id = proto.check_service_id(data["service_id"])
     except proto.ActivationError:
-        raise ApiError("invalid_field", field="service_id") from None
+        raise JsonApiError("invalid_field", field="service_id") from None
     try:
         user_id = proto.check_user_id(data["user_id"])
     except proto.ActivationError:
-        raise ApiError("invalid_field", field="user_id") from None
+        raise JsonApiError("invalid_field", field="user_id") from None
     try:
         app_public_key = proto.check_x25519_public_key(
             proto.b64url_decode(
@@ -184,18 +114,18 @@ def _start(request: HttpRequest) -> dict[str, Any]:
             )
         )
     except proto.ActivationError:
-        raise ApiError("invalid_field", field="app_public_key") from None
+        raise JsonApiError("invalid_field", field="app_public_key") from None
     return activation_start(
         service_id=service_id,
         user_id=user_id,
         app_public_key=app_public_key,
-        ip=_client_ip(request),
+        ip=client_ip(request),
     )
 
 
 def _finish(request: HttpRequest) -> dict[str, Any]:
     """Round two: POST {transcript_id, proof} → the bank's confirmation MAC."""
-    data = _read_object(request, ("transcript_id", "proof"))
+    data = read_object(request, required=("transcript_id", "proof"))
     try:
         transcript_id = proto.b64url_encode(
             proto.b64url_decode(
@@ -203,13 +133,13 @@ def _finish(request: HttpRequest) -> dict[str, Any]:
             )
         )
     except proto.ActivationError:
-        raise ApiError("invalid_field", field="transcript_id") from None
+        raise JsonApiError("invalid_field", field="transcript_id") from None
     try:
         proof = proto.b64url_decode(data["proof"], length=proto.MAC_BYTES, field="proof")
     except proto.ActivationError:
-        raise ApiError("invalid_field", field="proof") from None
+        raise JsonApiError("invalid_field", field="proof") from None
     confirmation = activation_finish(
-        transcript_id=transcript_id, proof=proof, ip=_client_ip(request)
+        transcript_id=transcript_id, proof=proof, ip=client_ip(request)
     )
     return {
         "status": "activated",
@@ -226,4 +156,4 @@ activation_finish_view = _api_view(_finish)
 @never_cache
 def api_not_found_view(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under /api/: a JSON 404, not the HTML error page."""
-    return error_response(ApiError("not_found"))
+    return error_response(JsonApiError("not_found"))

@@ -1,7 +1,5 @@
-"""JSON in and out for the Direct login and channel verification APIs.
-
-The same shape as the token app's activation API (otp.api): every answer is JSON
-with ``Cache-Control: no-store``; every error is ``{"error": {"code", "message",
+"""JSON in and out for the bank's JSON APIs (activation, Direct login, channel
+verification, transaction signing): every answer is JSON with ``Cache-Control: no-store``; every error is ``{"error": {"code", "message",
 "message_en"[, "field"]}}`` with a 4xx status, so bad input never becomes a 500.
 """
 
@@ -43,6 +41,19 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
         401,
         "APIキーが正しくないか、無効になっています。",
         "The API key is missing, wrong or revoked.",
+    ),
+    "activation_failed": (
+        403,
+        "トークンの設定ができませんでした。サービスID、ユーザID、利用開始パスワードをご確認ください。"
+        "解決しない場合は、ヘルプデスクへご連絡ください。",
+        "The token could not be set up. Check the service ID, user ID and activation "
+        "password. If it keeps failing, please call the helpdesk.",
+    ),
+    "not_found": (404, "指定されたAPIはありません。", "There is no such API."),
+    "server_error": (
+        500,
+        "ただいま処理できません。しばらくしてから、もう一度お試しください。",
+        "The request cannot be processed now. Please try again later.",
     ),
 }
 
