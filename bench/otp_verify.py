@@ -130,6 +130,23 @@ def sqlite_database(folder: Path) -> Iterator[str]:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def source_label(source: Path, commit: str) -> str:
+    """What was measured, for the results file, without this machine's paths: the commit,
+    or the working tree's commit (marked if src/ had changes), or another tree's name."""
+    if commit:
+        return commit
+    if source == ROOT / "src":
+        git = ["git", "-C", str(ROOT)]
+        head = subprocess.run(
+            [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            [*git, "status", "--porcelain", "--", "src"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        return f"{head} (working tree, src/ changed)" if changed else head
+    return f"another tree: {source.parent.name}/{source.name}"
+
+
 def export_source(rev: str, folder: Path) -> tuple[Path, str]:
     """``src/`` of commit ``rev`` (git archive), so the numbers belong to one commit
     and not to whatever is half-edited in the working tree."""
@@ -997,7 +1014,7 @@ def main(argv: list[str] | None = None) -> int:
                     "workers": opts.workers,
                     "threads": opts.threads,
                     "app": opts.app,
-                    "commit": opts.commit or str(opts.source),
+                    "commit": source_label(opts.source, opts.commit),
                     "nice": opts.nice,
                     "server_env": opts.server_env,
                     "granian_options": list(opts.granian_options),

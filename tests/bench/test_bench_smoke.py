@@ -8,6 +8,7 @@ request was a correct fresh code that the server accepted and audited.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,10 +58,22 @@ def test_benchmark_runs_a_tiny_burst_on_sqlite_and_every_code_is_accepted(
         timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    results = json.loads(out.read_text())["results"]
+    written = json.loads(out.read_text())
+    # The file is committed with the docs: it names the commit measured, no local path.
+    assert str(ROOT) not in out.read_text()
+    assert re.fullmatch(r"[0-9a-f]{40}( \(working tree, src/ changed\))?", written["commit"])
+    results = written["results"]
     assert [(r["db"], r["concurrency"]) for r in results] == [("sqlite", 1), ("sqlite", 3)]
     for r in results:
         assert r["requests"] == r["accepted"] == 12
         assert r["rejected"] == r["locked"] == r["other"] == 0
         assert r["p50_ms"] > 0
     assert "audit trail: 24 otp.accepted records for 24 accepted answers" in proc.stdout
+
+
+def test_another_tree_is_named_without_its_location(tmp_path: Path) -> None:
+    from bench.otp_verify import source_label
+
+    other = tmp_path / "checkout" / "src"
+    assert source_label(other, "") == "another tree: checkout/src"
+    assert source_label(other, "c" * 40) == "c" * 40
