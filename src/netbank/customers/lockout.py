@@ -35,17 +35,21 @@ class LockStatus:
     permanent: bool = False
     until: datetime | None = None
     just_locked: bool = False
-    # Consecutive failures counted so far (lockout_status only): a success with none
-    # to reset can skip the reset's write.
+    # Consecutive failures counted so far: a success with none to reset can skip the
+    # reset's write.
     failures: int = 0
 
 
 def subject_for_customer(customer: Customer) -> str:
-    return f"customer:{customer.pk}"
+    return subject_for_customer_id(customer.pk)
+
+
+def subject_for_customer_id(customer_id: int) -> str:
+    return f"customer:{customer_id}"
 
 
 def customer_subject_sql(customer_id_column: str) -> str:
-    """``subject_for_customer`` as an SQL expression of a customer id column, to join a
+    """``subject_for_customer_id`` as an SQL expression of a customer id column, to join a
     customer's counter (the same text on PostgreSQL and SQLite)."""
     return f"'customer:' || CAST({customer_id_column} AS TEXT)"
 
@@ -58,17 +62,16 @@ def subject_for_login_id(login_id: str) -> str:
 def _status(counter: FailureCounter | None, now: datetime) -> LockStatus:
     if counter is None:
         return LockStatus(False)
-    if counter.permanently_locked:
-        return LockStatus(True, permanent=True)
-    if counter.locked_until is not None and counter.locked_until > now:
-        return LockStatus(True, until=counter.locked_until)
-    return LockStatus(False)
+    return status_of_row(
+        (counter.permanently_locked, counter.locked_until, counter.consecutive_failures), now
+    )
 
 
+# The columns status_of_row reads, in its order (with a table alias where joined).
+STATUS_COLUMNS = ("permanently_locked", "locked_until", "consecutive_failures")
 _COUNTER_TABLE = FailureCounter._meta.db_table
-# Every OTP check reads this, so it is one plain statement (docs/performance.md).
 _STATUS_SQL = (
-    'SELECT "permanently_locked", "locked_until", "consecutive_failures" '  # noqa: S608
+    f"SELECT {', '.join(STATUS_COLUMNS)} "  # noqa: S608 - fixed names
     f'FROM "{_COUNTER_TABLE}" WHERE "kind" = %s AND "subject" = %s'
 )
 
@@ -88,16 +91,12 @@ def lockout_status(*, kind: str, subject: str) -> LockStatus:
     return LockStatus(False) if row is None else status_of_row(row)
 
 
-# The columns status_of_row reads, in its order (with a table alias where joined).
-STATUS_COLUMNS = ("permanently_locked", "locked_until", "consecutive_failures")
-
-
-def status_of_row(row: tuple[Any, ...]) -> LockStatus:
-    """The status of a counter read as ``STATUS_COLUMNS`` by plain SQL."""
+def status_of_row(row: tuple[Any, ...], now: datetime | None = None) -> LockStatus:
+    """The status of a counter's ``STATUS_COLUMNS`` (as plain SQL reads them) at ``now``."""
     permanent, until, failures = bool(row[0]), _db_datetime(row[1]), int(row[2])
     if permanent:
         return LockStatus(True, permanent=True, failures=failures)
-    if until is not None and until > clock.now():
+    if until is not None and until > (now or clock.now()):
         return LockStatus(True, until=until, failures=failures)
     return LockStatus(False, failures=failures)
 

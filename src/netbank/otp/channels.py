@@ -191,7 +191,12 @@ def channel_authenticate_and_count(
     with _cursor(cursor) as cur:
         cur.execute(
             _AUTHENTICATE_AND_COUNT_SQL,
-            [key_hash(key), f"{scope}:", connection.ops.adapt_datetimefield_value(window.start)],
+            # The bucket key is bucket_key(scope, name); names are far below its length cap.
+            [
+                key_hash(key),
+                throttle.bucket_key(scope, ""),
+                connection.ops.adapt_datetimefield_value(window.start),
+            ],
         )
         row = cur.fetchone()
     if row is None:

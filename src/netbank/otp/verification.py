@@ -142,7 +142,7 @@ def lock_for_check(cursor: CursorWrapper, where: str, params: list[Any]) -> Chec
         found = cursor.fetchone()
         if found is None:
             return None
-        subject = f"customer:{int(found[0])}"  # lockout.subject_for_customer
+        subject = lockout.subject_for_customer_id(int(found[0]))
         lockout.lockout_counter_ensure(kind=lockout.OTP, subject=subject)
         cursor.execute(_check_sql(where, counter=True, row_locks=row_locks), params)
         row = cursor.fetchone()
@@ -250,7 +250,7 @@ def otp_verify_locked(
 ) -> VerifyOutcome:
     """The sequence after the lock. The caller holds the locks of ``lock_for_check``,
     which read ``locked`` and ``status``, inside ``transaction.atomic()``."""
-    subject = f"customer:{locked.customer_id}"  # lockout.subject_for_customer
+    subject = lockout.subject_for_customer_id(locked.customer_id)
     if status.locked:
         record_on(cursor, "otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
         return VerifyOutcome(Result.LOCKED)
