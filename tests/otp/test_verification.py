@@ -102,10 +102,85 @@ def test_without_learned_drift_two_steps_ahead_is_refused(token: Token) -> None:
     assert _verify(token, _code(2)) is Result.REJECTED
 
 
-def test_learned_drift_also_moves_the_window_away_from_old_steps(token: Token) -> None:
-    Token.objects.filter(pk=token.pk).update(drift_steps=2)
-    assert _verify(token, _code(-1)) is Result.REJECTED
-    assert _verify(token, _code(1)) is Result.ACCEPTED
+def _phone_code(skew_seconds: int, *, seed: bytes = SEED) -> str:
+    """The code a phone whose clock is ``skew_seconds`` off the bank's shows now."""
+    return totp(seed, clock.timestamp() + skew_seconds)
+
+
+def _at_second_of_step(second: int) -> None:
+    """Move the bank's clock forward past the next step boundary, to ``second`` of a step."""
+    clock.advance(30 * 3 - clock.timestamp() % 30 + second)
+
+
+def _learn_forty_seconds_fast(token: Token) -> None:
+    # A phone 40 s fast, once early in a step (code one step ahead), once late in one
+    # (two steps ahead): the bank learns a drift of two steps.
+    _at_second_of_step(5)
+    assert _verify(token, _phone_code(40)) is Result.ACCEPTED
+    _at_second_of_step(25)
+    assert _verify(token, _phone_code(40)) is Result.ACCEPTED
+    token.refresh_from_db()
+    assert token.drift_steps == 2
+
+
+def test_learned_drift_keeps_the_true_time_open_for_a_corrected_clock(token: Token) -> None:
+    _learn_forty_seconds_fast(token)
+    # The customer sets the phone's clock right: its codes are the bank's own.
+    for second in (5, 25, 15):
+        _at_second_of_step(second)
+        assert _verify(token, _phone_code(0)) is Result.ACCEPTED
+    token.refresh_from_db()
+    assert token.drift_steps == 0  # the drift moved back with the corrected clock
+    assert not AuditRecord.objects.filter(event="otp.rejected").exists()
+
+
+def test_clock_moved_forty_seconds_fast_then_right_then_forty_seconds_slow(token: Token) -> None:
+    accepted_steps = []
+    for skew, second, drift in [
+        (40, 5, 1),
+        (40, 25, 2),  # learned: +2 steps
+        (0, 5, 0),  # put right: accepted at once, the drift moves back
+        (0, 25, 0),
+        (-40, 25, -1),  # 40 s slow, late in a step: one step behind
+        (-40, 5, -2),  # early in a step: two steps behind, inside the learned drift
+        (0, 15, 0),  # and right again
+    ]:
+        _at_second_of_step(second)
+        code = _phone_code(skew)
+        assert _verify(token, code) is Result.ACCEPTED, (skew, second)
+        token.refresh_from_db()
+        assert token.drift_steps == drift, (skew, second)
+        accepted_steps.append(token.last_step)
+        assert _verify(token, code) is Result.REJECTED  # and never twice
+    assert accepted_steps == sorted(set(accepted_steps))
+    assert not AuditRecord.objects.filter(event="otp.rejected", data__replay=False).exists()
+
+
+def test_a_corrected_clock_right_after_a_fast_login_waits_for_a_later_step(token: Token) -> None:
+    _learn_forty_seconds_fast(token)
+    # Put right at once: the true time's step is before the last accepted one (two
+    # steps ahead), so its code is refused as used until the bank's clock passes it.
+    assert _verify(token, _phone_code(0)) is Result.REJECTED
+    assert AuditRecord.objects.filter(event="otp.rejected", data__replay=True).count() == 1
+    clock.advance(60)  # the bank's step is now the last accepted one: still used
+    assert _verify(token, _phone_code(0)) is Result.REJECTED
+    clock.advance(30)
+    assert _verify(token, _phone_code(0)) is Result.ACCEPTED
+
+
+def test_learned_drift_window_is_open_besides_the_true_time(token: Token) -> None:
+    Token.objects.filter(pk=token.pk).update(drift_steps=3)
+    assert _verify(token, _code(2)) is Result.ACCEPTED  # the drift's window: 3 ± 1
+    clock.advance(300)
+    assert _verify(token, _code(-1)) is Result.ACCEPTED  # the true time's: 0 ± 1
+    token.refresh_from_db()
+    assert token.drift_steps == -1
+
+
+def test_between_the_two_windows_is_refused(token: Token) -> None:
+    Token.objects.filter(pk=token.pk).update(drift_steps=4)
+    assert _verify(token, _code(2)) is Result.REJECTED  # neither 0 ± 1 nor 4 ± 1
+    assert _verify(token, _code(-2)) is Result.REJECTED
 
 
 def test_learned_drift_is_bounded(token: Token) -> None:

@@ -25,16 +25,30 @@ from netbank.oath.ocra import (
     parse_suite,
 )
 from netbank.oath.otpauth import OtpAuthUri, b32decode, b32encode, build_uri, parse_uri
-from netbank.oath.totp import seconds_remaining, time_step, totp, totp_verify
+from netbank.oath.totp import (
+    MAX_DRIFT,
+    TotpCheck,
+    bound_drift,
+    check_steps,
+    seconds_remaining,
+    time_step,
+    totp,
+    totp_check,
+    totp_verify,
+)
 
 __all__ = [
+    "MAX_DRIFT",
     "Algorithm",
     "OathError",
     "OcraSuite",
     "OtpAuthUri",
+    "TotpCheck",
     "b32decode",
     "b32encode",
+    "bound_drift",
     "build_uri",
+    "check_steps",
     "generate_key",
     "hash_algorithm",
     "hotp",
@@ -50,5 +64,6 @@ __all__ = [
     "seconds_remaining",
     "time_step",
     "totp",
+    "totp_check",
     "totp_verify",
 ]

@@ -1,13 +1,14 @@
 """OTP verification: the one fixed sequence every channel goes through.
 
 Lock the token row together with the customer's OTP lockout counter, check the lockout,
-verify within the window around the learned drift, advance the last accepted step with a
+verify with ``netbank.oath.totp_check``, advance the last accepted step with a
 conditional update (so two processes can never both accept one code), then reset or
 count the failure.
 
-Rules (docs/protocols.md, "OTP verification"):
-- a code is accepted for a step within ±``NETBANK_OTP["window"]`` steps of now plus the
-  token's learned drift;
+Rules (docs/protocols.md, "OTP verification"; the first three are ``totp_check``'s):
+- a code is accepted for a step within ±``NETBANK_OTP["window"]`` steps of the bank's
+  own step, or of that step plus the token's learned drift (both windows are always open,
+  so a customer who puts the phone's clock right is not refused);
 - never for a step at or before the last accepted step (replay, and any older code);
 - the accepted step's offset from the server's step becomes the new drift, bounded by
   ``MAX_DRIFT_STEPS`` so no sequence of codes can walk the window away from real time;
@@ -33,7 +34,7 @@ from netbank import clock
 from netbank.audit.services import Guard, record, record_if, record_on
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
-from netbank.oath.totp import time_step, totp_verify
+from netbank.oath.totp import MAX_DRIFT, TotpCheck, totp_check
 from netbank.otp import crypto
 from netbank.otp.models import Token
 
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 SEED_PURPOSE = "token-secret"
 SIGNING_KEY_BYTES = 32
 # The learned drift never exceeds this many steps either way (5 minutes at 30 s).
-MAX_DRIFT_STEPS = 10
+MAX_DRIFT_STEPS = MAX_DRIFT
 
 
 class Result(StrEnum):
@@ -59,6 +60,9 @@ class Result(StrEnum):
 class VerifyOutcome:
     result: Result
     step: int | None = None
+    # Refused although right for a step in the window: that step, or a later one, was
+    # already accepted (a used code). Counted like any refusal.
+    replay: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -204,10 +208,6 @@ def token_seed(token: Token) -> bytes:
     return token_secret(token)[:-SIGNING_KEY_BYTES]
 
 
-def _clamp(drift: int) -> int:
-    return max(-MAX_DRIFT_STEPS, min(MAX_DRIFT_STEPS, drift))
-
-
 def otp_verify(
     *,
     token: Token,
@@ -255,7 +255,7 @@ def otp_verify_locked(
         record_on(cursor, "otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
         return VerifyOutcome(Result.LOCKED)
     now = clock.timestamp()
-    step = None
+    check: TotpCheck | None = None
     if locked.state in states and locked.secret_ciphertext:
         try:
             seed = _unseal(
@@ -277,18 +277,19 @@ def otp_verify_locked(
                 token_id=locked.id,
             )
             return VerifyOutcome(Result.REJECTED)
-        step = totp_verify(
+        check = totp_check(
             seed,
             code,
             now,
+            last_step=locked.last_step,
+            drift=locked.drift_steps,
+            window=cast(int, settings.NETBANK_OTP["window"]),
             period=locked.period,
             digits=locked.digits,
             algorithm=locked.algorithm,
-            window=cast(int, settings.NETBANK_OTP["window"]),
-            drift=locked.drift_steps,
         )
-    if step is not None and step > locked.last_step:
-        drift = _clamp(step - time_step(now, period=locked.period))
+    if check is not None and check.accepted:
+        step, drift = check.step, check.drift
         advance = Guard(
             _ADVANCE_SQL,
             {"advance_step": step, "advance_drift": drift, "advance_token": locked.id},
@@ -309,6 +310,9 @@ def otp_verify_locked(
                 # then simply counts after this success.
                 lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
             return VerifyOutcome(Result.ACCEPTED, step)
+    # Right for a step in the window but already past: a used code (or one that a
+    # concurrent check has just accepted, or an older one).
+    replay = check is not None and check.step is not None
     if customer is None:
         customer = Customer.objects.get(pk=locked.customer_id)
     failed = lockout.lockout_register_failure(
@@ -320,6 +324,6 @@ def otp_verify_locked(
         channel=channel,
         ip=ip,
         token_id=locked.id,
-        replay=step is not None,
+        replay=replay,
     )
-    return VerifyOutcome(Result.LOCKED if failed.locked else Result.REJECTED)
+    return VerifyOutcome(Result.LOCKED if failed.locked else Result.REJECTED, replay=replay)
