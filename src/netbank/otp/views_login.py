@@ -70,6 +70,16 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
                     None,
                     _("ワンタイムパスワードが続けて誤って入力されたため、ロックされています。"),
                 )
+            elif outcome.replay:
+                # Only here, after the password: the hint tells nothing to someone who
+                # does not hold it. The refusal counts like any other.
+                form.add_error(
+                    "code",
+                    _(
+                        "このワンタイムパスワードは使用済みです。"
+                        "次のワンタイムパスワードが表示されるまでお待ちください。"
+                    ),
+                )
             else:
                 form.add_error("code", _("ワンタイムパスワードが正しくありません。"))
         elif token is None:
