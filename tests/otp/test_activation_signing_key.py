@@ -58,7 +58,8 @@ def test_command_writes_an_install_configuration_the_app_reads(tmp_path: Path) -
     config = install_config_load(config_path)
     assert config.bank_url == "https://bank.example.jp"
     assert config.service_id == "100001"
-    (public,) = config.bank_public_keys
+    public = config.bank_key.public_key
+    assert config.next_bank_key is None
     assert public in out
     assert "PRIVATE" not in config_path.read_text()
 
