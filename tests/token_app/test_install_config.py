@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from netbank.oath import activation as proto
 from netbank.oath.activation import ed25519_public_text
 from netbank.oath.bankkeys import (
     BankKey,
@@ -19,6 +21,7 @@ from netbank.oath.bankkeys import (
 )
 from netbank.token_app.client import (
     ActivationClient,
+    ActivationRefusedError,
     UntrustedAnswerError,
     client_from_install_config,
 )
@@ -194,3 +197,60 @@ def test_missing_or_huge_file_is_a_clear_error(tmp_path: Path) -> None:
     huge.write_bytes(b" " * (65 * 1024))
     with pytest.raises(InstallConfigError, match="too large"):
         install_config_load(huge)
+
+
+def test_residual_risk_a_fake_bank_holding_a_trusted_key_can_search_offline() -> None:
+    # No PAKE (docs/protocols.md 1.11): whoever signs with a key the app trusts receives
+    # a proof and can test every password offline. This pins the documented residual
+    # risk down, and is why key expiry, fingerprints and an HSM matter.
+    stolen = Ed25519PrivateKey.generate()
+    trusted = BankKey("bank-2026", ed25519_public_text(stolen.public_key()), CURRENT_END)
+    captured: dict[str, object] = {}
+
+    def fake_bank(url: str, body: bytes) -> tuple[int, bytes]:
+        request = json.loads(body)
+        if url.endswith("/start"):
+            private, public = proto.x25519_generate()
+            transcript = proto.Transcript(
+                transcript_id=proto.new_transcript_id(),
+                service_id=request["service_id"],
+                user_id=request["user_id"],
+                app_public_key=proto.b64url_decode(
+                    request["app_public_key"], length=32, field="app_public_key"
+                ),
+                server_public_key=public,
+                algorithm="SHA1",
+                digits=6,
+                period=30,
+                server_time=int(START),
+                expires_at=int(START) + DAY,
+            )
+            captured["transcript"], captured["private"] = transcript, private
+            return 200, json.dumps(
+                transcript.to_json(proto.sign_transcript(stolen, transcript))
+            ).encode()
+        captured["proof"] = proto.b64url_decode(request["proof"], length=32, field="proof")
+        return 403, b'{"error": {"code": "activation_failed", "message": "", "message_en": ""}}'
+
+    config = InstallConfig("https://bank.example.jp", trusted, None, "ネットバンク", "100001")
+    client = client_from_install_config(
+        config, transport=fake_bank, clock=ManualClock(), sleep=lambda _: None
+    )
+    with pytest.raises(ActivationRefusedError):
+        client.activate("100001", "394817265043", "7306")
+
+    transcript = captured["transcript"]
+    assert isinstance(transcript, proto.Transcript)
+    private = captured["private"]
+    assert isinstance(private, X25519PrivateKey)
+    keys = proto.derive_keys(
+        proto.x25519_shared_secret(private, transcript.app_public_key), transcript
+    )
+    found = [
+        guess
+        for guess in (f"{n:04d}".encode() for n in range(10_000))
+        if proto.macs_equal(
+            proto.client_proof(keys.confirmation_key, transcript, guess), captured["proof"]
+        )
+    ]
+    assert found == [b"7306"]
