@@ -355,7 +355,7 @@ def test_printed_keys_log_in_and_a_second_start_prints_the_same_without_seeding_
         key_file = data_dir / "bank_signing_key.pem"
         private = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
         assert isinstance(private, Ed25519PrivateKey)
-        assert config.bank_public_keys == (ed25519_public_text(private.public_key()),)
+        assert config.bank_key.public_key == ed25519_public_text(private.public_key())
         assert stat.S_IMODE(home.stat().st_mode) == 0o700
     finally:
         _stop(proc)

@@ -425,7 +425,9 @@ def test_activation_answers_as_documented(frozen_clock: datetime, settings: Sett
     seen = {_conforms(finish, "post", _call(finish, wrong))}
     with override_settings(NETBANK_OTP_KEYS="other:" + "A" * 43 + "="):
         # The bank can no longer open what it sealed at round one: its own fault, a 500.
-        seen.add(_conforms(finish, "post", _call(finish, wrong)))
+        # (Another wrong proof: an identical resend is refused before anything is opened.)
+        other = {**wrong, "proof": proto.b64url_encode(bytes([1]) * 32)}
+        seen.add(_conforms(finish, "post", _call(finish, other)))
     proof = proto.client_proof(keys.confirmation_key, transcript, ACTIVATION_PASSWORD.encode())
     good = {"transcript_id": transcript_id, "proof": proto.b64url_encode(proof)}
     assert _request_fits(finish, good)

@@ -184,6 +184,55 @@ def test_wrong_activation_password_is_refused_and_counted(frozen_clock: datetime
     assert token.secret_ciphertext is None
 
 
+def test_a_resent_wrong_proof_counts_once(frozen_clock: datetime) -> None:
+    # A flaky connection: the bank answers each finish, the phone never hears it, and the
+    # client sends the very same body again (3 attempts). One typo is one try.
+    token = issue_token()
+    recorder = Recorder(drop_finish_answers=2)
+    with pytest.raises(ActivationRefusedError) as refused:
+        _activate(token, "9999", transport=recorder)
+    assert refused.value.code == "activation_failed"
+    assert recorder.paths == ["start", "finish", "finish", "finish"]
+    assert recorder.bodies[1] == recorder.bodies[2] == recorder.bodies[3]
+    token.refresh_from_db()
+    assert token.activation_failures == 1
+    assert _events(token, "activation.failed") == 1
+    assert _events(token, "activation.resent_failure") == 2
+
+    # A different wrong proof in the same session is a new guess and counts again.
+    http = Client(REMOTE_ADDR="203.0.113.7")
+    other = json.loads(recorder.bodies[1])
+    other["proof"] = proto.b64url_encode(bytes(32))
+    answer = http.post("/api/v1/activation/finish", other, content_type="application/json")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "activation_failed"
+    again = http.post("/api/v1/activation/finish", other, content_type="application/json")
+    assert again.json() == answer.json()
+    token.refresh_from_db()
+    assert token.activation_failures == 2
+
+    # The right password still works afterwards.
+    _activate(token)
+    token.refresh_from_db()
+    assert token.state == Token.State.ACTIVATED
+
+
+def test_resending_one_wrong_proof_never_voids_the_issue(frozen_clock: datetime) -> None:
+    token = issue_token()
+    recorder = Recorder()
+    with pytest.raises(ActivationRefusedError):
+        _activate(token, "9999", transport=recorder)
+    http = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(6):
+        answer = http.post(
+            "/api/v1/activation/finish", recorder.bodies[1], content_type="application/json"
+        )
+        assert answer.status_code == 403
+    token.refresh_from_db()
+    assert token.state == Token.State.ISSUED
+    assert token.activation_failures == 1
+
+
 def test_right_password_still_works_after_four_wrong_ones(frozen_clock: datetime) -> None:
     token = issue_token()
     for _ in range(4):

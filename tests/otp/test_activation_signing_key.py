@@ -58,7 +58,8 @@ def test_command_writes_an_install_configuration_the_app_reads(tmp_path: Path) -
     config = install_config_load(config_path)
     assert config.bank_url == "https://bank.example.jp"
     assert config.service_id == "100001"
-    (public,) = config.bank_public_keys
+    public = config.bank_key.public_key
+    assert config.next_bank_key is None
     assert public in out
     assert "PRIVATE" not in config_path.read_text()
 
@@ -160,3 +161,38 @@ def test_api_answers_a_json_500_when_the_key_is_unusable(tmp_path: Path) -> None
         )
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "server_error"
+
+
+def test_token_install_config_writes_what_the_banks_wheel_ships(tmp_path: Path) -> None:
+    from netbank.oath.bankkeys import key_fingerprint
+    from netbank.otp.management.commands.token_install_config import shipped_config_path
+    from netbank.token_app.cli import shipped_install_config_path
+
+    # The default output is the package data the app reads before anything else.
+    assert shipped_config_path() == shipped_install_config_path()
+    assert '"*.json"' in (REPO / "pyproject.toml").read_text()  # the wheel carries it
+
+    path = tmp_path / "install.json"
+    out = io.StringIO()
+    with override_settings(NETBANK_PUBLIC_URL="https://bank.example.jp"):
+        call_command("token_install_config", "--output", str(path), stdout=out)
+    config = install_config_load(path)
+    assert config.bank_url == "https://bank.example.jp"
+    assert config.bank_key.public_key == sk.signing_public_key_text()
+    assert key_fingerprint(sk.signing_public_key_text()) in out.getvalue()
+
+
+def test_token_install_config_refuses_a_next_key_that_does_not_outlive_the_current(
+    tmp_path: Path,
+) -> None:
+    other = sk.signing_public_key_text()
+    info = {
+        "key_id": "",
+        "not_after": "2030-01-01T00:00:00Z",
+        "next_public_key": other,  # the same key as the current one
+        "next_key_id": "",
+        "next_not_after": "2031-01-01T00:00:00Z",
+    }
+    with override_settings(NETBANK_SIGNING_KEY_INFO=info), pytest.raises(CommandError):
+        call_command("token_install_config", "--output", str(tmp_path / "x.json"))
+    assert not (tmp_path / "x.json").exists()

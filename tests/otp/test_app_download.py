@@ -5,9 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
-from netbank.otp.install import public_key_fingerprint
+from netbank import clock
+from netbank.oath.activation import ed25519_public_text
+from netbank.oath.bankkeys import key_fingerprint, key_id_for, not_after_parse
 from netbank.otp.mails import app_download_url
 from netbank.otp.signing_key import signing_public_key_text
 from netbank.token_app.install_config import install_config_parse
@@ -22,7 +25,9 @@ def test_the_mail_link_opens_the_download_page_without_login() -> None:
     page = r.content.decode()
     assert "ワンタイムパスワードアプリのダウンロード" in page
     assert "pipx install 'netbank-otp[token]'" in page
-    assert public_key_fingerprint(signing_public_key_text()) in page
+    public = signing_public_key_text()
+    assert f'<code id="key-fingerprint">{key_fingerprint(public)}</code>' in page
+    assert f'<code id="key-id">{key_id_for(public)}</code>' in page
     assert 'href="/app/install.json"' in page
     assert "認証アプリで登録" in page
 
@@ -45,7 +50,32 @@ def test_install_json_is_what_the_token_app_reads_and_names_the_signing_key(
     assert "attachment" in r["Content-Disposition"]
     config = install_config_parse(r.content)
     assert config.bank_url == "https://bank.example.jp"
-    assert config.bank_public_keys == (signing_public_key_text(),)
+    assert config.bank_key.public_key == signing_public_key_text()
+    assert config.next_bank_key is None
+    # Trusted for a limited time only: two years from the key file unless configured.
+    assert config.bank_key.valid_at(clock.timestamp())
+    assert not config.bank_key.valid_at(clock.timestamp() + 731 * 86400)
+
+
+def test_install_json_announces_the_configured_expiry_and_next_key(settings: object) -> None:
+    following = ed25519_public_text(Ed25519PrivateKey.generate().public_key())
+    settings.NETBANK_SIGNING_KEY_INFO = {  # type: ignore[attr-defined]
+        "key_id": "bank-2026",
+        "not_after": "2027-06-30T23:59:59Z",
+        "next_public_key": following,
+        "next_key_id": "bank-2027",
+        "next_not_after": "2029-06-30T23:59:59Z",
+    }
+    config = install_config_parse(Client().get("/app/install.json").content)
+    assert config.bank_key.key_id == "bank-2026"
+    assert config.bank_key.not_after == not_after_parse("2027-06-30T23:59:59Z")
+    assert config.next_bank_key is not None
+    assert config.next_bank_key.key_id == "bank-2027"
+    assert config.next_bank_key.public_key == following
+    page = Client().get("/app/").content.decode()
+    assert '<code id="key-id">bank-2026</code>' in page
+    assert '<code id="key-not-after">2027-06-30T23:59:59Z</code>' in page
+    assert f'<code id="next-key-fingerprint">{key_fingerprint(following)}</code>' in page
 
 
 def test_the_download_page_refuses_posts() -> None:

@@ -13,8 +13,10 @@ from netbank.customers.models import Customer
 from netbank.customers.services import secret_question_pick
 from netbank.notifications.delivery import build_message
 from netbank.notifications.models import OutboxMail
+from netbank.oath.bankkeys import key_fingerprint
 from netbank.otp import mails, services
 from netbank.otp.models import Token
+from netbank.otp.signing_key import signing_public_key_text
 from tests.otp.test_screens_support import (
     ACTIVATION_PASSWORD,
     ANSWER,
@@ -65,6 +67,9 @@ def test_token_mail_follows_the_leaflet_sample() -> None:
     assert customer.name_kanji not in body
     # The expiry in the bank's time zone (JST): 2026-11-27 01:00 UTC + 24 h = 11/28 10:00.
     assert "2026年11月28日 10:00" in body
+    # The fingerprint of the key the app trusts, to compare with what the app shows.
+    fingerprint = key_fingerprint(signing_public_key_text())
+    assert f"署名鍵の指紋: {fingerprint}" in body
 
 
 @override_settings(

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from netbank.oath import activation as proto
 from netbank.oath import totp_verify
+from netbank.oath.bankkeys import BankKey, key_id_for
 from netbank.token_app.install_config import InstallConfig, install_config_write
 
 MAX_FAILURES = 5
@@ -60,6 +61,7 @@ class LoopbackBank:
     pending: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     base_url: str = ""
+    key_not_after: int = 4102444800  # 2100-01-01: the tests' own bank key does not run out
 
     def issue(self, password: str, user_id: str | None = None) -> Issue:
         user_id = user_id or str(secrets.randbelow(9 * 10**11) + 10**11)
@@ -72,7 +74,9 @@ class LoopbackBank:
     def install_config(self) -> InstallConfig:
         return InstallConfig(
             bank_url=self.base_url,
-            bank_public_keys=(self.public_key_text(),),
+            bank_key=BankKey(
+                key_id_for(self.public_key_text()), self.public_key_text(), self.key_not_after
+            ),
             bank_name="テスト銀行",
             service_id=self.service_id,
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from netbank.oath.bankkeys import key_fingerprint
 from netbank.token_app import cli
 from netbank.token_app.client import DirectLoginClient, client_from_install_config
 from netbank.token_app.install_config import InstallConfig
@@ -160,7 +161,9 @@ def test_setup_and_code_in_json(runner: CliRunner, bank: LoopbackBank, tmp_path:
     assert data["clock_skew_warning"] is False
     assert data["device_secret"] == "keyring"
     assert "seed" not in json.dumps(data)
-    assert result.stderr == ""
+    # stdout is one JSON object; stderr carries only the --bank-config warning
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("警告:")
 
     code = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
     assert code["ok"] is True
@@ -807,3 +810,103 @@ def test_console_script_exit_codes_from_a_fresh_process(
     )
     assert wrong.returncode == cli.EXIT_LOCKED
     assert "暗証番号が正しくありません" in wrong.stderr
+
+
+# --- the bank's key: fingerprint, expiry, development sources ---------------------------------
+
+
+def test_setup_shows_the_fingerprint_to_compare_with_the_mail(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _real_now(runner)
+    result = _setup(runner, bank, tmp_path)
+    assert result.exit_code == cli.EXIT_OK, result.stderr
+    fingerprint = key_fingerprint(bank.public_key_text())
+    assert f"銀行の署名鍵の指紋: {fingerprint}" in result.stdout
+    assert "トークン発行のメール" in result.stdout
+    # shown before the password is asked for, so the customer can stop in time
+    assert result.stdout.index(fingerprint) < result.stdout.index("トークンを設定しました")
+
+
+def test_bank_config_option_and_variable_warn_that_they_are_for_development(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _real_now(runner)
+    result = _setup(runner, bank, tmp_path, "--json")
+    assert result.exit_code == cli.EXIT_OK
+    assert "警告: 銀行の設定ファイルを --bank-config から読み込んでいます" in result.stderr
+    assert "開発・試験用" in result.stderr
+    data = result.json()["install_config"]
+    assert data["source"] == "--bank-config"
+    assert data["development_only"] is True
+    assert data["bank_keys"][0]["fingerprint"] == key_fingerprint(bank.public_key_text())
+
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    runner.environ["NETBANK_TOKEN_INSTALL_CONFIG"] = str(tmp_path / "install.json")
+    by_env = runner(
+        "setup",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--password-stdin",
+        "--pin-stdin",
+        "--lang",
+        "en",
+        stdin=f"{ACTIVATION_PASSWORD}\n{PIN}\n",
+    )
+    assert by_env.exit_code == cli.EXIT_OK, by_env.stderr
+    assert "WARNING: the bank's install configuration comes from" in by_env.stderr
+    assert "NETBANK_TOKEN_INSTALL_CONFIG" in by_env.stderr
+
+
+def test_the_shipped_configuration_is_the_default_and_does_not_warn(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = tmp_path / "package" / "install.json"
+    bank.write_install_config(shipped)
+    monkeypatch.setattr(cli, "shipped_install_config_path", lambda: shipped)
+    downloaded = tmp_path / "home"
+    runner.environ["NETBANK_TOKEN_HOME"] = str(downloaded)
+    monkeypatch.setenv("NETBANK_TOKEN_HOME", str(downloaded))
+    assert cli.install_config_source(None, runner.environ) == (shipped, cli.SOURCE_SHIPPED)
+    _real_now(runner)
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    result = runner(
+        "setup",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--password-stdin",
+        "--pin-stdin",
+        "--json",
+        stdin=f"{ACTIVATION_PASSWORD}\n{PIN}\n",
+    )
+    assert result.exit_code == cli.EXIT_OK, result.stderr
+    assert result.stderr == ""
+    assert result.json()["install_config"]["source"] == "shipped"
+    assert result.json()["install_config"]["development_only"] is False
+    monkeypatch.setattr(cli, "shipped_install_config_path", lambda: tmp_path / "absent.json")
+    assert cli.install_config_source(None, runner.environ)[1] == cli.SOURCE_DOWNLOADED
+
+
+def test_setup_refuses_an_expired_bank_key_before_asking_for_the_password(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    bank.key_not_after = int(runner.clock()) - 1
+    bank.write_install_config(tmp_path / "install.json")
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    result = runner(
+        "setup",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+        "--json",
+    )
+    assert result.exit_code == cli.EXIT_USAGE
+    assert result.json()["error"]["code"] == "bank_key_expired"
+    assert bank.requests == 0

@@ -15,6 +15,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from netbank import clock
 from netbank.oath import activation as proto
+from netbank.oath.bankkeys import BankKey, key_id_for
 from netbank.otp.models import Token
 from netbank.otp.signing_key import signing_public_key_text
 from netbank.otp.verification import Result, otp_verify
@@ -49,7 +50,10 @@ def _install(path: Path, url: str, key: str) -> Path:
     install_config_write(
         path,
         InstallConfig(
-            bank_url=url, bank_public_keys=(key,), bank_name="JAネットバンク", service_id="100001"
+            bank_url=url,
+            bank_key=BankKey(key_id_for(key), key, 4102444800),
+            bank_name="JAネットバンク",
+            service_id="100001",
         ),
     )
     return path

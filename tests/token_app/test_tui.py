@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Digits, ListView, ProgressBar, Static
 
 from netbank.oath import totp
+from netbank.oath.bankkeys import key_fingerprint
 from netbank.token_app.client import DirectLoginClient, client_from_install_config
 from netbank.token_app.install_config import InstallConfig
 from netbank.token_app.signing_view import fetch_pending_question
@@ -155,6 +156,53 @@ def test_first_run_follows_the_leaflet_from_setup_to_the_code(
     opened = vault.unlock(PIN)
     assert [t.user_id for t in opened.tokens] == [issue.user_id]
     assert opened.tokens[0].label == "テスト銀行"
+
+
+def test_setup_shows_the_bank_keys_fingerprint_to_compare_with_the_mail(
+    vault: Vault, manual_clock: ManualClock, bank: LoopbackBank
+) -> None:
+    app = make_app(vault, manual_clock, bank)
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        assert isinstance(pilot.app.screen, SetupScreen)
+        text = screen_text(pilot)
+        assert f"銀行の署名鍵の指紋: {key_fingerprint(bank.public_key_text())}" in text
+        assert "トークン発行のメール" in text
+        assert "開発・試験用" not in text
+
+    drive(app, scenario)
+
+
+def test_setup_warns_when_a_development_source_chose_the_configuration(
+    vault: Vault, manual_clock: ManualClock, bank: LoopbackBank
+) -> None:
+    app = make_app(vault, manual_clock, bank)
+    app.config_source = "NETBANK_TOKEN_INSTALL_CONFIG"
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        text = screen_text(pilot)
+        assert "警告: 銀行の設定ファイルを NETBANK_TOKEN_INSTALL_CONFIG から" in text
+        assert "開発・試験用" in text
+
+    drive(app, scenario)
+
+
+def test_setup_refuses_an_expired_bank_key_and_sends_nothing(
+    vault: Vault, manual_clock: ManualClock, bank: LoopbackBank
+) -> None:
+    bank.key_not_after = int(manual_clock()) - 1
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    app = make_app(vault, manual_clock, bank)
+
+    async def scenario(pilot: Pilot[int]) -> None:
+        assert "銀行の署名鍵の指紋" not in screen_text(pilot)
+        await fill_setup(pilot, bank.service_id, issue.user_id, ACTIVATION_PASSWORD)
+        await press_button(pilot, "#send")
+        assert isinstance(pilot.app.screen, SetupScreen)
+        assert "署名鍵の有効期限が切れています" in screen_text(pilot)
+
+    drive(app, scenario)
+    assert bank.requests == 0
 
 
 def test_setup_says_what_is_wrong_in_plain_words_and_sends_nothing(

@@ -272,6 +272,17 @@ if PRODUCTION and not NETBANK_OTP_KEYS:
 NETBANK_SIGNING_KEY_FILE = env_str(
     "NETBANK_SIGNING_KEY_FILE", str(DATA_DIR / "bank_signing_key.pem")
 )
+# What the token app's install configuration says about that key (docs/protocols.md 1.10):
+# its id (default: derived from the key), its not-after time (ISO 8601 UTC, e.g.
+# 2028-12-31T23:59:59Z; default: two years after the key file was written) and, while the
+# key is rolled over, the next key's public key, id and not-after time.
+NETBANK_SIGNING_KEY_INFO = {
+    "key_id": env_str("NETBANK_SIGNING_KEY_ID"),
+    "not_after": env_str("NETBANK_SIGNING_KEY_NOT_AFTER"),
+    "next_public_key": env_str("NETBANK_SIGNING_KEY_NEXT_PUBLIC"),
+    "next_key_id": env_str("NETBANK_SIGNING_KEY_NEXT_ID"),
+    "next_not_after": env_str("NETBANK_SIGNING_KEY_NEXT_NOT_AFTER"),
+}
 # Audit trail (docs/audit.md). `netbank audit-checkpoint` appends MAC'd chain heads to
 # files in this folder; keep it off the database server. The MAC key is required in
 # production; elsewhere one is generated into the data folder.

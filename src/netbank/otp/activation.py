@@ -221,6 +221,17 @@ def _burn_equal_time(proof: bytes) -> None:
     hmac.compare_digest(hmac.new(key, proof, hashlib.sha256).digest(), proof)
 
 
+def _already_refused(session: ActivationSession, proof_digest: bytes) -> bool:
+    """Whether this exact proof was already counted as wrong in this session (compared in
+    constant time against every stored digest; at most max_failures of them)."""
+    stored = bytes(session.failed_proof_digests or b"")
+    size = len(proof_digest)
+    seen = False
+    for start in range(0, len(stored) - size + 1, size):
+        seen |= hmac.compare_digest(stored[start : start + size], proof_digest)
+    return seen
+
+
 def _void(token: Token, *, ip: str | None) -> None:
     token.state = Token.State.VOIDED
     token.ended_at = clock.now()
@@ -303,6 +314,18 @@ def _finish_locked(*, transcript_id: str, proof: bytes, ip: str | None) -> _Outc
         return _Outcome(None, "session_expired")
     if not token.activation_ciphertext:
         return _Outcome(None, "no_activation_password")
+    proof_digest = hashlib.sha256(proof).digest()
+    if _already_refused(session, proof_digest):
+        # The client resends the very same body after a network error or a 5xx: the
+        # same guess gets the same refusal and is not counted again.
+        record(
+            "activation.resent_failure",
+            customer_id=token.customer_id,
+            ip=ip,
+            token_id=token.pk,
+            transcript_id=transcript_id,
+        )
+        return _Outcome(None, "wrong_proof_resent")
 
     password = crypto.unseal(
         purpose=ACTIVATION_PASSWORD_PURPOSE,
@@ -335,6 +358,8 @@ def _finish_locked(*, transcript_id: str, proof: bytes, ip: str | None) -> _Outc
             token.save()
             return _Outcome(None, "wrong_proof_voided")
         token.save(update_fields=["activation_failures"])
+        session.failed_proof_digests = bytes(session.failed_proof_digests or b"") + proof_digest
+        session.save(update_fields=["failed_proof_digests"])
         record(
             "activation.failed",
             customer_id=token.customer_id,
@@ -362,7 +387,7 @@ def _finish_locked(*, transcript_id: str, proof: bytes, ip: str | None) -> _Outc
     _wipe_activation_password(token)
     token.save()
     session.completed_at = now
-    session.proof_digest = hashlib.sha256(proof).digest()
+    session.proof_digest = proof_digest
     session.confirmation = confirmation
     session.ephemeral_key_id = ""
     session.ephemeral_nonce = None

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from netbank import clock
 from netbank.customers.models import Customer
 from netbank.notifications.services import mail_enqueue
+from netbank.otp.install import current_bank_key
 from netbank.otp.models import Token
 
 PURPOSE_TOKEN_MAIL = "otp_token_mail"  # noqa: S105 - a mail purpose, not a secret
@@ -62,6 +63,7 @@ def token_mail_enqueue(*, token: Token) -> None:
         token=token,
         download_url=app_download_url(),
         expires_at=timezone.localtime(token.expires_at),
+        key_fingerprint=current_bank_key().fingerprint,
     )
     mail_enqueue(
         to=token.email,

@@ -11,7 +11,8 @@ class ActivationSession(models.Model):
     The bank's ephemeral X25519 private key is sealed (otp.crypto, purpose
     "activation-ephemeral") until the issue is activated, voided or expired. After a
     successful finish the row keeps only a digest of the accepted proof and the
-    confirmation MAC, so a lost answer can be replayed without any key material.
+    confirmation MAC, so a lost answer can be replayed without any key material. Each
+    wrong proof's digest is kept too, so a resent wrong proof is not counted twice.
     """
 
     token = models.ForeignKey(
@@ -33,6 +34,10 @@ class ActivationSession(models.Model):
     # SHA-256 of the accepted proof, and the confirmation MAC sent back for it.
     proof_digest = models.BinaryField(null=True, blank=True)
     confirmation = models.BinaryField(null=True, blank=True)
+    # SHA-256 digests (32 bytes each, concatenated) of the wrong proofs already counted in
+    # this session: the client resends the very same body after a network error or a 5xx,
+    # and a resend is the same guess, so it gets the same refusal without counting again.
+    failed_proof_digests = models.BinaryField(default=b"", blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["token", "created_at"], name="activation_token_idx")]

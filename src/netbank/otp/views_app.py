@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from netbank.otp.install import install_config_json, public_key_fingerprint
-from netbank.otp.signing_key import signing_public_key_text
+from netbank.oath.bankkeys import not_after_text
+from netbank.otp.install import current_bank_key, install_config_json, next_bank_key
 
 
 @require_GET
@@ -19,13 +19,18 @@ def app_download_view(request: HttpRequest) -> HttpResponse:
     customer data: the サービスID and ユーザID come from the mail, the password from
     the customer's memory.
     """
-    public_key = signing_public_key_text()
+    current = current_bank_key()
+    following = next_bank_key()
     return render(
         request,
         "otp/app_download.html",
         {
             "bank_url": settings.NETBANK_PUBLIC_URL,
-            "fingerprint": public_key_fingerprint(public_key),
+            "key": current,
+            "fingerprint": current.fingerprint,
+            "not_after": not_after_text(current.not_after),
+            "next_key": following,
+            "next_not_after": not_after_text(following.not_after) if following else "",
             "allow_authenticator": settings.NETBANK_OTP["allow_authenticator_apps"],
         },
     )

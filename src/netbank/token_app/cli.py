@@ -154,8 +154,9 @@ HELP: dict[str, tuple[str, str]] = {
     "service_id": ("メールに記載のサービスID", "the service ID from the mail"),
     "user_id": ("メールに記載のユーザID（12桁）", "the user ID from the mail (12 digits)"),
     "bank_config": (
-        "銀行のインストール設定ファイル（既定: {default}）",
-        "the bank's install configuration (default: {default})",
+        "銀行のインストール設定ファイル（開発・試験用。既定: アプリに同梱の設定、なければ {default}）",
+        "the bank's install configuration, for development and testing (default: the one "
+        "shipped with the app, else {default})",
     ),
     "password_stdin": (
         "利用開始パスワードを標準入力の1行目から読む（暗証番号はその次の行）",
@@ -451,19 +452,57 @@ def _normalise_digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def install_config_path(explicit: Path | None, environ: dict[str, str]) -> Path:
-    """--bank-config, else $NETBANK_TOKEN_INSTALL_CONFIG, else install.json in the app's
-    folder, else one shipped inside the package (a bank's own build of the app)."""
+# Where the install configuration came from. The two development sources can point the
+# app at any server and any key, so the app says loudly when one is in use.
+SOURCE_OPTION = "--bank-config"
+SOURCE_ENVIRONMENT = "NETBANK_TOKEN_INSTALL_CONFIG"
+SOURCE_SHIPPED = "shipped"
+SOURCE_DOWNLOADED = "downloaded"
+DEVELOPMENT_SOURCES = (SOURCE_OPTION, SOURCE_ENVIRONMENT)
+
+
+def install_config_source(explicit: Path | None, environ: dict[str, str]) -> tuple[Path, str]:
+    """The install configuration to use and where it comes from: --bank-config, else
+    $NETBANK_TOKEN_INSTALL_CONFIG (both for development), else the one shipped inside the
+    bank's own build of the app (the production default), else install.json in the app's
+    folder (downloaded from the bank's page, for an app built without one)."""
     if explicit is not None:
-        return explicit
+        return explicit, SOURCE_OPTION
     from_env = environ.get("NETBANK_TOKEN_INSTALL_CONFIG", "").strip()
     if from_env:
-        return Path(from_env)
-    local = token_home() / INSTALL_CONFIG_FILE_NAME
-    if local.is_file():
-        return local
-    shipped = Path(__file__).with_name(INSTALL_CONFIG_FILE_NAME)
-    return shipped if shipped.is_file() else local
+        return Path(from_env), SOURCE_ENVIRONMENT
+    shipped = shipped_install_config_path()
+    if shipped.is_file():
+        return shipped, SOURCE_SHIPPED
+    return token_home() / INSTALL_CONFIG_FILE_NAME, SOURCE_DOWNLOADED
+
+
+def shipped_install_config_path() -> Path:
+    """Package data of the bank's build (`netbank token-install-config` writes it)."""
+    return Path(__file__).with_name(INSTALL_CONFIG_FILE_NAME)
+
+
+def install_config_path(explicit: Path | None, environ: dict[str, str]) -> Path:
+    return install_config_source(explicit, environ)[0]
+
+
+def bank_key_lines(config: InstallConfig, now: float, msg: Messages) -> list[str]:
+    """What the app shows at 初期設定 so the customer can compare the key with the mail:
+    the fingerprint of every key it trusts now. Raises BankKeyExpiredConfigError."""
+    from netbank.oath.bankkeys import not_after_text
+
+    lines = []
+    for index, key in enumerate(config.keys_at(now)):
+        lines.append(
+            msg(
+                "bank_key_line" if index == 0 else "bank_next_key_line",
+                fingerprint=key.fingerprint,
+                key_id=key.key_id,
+                not_after=not_after_text(key.not_after),
+            )
+        )
+    lines.append(msg("bank_key_compare"))
+    return lines
 
 
 def load_install_config(path: Path, msg: Messages) -> InstallConfig:
@@ -568,7 +607,21 @@ def cmd_setup(run: Run) -> int:
     except proto.ActivationError:
         raise CliError(EXIT_USAGE, "invalid_user_id", msg("err_user_id")) from None
     label = check_label(args.label, msg) if args.label is not None else None
-    config = load_install_config(install_config_path(args.bank_config, run.env.environ), msg)
+    config_path, source = install_config_source(args.bank_config, run.env.environ)
+    if source in DEVELOPMENT_SOURCES:
+        # Always on stderr, also with --json: whoever set it can point the app anywhere.
+        run.env.stderr.write(msg("warn_dev_config", source=source) + "\n")
+    config = load_install_config(config_path, msg)
+    from netbank.token_app.install_config import BankKeyExpiredConfigError
+
+    try:
+        key_lines = bank_key_lines(config, run.env.clock(), msg)
+    except BankKeyExpiredConfigError as exc:
+        raise CliError(
+            EXIT_USAGE, "bank_key_expired", msg("err_bank_key_expired", detail=str(exc))
+        ) from None
+    for line in key_lines:
+        run.say(line)
     if config.service_id and config.service_id != service_id:
         # The bank would refuse it anyway; saying so here spends none of the five tries.
         raise CliError(
@@ -644,6 +697,14 @@ def cmd_setup(run: Run) -> int:
             "clock_skew_seconds": round(view.skew_seconds, 1),
             "clock_skew_warning": view.skew_warning,
             "device_secret": opened.device_secret_kind,
+            "install_config": {
+                "source": source,
+                "development_only": source in DEVELOPMENT_SOURCES,
+                "bank_keys": [
+                    {"key_id": k.key_id, "fingerprint": k.fingerprint, "not_after": k.not_after}
+                    for k in config.keys_at(run.env.clock())
+                ],
+            },
         }
     )
     return EXIT_OK

@@ -349,8 +349,11 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def client_from_install_config(config: InstallConfig, **options: Any) -> ActivationClient:
-    """The client for the bank and keys the app was installed with."""
-    return ActivationClient(config.bank_url, list(config.bank_public_keys), **options)
+    """The client for the bank and the keys the app was installed with that have not run
+    out yet (raises ``install_config.BankKeyExpiredConfigError`` if none is left)."""
+    clock: Callable[[], float] = options.get("clock", time.time)
+    keys = config.keys_at(clock())
+    return ActivationClient(config.bank_url, [key.public_key for key in keys], **options)
 
 
 # --- Directログイン (leaflet part 2, Step 3) --------------------------------------------

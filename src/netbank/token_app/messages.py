@@ -302,6 +302,33 @@ CATALOG: dict[str, tuple[str, str]] = {
         "表示名は1～40文字で入力してください。",
         "A label is 1 to 40 characters.",
     ),
+    "bank_key_line": (
+        "銀行の署名鍵の指紋: {fingerprint}（{key_id}、有効期限 {not_after}）",
+        "Bank signing key fingerprint: {fingerprint} ({key_id}, valid until {not_after})",
+    ),
+    "bank_next_key_line": (
+        "次の署名鍵の指紋: {fingerprint}（{key_id}、有効期限 {not_after}）",
+        "Next signing key fingerprint: {fingerprint} ({key_id}, valid until {not_after})",
+    ),
+    "bank_key_compare": (
+        "この指紋がトークン発行のメールまたは銀行のダウンロードページの指紋と一致することを"
+        "ご確認ください。一致しない場合は設定を中止し、ヘルプデスクにご連絡ください。",
+        "Check that this fingerprint matches the one in the token mail or on the bank's "
+        "download page. If it does not, stop and call the helpdesk.",
+    ),
+    "warn_dev_config": (
+        "警告: 銀行の設定ファイルを {source} から読み込んでいます。これは開発・試験用の機能です。"
+        "銀行が配布するアプリには設定が同梱されています。心当たりがない場合は設定を中止してください。",
+        "WARNING: the bank's install configuration comes from {source}. This is for "
+        "development and testing only; the bank's own build of the app ships its "
+        "configuration. If you did not set this, stop now.",
+    ),
+    "err_bank_key_expired": (
+        "アプリが信頼する銀行の署名鍵の有効期限が切れています。銀行の正式なサイトから"
+        "最新のアプリまたは設定ファイルを入手してください。（{detail}）",
+        "The bank signing keys this app trusts have expired. Get the current app or "
+        "install configuration from the bank's official site. ({detail})",
+    ),
     "err_install_config": (
         "銀行の設定（インストール設定）を読み込めませんでした: {detail}",
         "The bank's install configuration could not be read: {detail}",

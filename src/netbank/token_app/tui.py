@@ -165,6 +165,8 @@ class SetupScreen(AppScreen):
         yield Title(m("setup_title"), classes="title")
         with VerticalScroll(classes="body"):
             yield Static(m("setup_intro"), classes="intro")
+            yield ErrorText("", id="config-warning", classes="error")
+            yield Static("", id="bank-key", classes="intro")
             yield Label(m("service_id") + ":", classes="field-label")
             yield Input(id="service-id", max_length=32, restrict=r"[A-Za-z0-9_\-]*")
             yield Label(m("user_id") + ":", classes="field-label")
@@ -179,7 +181,25 @@ class SetupScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.query_one("#error", ErrorText).show("")
+        self._show_bank_key()
         self.query_one("#service-id", Input).focus()
+
+    def _show_bank_key(self) -> None:
+        """The fingerprint of the bank key the app trusts, to compare with the token mail
+        (and a loud warning when a development source chose the configuration)."""
+        from netbank.token_app.cli import DEVELOPMENT_SOURCES, bank_key_lines
+
+        app = self.token_app
+        m = app.msg
+        warning = ""
+        if app.config_source in DEVELOPMENT_SOURCES:
+            warning = m("warn_dev_config", source=app.config_source)
+        self.query_one("#config-warning", ErrorText).show(warning)
+        try:
+            lines = bank_key_lines(app.config_loader(), app.clock(), m)
+        except Exception:  # missing, broken or expired: 送信 says which, in plain words
+            lines = []
+        self.query_one("#bank-key", Static).update("\n".join(lines))
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -229,6 +249,13 @@ class SetupScreen(AppScreen):
             config = self.token_app.config_loader()
         except Exception as exc:  # missing or broken install configuration: say so plainly
             error.show(m("err_install_config", detail=str(exc)))
+            return
+        from netbank.token_app.install_config import BankKeyExpiredConfigError
+
+        try:
+            config.keys_at(self.token_app.clock())
+        except BankKeyExpiredConfigError as exc:
+            error.show(m("err_bank_key_expired", detail=str(exc)))
             return
         if config.service_id and config.service_id != service_id:
             error.show(
@@ -1173,8 +1200,11 @@ class TokenApp(App[int]):
         login_client_factory: Callable[[str], Any] | None = None,
         open_browser: Callable[[str], bool] | None = None,
         pending_fetcher: Callable[[TokenRecord, float], str | None] | None = None,
+        config_source: str = "",
     ) -> None:
         super().__init__()
+        # Where the install configuration comes from (cli.install_config_source).
+        self.config_source = config_source
         self.vault = vault
         self.msg = Messages(lang)
         self.client_factory: ClientFactory = client_factory or _default_client
@@ -1340,12 +1370,16 @@ def run_tui(
     kdf: KdfParams = PRODUCTION_KDF,
     environ: dict[str, str] | None = None,
 ) -> int:
+    from netbank.token_app.cli import install_config_source
+
     vault = Vault(vault_path or default_vault_path(), kdf=kdf)
+    environ = dict(os.environ) if environ is None else environ
     app = TokenApp(
         vault=vault,
         lang=lang,
-        config_loader=_config_loader(dict(os.environ) if environ is None else environ),
+        config_loader=_config_loader(environ),
         time_checker=_default_time_checker,
+        config_source=install_config_source(None, environ)[1],
     )
     result = app.run()
     return int(result or 0)

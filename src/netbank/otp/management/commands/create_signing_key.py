@@ -50,7 +50,7 @@ class Command(BaseCommand):
             try:
                 config_path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = config_path.with_name(f".{config_path.name}.{os.getpid()}.tmp")
-                tmp.write_text(install_config_json(public_key=public), "utf-8")
+                tmp.write_text(install_config_json(public_key=public, key_file=path), "utf-8")
                 os.replace(tmp, config_path)
             except OSError as exc:
                 raise CommandError(f"cannot write {config_path}: {exc.strerror}") from exc
