@@ -386,3 +386,23 @@ def test_every_route_outside_the_lists_redirects_a_confined_session(mandatory: N
         for ua, entry in (("pc", MENU), ("iphone", APPLY)):
             r = client.get(path, HTTP_USER_AGENT=UAS[ua])
             assert location(r) == entry, (name, r.status_code)
+
+
+def test_a_directlogin_url_opened_in_a_confined_browser_opens_a_full_session(
+    mandatory: None,
+) -> None:
+    from tests.otp.test_phone_support import direct_login, open_url
+
+    customer = make_customer()
+    client = _pc_login(customer)
+    client.post(APPLY, apply_data(), HTTP_USER_AGENT=IPHONE_UA)
+    token = Token.objects.get(customer=customer)
+    app_token = activate(token)
+    clock.advance(token.period)
+
+    # The app's Directログイン puts the token in use (利用開始) with its OTP.
+    r = open_url(client, direct_login(app_token, customer))
+    assert location(r) == TOP
+    assert not client.session.get(customer_session.OTP_SETUP_ONLY)
+    assert client.get(TOP, secure=True).status_code == 200
+    assert client.get("/banking/furikomi/", secure=True).status_code == 200
