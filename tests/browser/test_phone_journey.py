@@ -175,13 +175,47 @@ def test_cancel_returns_to_top_and_sli012_comes_back_next_time(
     expect_sli012(page)
 
 
-def test_cancel_logs_out_when_the_bank_makes_otp_mandatory(
-    phone_page: Page, customer: Customer, settings: Settings
+def expect_otp_menu(page: Page) -> None:
+    expect(page).to_have_url(re.compile(r"/procedures/otp/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("ワンタイムパスワード申請内容選択")
+    expect(page.locator("main")).to_contain_text("ワンタイムパスワードのご利用が必須です")
+
+
+def carry_session(source: Page, target: Page) -> None:
+    """The same session in another browser: the device claims to be something else."""
+    target.context.clear_cookies()
+    target.context.add_cookies(source.context.cookies())  # type: ignore[arg-type]
+
+
+def test_mandatory_otp_holds_pc_and_phone_to_the_otp_application_and_cancel_logs_out(
+    phone_page: Page, pc_page: Page, customer: Customer, settings: Settings
 ) -> None:
     settings.NETBANK_OTP = {**settings.NETBANK_OTP, "mandatory": True}
+    bank_pages = ("/top/", "/banking/furikomi/", "/banking/balance/", "/procedures/")
+
+    # A desktop login: the OTP application only, on the PC and in the phone's browser.
+    log_in(pc_page)
+    expect_otp_menu(pc_page)
+    shot(pc_page, "otp-mandatory-menu")
+    for url in bank_pages:
+        pc_page.goto(url)
+        expect_otp_menu(pc_page)
+    pc_page.get_by_role("link", name="トークン発行", exact=True).click()
+    expect(pc_page.get_by_role("heading", level=1)).to_contain_text("トークン発行")
+    carry_session(pc_page, phone_page)
+    for url in bank_pages:
+        phone_page.goto(url)
+        expect_sli012(phone_page)
+
+    # A phone login: SLI012 only, on the phone and as a desktop.
     page = phone_page
+    page.context.clear_cookies()
     log_in(page)
     expect_sli012(page)
+    carry_session(page, pc_page)
+    for url in bank_pages:
+        pc_page.goto(url)
+        expect_sli012(pc_page)
     # Nothing else is open while the application is shown.
     expect(page.locator("header").get_by_role("button", name="ログアウト")).to_have_count(0)
 

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "netbank.customers.middleware.CustomerSessionMiddleware",
     "netbank.customers.login_devices.NewDeviceLoginMiddleware",
+    # OTP mandatory: a session without OTP in use reaches the OTP application only.
+    "netbank.otp.confinement.OtpSetupOnlyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -26,6 +26,9 @@ LAST_ACTIVITY = "last_activity"
 CHANNEL = "login_channel"
 PENDING = "pending_login"
 ENDED_REASON = "session_ended"
+# Set at a login that passed without OTP while the bank makes OTP mandatory: the session
+# may use only the OTP application (netbank.otp.confinement) until 利用開始 in it.
+OTP_SETUP_ONLY = "otp_setup_only"
 # An operator's keys (django.contrib.auth) never share a session with a customer's.
 OPERATOR_KEYS = ("_auth_user_id", "_auth_user_backend", "_auth_user_hash")
 
@@ -54,8 +57,17 @@ def session_pending(request: HttpRequest) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def session_login(request: HttpRequest, customer: Customer, *, channel: str = "web") -> None:
+def session_login(
+    request: HttpRequest,
+    customer: Customer,
+    *,
+    channel: str = "web",
+    otp_setup_only: bool = False,
+) -> None:
     """Every factor passed: the session now acts for ``customer``.
+
+    ``otp_setup_only``: every factor the bank asks of this customer passed, but OTP is
+    mandatory and not yet in use, so the session is confined to setting it up.
 
     The one login notice says whether this browser is new to the customer, read from
     the device cookie it sent; ``NewDeviceLoginMiddleware`` then refreshes the cookie.
@@ -70,6 +82,10 @@ def session_login(request: HttpRequest, customer: Customer, *, channel: str = "w
     request.session[LOGIN_AT] = now
     request.session[LAST_ACTIVITY] = now
     request.session[CHANNEL] = channel
+    if otp_setup_only:
+        request.session[OTP_SETUP_ONLY] = True
+    else:
+        request.session.pop(OTP_SETUP_ONLY, None)
     request.customer = customer  # type: ignore[attr-defined]
     login_completed(
         customer=customer,
@@ -88,6 +104,21 @@ def session_sync_security_counter(request: HttpRequest, customer: Customer) -> N
         return
     request.session.cycle_key()
     request.session[SECURITY_COUNTER] = customer.security_counter
+
+
+def session_otp_setup_only(request: HttpRequest) -> bool:
+    return request.session.get(OTP_SETUP_ONLY) is True
+
+
+def session_otp_started(request: HttpRequest) -> None:
+    """利用開始 passed in this session (an OTP of the new token): the confinement ends.
+
+    The key rotates, as at every step that gives a session more rights.
+    """
+    if request.session.get(OTP_SETUP_ONLY) is None:
+        return
+    request.session.cycle_key()
+    request.session.pop(OTP_SETUP_ONLY, None)
 
 
 def session_logout(request: HttpRequest) -> None:

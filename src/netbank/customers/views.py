@@ -32,7 +32,9 @@ TOP_MENU = (
 )
 
 # Why a session ended, as the login page explains it (?ended=…).
-END_REASONS = frozenset({"idle", "expired", "logout", "suspended", "revoked", "pending"})
+END_REASONS = frozenset(
+    {"idle", "expired", "logout", "suspended", "revoked", "pending", "otp_in_use"}
+)
 
 
 def _ip(request: HttpRequest) -> str | None:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from netbank import clock
 from netbank.customers import lockout
+from netbank.customers import session as customer_session
 from netbank.customers.decorators import customer_required
 from netbank.customers.messages import lock_message
 from netbank.customers.models import Customer, SecretQuestion
@@ -108,6 +109,8 @@ def menu_view(request: HttpRequest) -> HttpResponse:
             "pending": pending,
             "authenticator_allowed": services.authenticator_allowed(),
             "mandatory": bool(settings.NETBANK_OTP.get("mandatory")),
+            # Confined to this application until 利用開始 (netbank.otp.confinement).
+            "setup_only": getattr(request, "otp_setup_only", "") != "",
             "issue_ttl_hours": int(settings.NETBANK_OTP["issue_ttl_seconds"]) // 3600,
         },
     )
@@ -337,6 +340,8 @@ def _start_use(request: HttpRequest, customer: Customer, form: OtpCodeForm) -> H
         customer=customer, code=form.cleaned_data["code"], ip=_ip(request)
     )
     if outcome.started and outcome.token is not None:
+        # An OTP of the new token, given in this session: it may now use the bank.
+        customer_session.session_otp_started(request)
         request.session[START_USE_DONE] = outcome.token.pk
         return redirect("otp:start_use_done")
     result = outcome.result

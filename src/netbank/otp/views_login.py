@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from netbank import clock
 from netbank.customers import session as customer_session
 from netbank.customers.models import Customer
-from netbank.otp import selectors, views_phone
+from netbank.otp import confinement, selectors, views_phone
 from netbank.otp.forms import OtpCodeForm
 from netbank.otp.verification import Result, otp_verify
 from netbank.web.device import request_is_smartphone
@@ -49,8 +49,10 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
         if request_is_smartphone(request):
             # Leaflet part 2: a phone without OTP goes to ワンタイムパスワード利用申請.
             return views_phone.phone_apply_begin(request, customer)
-        customer_session.session_login(request, customer)
-        return redirect("customers:top")
+        # OTP mandatory: the session may only set OTP up (netbank.otp.confinement).
+        setup_only = confinement.otp_mandatory()
+        customer_session.session_login(request, customer, otp_setup_only=setup_only)
+        return redirect("otp:menu" if setup_only else "customers:top")
     form = OtpCodeForm(request.POST or None, digits=token.digits if token else 6)
     status = 200
     if request.method == "POST":

@@ -27,7 +27,7 @@ from netbank.audit.services import record
 from netbank.customers import session as customer_session
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import secret_question_pick
-from netbank.otp import selectors, services
+from netbank.otp import confinement, selectors, services
 from netbank.otp.forms_phone import PhoneApplyForm
 from netbank.otp.models import Token
 from netbank.otp.phone import token_issue_phone
@@ -40,6 +40,10 @@ SCREEN_ID = "SLI012"
 
 def _mandatory() -> bool:
     return bool(settings.NETBANK_OTP.get("mandatory"))
+
+
+def _confined(request: HttpRequest) -> bool:
+    return getattr(request, "otp_setup_only", confinement.NONE) != confinement.NONE
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -167,9 +171,10 @@ def _decline(request: HttpRequest, customer: Customer, state: dict[str, Any]) ->
 
 def _back(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     """戻る: back to the screen before SLI012. After a login that is the login screen
-    (the session ends); otherwise the top page."""
+    (the session ends), as it is whenever OTP is mandatory (nothing else is open to a
+    customer without it); otherwise the top page."""
     request.session.pop(PHONE_APPLY, None)
-    if state.get("forced") or not state.get("logged_in"):
+    if _mandatory() or state.get("forced") or not state.get("logged_in"):
         return _end(request)
     return redirect("customers:top")
 
@@ -277,7 +282,9 @@ def phone_apply_done_view(request: HttpRequest) -> HttpResponse:
     )
     if token is None:
         return redirect("otp:phone_apply")
-    logged_in = bool(state.get("logged_in"))
+    # A session confined to the OTP application (OTP mandatory) has nothing left to do
+    # here either: 利用開始 comes with the app's Directログイン.
+    logged_in = bool(state.get("logged_in")) and not _confined(request)
     response = render(
         request,
         "otp/phone/apply_done.html",
