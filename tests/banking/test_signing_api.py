@@ -121,3 +121,55 @@ def test_a_401_names_the_mac_scheme_not_a_bearer_key() -> None:
     )
     assert r.status_code == 401
     assert r["WWW-Authenticate"] == 'NetBank-Signing-MAC realm="netbank"'
+
+
+def test_a_mac_under_the_undivided_key_or_the_ocra_subkey_is_refused() -> None:
+    """The pending-question MAC has its own HKDF subkey: neither the stored key itself
+    (the old scheme) nor the OCRA subkey authenticates a fetch."""
+    import base64
+    import hashlib
+    import hmac
+
+    from netbank.oath.txsign import ocra_key, pending_mac_message
+
+    customer, _src = customer_with_account(1)
+    token, key = issue_token(customer)
+    fields = {
+        "service_id": str(settings.NETBANK_OTP["service_id"]),
+        "user_id": token.user_id,
+        "time": str(int(clock.timestamp())),
+    }
+    for wrong_key in (key, ocra_key(key)):
+        for context in (b"netbank-signing-pending/1\x00", b"netbank-signing-pending/2\x00"):
+            message = context + pending_mac_message(**fields).split(b"\x00", 1)[1]
+            mac = hmac.new(wrong_key, message, hashlib.sha256).digest()
+            text = base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+            assert post(fields | {"mac": text})[0] == 401
+    assert post(body(key, token))[0] == 200
+
+
+def test_the_bank_refuses_a_code_made_with_the_undivided_signing_key() -> None:
+    """OCRA codes are made with the OCRA subkey; one made with the stored key is wrong."""
+    from netbank.banking.signing import SUITE, signing_verify
+    from netbank.oath.ocra import ocra
+
+    customer, src = customer_with_account(100_000)
+    _token, key = issue_token(customer)
+    order = furikomi_order(
+        customer=customer, from_account_id=src.pk, amount=4_321, destination=other_bank()
+    )
+    challenge = signing_challenge(
+        customer=customer,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        destination=order.destination,
+        amount=order.amount,
+    )
+    outcome = signing_verify(
+        customer=customer,
+        challenge_id=challenge.pk,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        code=ocra(SUITE, key, question=challenge.challenge),
+        destination=order.destination,
+        amount=order.amount,
+    )
+    assert not outcome.accepted

@@ -557,8 +557,10 @@ TRANSFER_QUESTION = "100051231765432100000005000012345678"
 
 def _expected_signature(question: str) -> str:
     from netbank.oath import ocra
+    from netbank.oath.txsign import ocra_key
+    from netbank.token_app.signing import SUITE
 
-    return ocra("OCRA-1:HOTP-SHA256-8:QN36", make_token().signing_key, question=question)
+    return ocra(SUITE, ocra_key(make_token().signing_key), question=question)
 
 
 def test_sign_shows_the_operation_then_gives_the_code(runner: CliRunner) -> None:
@@ -617,9 +619,11 @@ def test_sign_fetches_the_pending_question_from_the_bank(
     assert data["operation"]["amount"] == 50000
     assert data["operation"]["account_number"] == "7654321"
     from netbank.oath import ocra
+    from netbank.oath.txsign import ocra_key
+    from netbank.token_app.signing import SUITE
 
     key = bank.issues[user_id].signing_key
-    assert data["code"] == ocra("OCRA-1:HOTP-SHA256-8:QN36", key, question=TRANSFER_QUESTION)
+    assert data["code"] == ocra(SUITE, ocra_key(key), question=TRANSFER_QUESTION)
 
     # A question outside the bank's own format is never signed, whoever sent it.
     bank.mode = "bad_question"

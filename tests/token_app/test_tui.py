@@ -624,11 +624,13 @@ def test_signing_screen_shows_the_operation_before_the_code(
     vault: Vault, manual_clock: ManualClock, tmp_path: Path
 ) -> None:
     from netbank.oath import ocra
+    from netbank.oath.txsign import ocra_key
+    from netbank.token_app.signing import SUITE
 
     token = make_token()
     vault.create(PIN, [token])
     question = "100051231765432100000005000012345678"
-    expected = ocra("OCRA-1:HOTP-SHA256-8:QN36", token.signing_key, question=question)
+    expected = ocra(SUITE, ocra_key(token.signing_key), question=question)
     app = make_app(vault, manual_clock)
 
     async def scenario(pilot: Pilot[int]) -> None:

@@ -40,6 +40,7 @@ from netbank.banking.models import SigningChallenge
 from netbank.customers import lockout
 from netbank.customers.models import Customer
 from netbank.oath.ocra import ocra_verify
+from netbank.oath.txsign import ocra_key
 from netbank.otp import crypto
 from netbank.otp.models import Token
 from netbank.otp.verification import SEED_PURPOSE
@@ -320,7 +321,7 @@ def signing_verify(
                 and token.kind == Token.Kind.APP
             )
             if fresh and bound:
-                code_ok = ocra_verify(SUITE, signing_key(token), code, question=expected)
+                code_ok = ocra_verify(SUITE, ocra_key(signing_key(token)), code, question=expected)
         if bound and fresh and code_ok:
             consumed = SigningChallenge.objects.filter(
                 pk=challenge.pk,  # type: ignore[union-attr]

@@ -13,14 +13,12 @@ Pure: netbank.oath only, no Django, no I/O.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Final
 
 from netbank.oath.errors import OathError
 from netbank.oath.ocra import ocra
+from netbank.oath.txsign import ocra_key, pending_mac_text
 
 SUITE: Final = "OCRA-1:HOTP-SHA256-8:QN36"
 QUESTION_DIGITS: Final = 36
@@ -137,7 +135,7 @@ def sign_question(signing_key: bytes, question: str) -> str:
     describe_question(question)
     if len(signing_key) != SIGNING_KEY_BYTES:
         raise OathError("the transaction-signing key must be 32 bytes")
-    return ocra(SUITE, signing_key, question=question)
+    return ocra(SUITE, ocra_key(signing_key), question=question)
 
 
 def sign_transaction(
@@ -180,14 +178,12 @@ def sign_limit(signing_key: bytes, *, new_limit: int, nonce: str) -> str:
 
 
 PENDING_PATH: Final = "/banking/api/v1/signing/pending"
-PENDING_CONTEXT: Final = b"netbank-signing-pending/1\x00"
 
 
 def pending_request_mac(signing_key: bytes, *, service_id: str, user_id: str, time: int) -> str:
-    """The MAC that authenticates a fetch of the pending question (docs/banking.md)."""
-    message = PENDING_CONTEXT + f"{service_id}\x00{user_id}\x00{time}".encode("ascii")
-    digest = hmac.new(signing_key, message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    """The MAC that authenticates a fetch of the pending question (docs/banking.md), under
+    the signing key's own subkey for this purpose (``netbank.oath.txsign``)."""
+    return pending_mac_text(signing_key, service_id=service_id, user_id=user_id, time=str(time))
 
 
 def pending_request(
