@@ -54,14 +54,20 @@ def test_app_fetches_signs_and_the_bank_accepts_the_pending_question() -> None:
         purpose=SigningChallenge.Purpose.TRANSFER,
         destination=order.destination,
         amount=order.amount,
+        debit_account=src,
     )
     status, answer = post(body(key, token))
     assert status == 200
     assert answer["pending"] is True
-    assert answer["suite"] == "OCRA-1:HOTP-SHA256-8:QN36"
+    assert answer["suite"] == "OCRA-1:HOTP-SHA256-8:QN54"
     question = str(answer["question"])
     shown = describe_question(question)  # what the app shows before signing
     assert (shown.account_number, shown.amount) == ("7654321", 4_321)
+    assert (shown.debit_branch_code, shown.debit_account_number) == (
+        src.branch_code,
+        src.account_number,
+    )
+    assert shown.scheduled_for is None
     transfer_execute(
         customer=customer,
         order=order,
@@ -163,6 +169,7 @@ def test_the_bank_refuses_a_code_made_with_the_undivided_signing_key() -> None:
         purpose=SigningChallenge.Purpose.TRANSFER,
         destination=order.destination,
         amount=order.amount,
+        debit_account=src,
     )
     outcome = signing_verify(
         customer=customer,
@@ -171,5 +178,6 @@ def test_the_bank_refuses_a_code_made_with_the_undivided_signing_key() -> None:
         code=ocra(SUITE, key, question=challenge.challenge),
         destination=order.destination,
         amount=order.amount,
+        debit_account=src,
     )
     assert not outcome.accepted

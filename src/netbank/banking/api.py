@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from netbank import clock
 from netbank.banking.models import SigningChallenge
-from netbank.banking.signing import SUITE, signing_key
+from netbank.banking.signing import SUITE, is_current_format, signing_key
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.oath.txsign import pending_mac
 from netbank.otp.api_json import (
@@ -98,7 +98,7 @@ def _pending(request: HttpRequest) -> dict[str, Any]:
         .order_by("-created_at", "-pk")
         .first()
     )
-    if challenge is None:
+    if challenge is None or not is_current_format(challenge):
         return {"pending": False}
     return {
         "pending": True,
