@@ -181,3 +181,37 @@ def test_the_bank_refuses_a_code_made_with_the_undivided_signing_key() -> None:
         debit_account=src,
     )
     assert not outcome.accepted
+
+
+def test_a_format_1_challenge_left_from_before_the_upgrade_is_expired_not_counted() -> None:
+    """A 36-digit question issued by the previous version is neither served to the app
+    nor checked: the customer is asked to start again, and nothing is counted."""
+    from netbank.banking.signing import EXPIRED_MESSAGE, signing_verify
+    from tests.banking.test_transfers import signing_failures
+
+    customer, src = customer_with_account(100_000)
+    token, key = issue_token(customer)
+    order = furikomi_order(
+        customer=customer, from_account_id=src.pk, amount=4_321, destination=other_bank()
+    )
+    challenge = signing_challenge(
+        customer=customer,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        destination=order.destination,
+        amount=order.amount,
+        debit_account=src,
+    )
+    old = "1" + challenge.challenge[1:28] + challenge.challenge[-8:]  # format 1: 36 digits
+    SigningChallenge.objects.filter(pk=challenge.pk).update(challenge=old)
+    assert post(body(key, token)) == (200, {"pending": False})
+    outcome = signing_verify(
+        customer=customer,
+        challenge_id=challenge.pk,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        code="12345678",
+        destination=order.destination,
+        amount=order.amount,
+        debit_account=src,
+    )
+    assert (outcome.accepted, outcome.message) == (False, EXPIRED_MESSAGE)
+    assert signing_failures(customer) == 0
