@@ -173,6 +173,8 @@ def _run_flows(secrets: Secrets) -> None:
             account_type="1",
             account_number="7654321",
             amount=20_000,
+            debit_branch_code=src.branch_code,
+            debit_account_number=src.account_number,
             nonce=nonce.group(1),
         ),
     )

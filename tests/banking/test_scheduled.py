@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from netbank import clock
 from netbank.banking.business_days import is_business_day, next_business_day, today_jst
-from netbank.banking.errors import BankingError, SigningRequiredError
+from netbank.banking.errors import BankingError, SigningRejectedError, SigningRequiredError
 from netbank.banking.limits import limit_change
 from netbank.banking.models import Account, SigningChallenge, Transfer
 from netbank.banking.payees import payee_seed
@@ -21,6 +21,7 @@ from netbank.banking.transfers import (
     furikomi_order,
     scheduled_transfers_run,
     transfer_cancel,
+    transfer_execute,
     transfer_schedule,
 )
 from netbank.customers.models import Customer
@@ -215,6 +216,8 @@ def test_scheduled_transfer_to_new_payee_is_signed_when_scheduled() -> None:
         purpose=SigningChallenge.Purpose.TRANSFER,
         destination=order.destination,
         amount=order.amount,
+        debit_account=src,
+        scheduled_for=order.scheduled_for,
     )
     result = transfer_schedule(
         customer=customer,
@@ -226,6 +229,66 @@ def test_scheduled_transfer_to_new_payee_is_signed_when_scheduled() -> None:
     assert result.transfer.signed
     clock.advance(4 * 24 * 3600 + timedelta(hours=1).seconds)
     assert scheduled_transfers_run().executed == 1
+
+
+def _signed_scheduled(day: date | None):  # type: ignore[no-untyped-def]
+    """A 振込 to a new payee signed for ``day`` (None: now); returns what the test needs."""
+    customer, src = customer_with_account(100_000)
+    _token, signing_key = issue_token(customer)
+
+    def order_for(when: date | None):  # type: ignore[no-untyped-def]
+        return furikomi_order(
+            customer=customer,
+            from_account_id=src.pk,
+            amount=5_000,
+            destination=other_bank(account_number="5555555"),
+            scheduled_for=when,
+        )
+
+    challenge = signing_challenge(
+        customer=customer,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        destination=order_for(day).destination,
+        amount=5_000,
+        debit_account=src,
+        scheduled_for=day,
+    )
+    return customer, src, order_for, challenge, sign(challenge, signing_key)
+
+
+@pytest.mark.parametrize(
+    ("signed_for", "submitted_for"),
+    [
+        (date(2026, 12, 1), date(2026, 12, 2)),  # 振込予約 date changed
+        (None, date(2026, 12, 1)),  # signed as an immediate 振込, submitted as a 予約
+        (date(2026, 12, 1), None),  # signed as a 予約, submitted as immediate
+    ],
+)
+def test_code_signed_for_one_date_does_not_confirm_another(
+    signed_for: date | None, submitted_for: date | None
+) -> None:
+    customer, src, order_for, challenge, code = _signed_scheduled(signed_for)
+    submit = transfer_schedule if submitted_for else transfer_execute
+    with pytest.raises(SigningRejectedError):
+        submit(
+            customer=customer,
+            order=order_for(submitted_for),
+            idempotency_key=key(),
+            challenge_id=challenge.pk,
+            signing_code=code,
+        )
+    assert Transfer.objects.count() == 0
+    src.refresh_from_db()
+    assert src.balance == 100_000
+    # The code still confirms the date it was signed for.
+    submit = transfer_schedule if signed_for else transfer_execute
+    assert submit(
+        customer=customer,
+        order=order_for(signed_for),
+        idempotency_key=key(),
+        challenge_id=challenge.pk,
+        signing_code=code,
+    ).transfer.signed
 
 
 def test_scheduled_amount_above_the_limit_is_refused_when_scheduling() -> None:

@@ -308,7 +308,9 @@ def test_furikomi_to_a_new_payee_signed_by_the_token_app() -> None:
     html, key = confirm_page(client)
     nonce = re.search(r'class="signing-nonce">(\d{8})<', html)
     assert nonce
-    # The customer types payee, amount and 取引番号 from this screen into the app.
+    # The screen shows the account paid from, which the question binds too.
+    assert f"{src.branch_code}-{src.account_number}" in html
+    # The customer types payee, amount, account and 取引番号 from this screen into the app.
     code = sign_transaction(
         signing_key,
         bank_code="0005",
@@ -316,6 +318,8 @@ def test_furikomi_to_a_new_payee_signed_by_the_token_app() -> None:
         account_type="1",
         account_number="7654321",
         amount=20_000,
+        debit_branch_code=src.branch_code,
+        debit_account_number=src.account_number,
         nonce=nonce.group(1),
     )
     missing = client.post(

@@ -54,14 +54,20 @@ def test_app_fetches_signs_and_the_bank_accepts_the_pending_question() -> None:
         purpose=SigningChallenge.Purpose.TRANSFER,
         destination=order.destination,
         amount=order.amount,
+        debit_account=src,
     )
     status, answer = post(body(key, token))
     assert status == 200
     assert answer["pending"] is True
-    assert answer["suite"] == "OCRA-1:HOTP-SHA256-8:QN36"
+    assert answer["suite"] == "OCRA-1:HOTP-SHA256-8:QN54"
     question = str(answer["question"])
     shown = describe_question(question)  # what the app shows before signing
     assert (shown.account_number, shown.amount) == ("7654321", 4_321)
+    assert (shown.debit_branch_code, shown.debit_account_number) == (
+        src.branch_code,
+        src.account_number,
+    )
+    assert shown.scheduled_for is None
     transfer_execute(
         customer=customer,
         order=order,
@@ -121,3 +127,91 @@ def test_a_401_names_the_mac_scheme_not_a_bearer_key() -> None:
     )
     assert r.status_code == 401
     assert r["WWW-Authenticate"] == 'NetBank-Signing-MAC realm="netbank"'
+
+
+def test_a_mac_under_the_undivided_key_or_the_ocra_subkey_is_refused() -> None:
+    """The pending-question MAC has its own HKDF subkey: neither the stored key itself
+    (the old scheme) nor the OCRA subkey authenticates a fetch."""
+    import base64
+    import hashlib
+    import hmac
+
+    from netbank.oath.txsign import ocra_key, pending_mac_message
+
+    customer, _src = customer_with_account(1)
+    token, key = issue_token(customer)
+    fields = {
+        "service_id": str(settings.NETBANK_OTP["service_id"]),
+        "user_id": token.user_id,
+        "time": str(int(clock.timestamp())),
+    }
+    for wrong_key in (key, ocra_key(key)):
+        for context in (b"netbank-signing-pending/1\x00", b"netbank-signing-pending/2\x00"):
+            message = context + pending_mac_message(**fields).split(b"\x00", 1)[1]
+            mac = hmac.new(wrong_key, message, hashlib.sha256).digest()
+            text = base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+            assert post(fields | {"mac": text})[0] == 401
+    assert post(body(key, token))[0] == 200
+
+
+def test_the_bank_refuses_a_code_made_with_the_undivided_signing_key() -> None:
+    """OCRA codes are made with the OCRA subkey; one made with the stored key is wrong."""
+    from netbank.banking.signing import SUITE, signing_verify
+    from netbank.oath.ocra import ocra
+
+    customer, src = customer_with_account(100_000)
+    _token, key = issue_token(customer)
+    order = furikomi_order(
+        customer=customer, from_account_id=src.pk, amount=4_321, destination=other_bank()
+    )
+    challenge = signing_challenge(
+        customer=customer,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        destination=order.destination,
+        amount=order.amount,
+        debit_account=src,
+    )
+    outcome = signing_verify(
+        customer=customer,
+        challenge_id=challenge.pk,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        code=ocra(SUITE, key, question=challenge.challenge),
+        destination=order.destination,
+        amount=order.amount,
+        debit_account=src,
+    )
+    assert not outcome.accepted
+
+
+def test_a_format_1_challenge_left_from_before_the_upgrade_is_expired_not_counted() -> None:
+    """A 36-digit question issued by the previous version is neither served to the app
+    nor checked: the customer is asked to start again, and nothing is counted."""
+    from netbank.banking.signing import EXPIRED_MESSAGE, signing_verify
+    from tests.banking.test_transfers import signing_failures
+
+    customer, src = customer_with_account(100_000)
+    token, key = issue_token(customer)
+    order = furikomi_order(
+        customer=customer, from_account_id=src.pk, amount=4_321, destination=other_bank()
+    )
+    challenge = signing_challenge(
+        customer=customer,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        destination=order.destination,
+        amount=order.amount,
+        debit_account=src,
+    )
+    old = "1" + challenge.challenge[1:28] + challenge.challenge[-8:]  # format 1: 36 digits
+    SigningChallenge.objects.filter(pk=challenge.pk).update(challenge=old)
+    assert post(body(key, token)) == (200, {"pending": False})
+    outcome = signing_verify(
+        customer=customer,
+        challenge_id=challenge.pk,
+        purpose=SigningChallenge.Purpose.TRANSFER,
+        code="12345678",
+        destination=order.destination,
+        amount=order.amount,
+        debit_account=src,
+    )
+    assert (outcome.accepted, outcome.message) == (False, EXPIRED_MESSAGE)
+    assert signing_failures(customer) == 0

@@ -258,6 +258,8 @@ def challenge_for(customer: Customer, order) -> SigningChallenge:  # type: ignor
         purpose=SigningChallenge.Purpose.TRANSFER,
         destination=order.destination,
         amount=order.amount,
+        debit_account=Account.objects.get(pk=order.from_account_id),
+        scheduled_for=order.scheduled_for,
     )
 
 
@@ -324,6 +326,38 @@ def test_code_signed_for_one_payee_does_not_move_money_to_another() -> None:
     assert Transfer.objects.count() == 0
     assert signing_failures(customer) == 1
     assert AuditRecord.objects.filter(event="banking.signing.rejected").exists()
+
+
+def test_code_signed_for_one_debit_account_does_not_debit_another() -> None:
+    """The customer signs a 振込 from account A; a hijacked browser submits the same
+    payee and amount from account B. The code is refused and nothing moves."""
+    customer, account_a = customer_with_account(100_000)
+    account_b = open_account(customer, balance=100_000)
+    _token, signing_key = issue_token(customer)
+    signed_order = new_payee_order(customer, account_a)
+    challenge = challenge_for(customer, signed_order)
+    code = sign(challenge, signing_key)
+    swapped = new_payee_order(customer, account_b)
+    with pytest.raises(SigningRejectedError):
+        transfer_execute(
+            customer=customer,
+            order=swapped,
+            idempotency_key=key(),
+            challenge_id=challenge.pk,
+            signing_code=code,
+        )
+    assert (balance(account_a), balance(account_b)) == (100_000, 100_000)
+    assert Transfer.objects.count() == 0
+    assert signing_failures(customer) == 1
+    # The same code for the account it was made for still goes through.
+    transfer_execute(
+        customer=customer,
+        order=signed_order,
+        idempotency_key=key(),
+        challenge_id=challenge.pk,
+        signing_code=code,
+    )
+    assert (balance(account_a), balance(account_b)) == (80_000, 100_000)
 
 
 def test_code_signed_for_one_amount_does_not_pass_for_another() -> None:

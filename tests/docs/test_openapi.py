@@ -541,7 +541,7 @@ def test_channel_verification_answers_as_documented(
 @pytest.mark.django_db
 def test_the_signing_fetch_answers_as_documented(frozen_clock: datetime) -> None:
     path = reverse("banking:api_signing_pending")
-    customer, _ = customer_with_account(100_000)
+    customer, src = customer_with_account(100_000)
     token, signing_key = in_use_app_token(customer)
     assert token.kind == Token.Kind.APP
 
@@ -561,6 +561,7 @@ def test_the_signing_fetch_answers_as_documented(frozen_clock: datetime) -> None
         purpose=SigningChallenge.Purpose.TRANSFER,
         destination=other_bank(),
         amount=4_321,
+        debit_account=src,
     )
     answer = _call(path, body())
     seen.add(_conforms(path, "post", answer))

@@ -193,3 +193,51 @@ def test_activation_client_still_works_after_rotation(frozen_clock: datetime) ->
         ).activate("100001", token.user_id, ACTIVATION_PASSWORD)
         token.refresh_from_db()
         assert token.secret_key_id == "new"
+
+
+def test_old_key_is_not_called_removable_while_an_operator_seed_uses_it(
+    frozen_clock: datetime,
+) -> None:
+    """Helpdesk operators' TOTP seeds are sealed under the same key ring: until they are
+    re-sealed, removing the old key would lock every operator out of the console."""
+    from netbank.helpdesk.models import OperatorCredential
+    from tests.helpdesk.factories import make_operator
+
+    with override_settings(NETBANK_OTP_KEYS=OLD):
+        in_use_token()
+        operator = make_operator()
+    with override_settings(NETBANK_OTP_KEYS=f"{NEW},{OLD}"):
+        out = _rotate()
+        assert "can be removed" not in out
+        assert "helpdesk.OperatorCredential" in out
+        assert "rotate-operator-otp-key" in out
+        with pytest.raises(CommandError, match="older key"):
+            _rotate("--check")
+        call_command("rotate_operator_otp_key", stdout=io.StringIO())
+        assert OperatorCredential.objects.get(user=operator.user).secret_key_id == "new"
+        assert "'old' can be removed" in _rotate()
+        _rotate("--check")
+
+
+def test_every_sealed_column_in_the_schema_is_checked() -> None:
+    """A model gaining a <x>_key_id/<x>_ciphertext pair is covered without a code change."""
+    from django.apps import apps
+
+    from netbank.otp.management.commands.rotate_otp_key import sealed_key_columns
+
+    found = {
+        (model, name.removesuffix("_key_id"))
+        for model in apps.get_models()
+        for name in (f.name for f in model._meta.get_fields())
+        if name.endswith("_key_id")
+        and any(
+            f.name == name.removesuffix("_key_id") + "_ciphertext" for f in model._meta.get_fields()
+        )
+    }
+    labels = {(c.model, c.prefix) for c in sealed_key_columns()}
+    assert found <= labels
+    assert {m._meta.label for m, _ in labels} >= {
+        "otp.Token",
+        "otp.ActivationSession",
+        "helpdesk.OperatorCredential",
+    }

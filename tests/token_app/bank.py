@@ -164,11 +164,11 @@ class LoopbackBank:
         if not proto.macs_equal(expected.encode(), mac.encode()):
             return unauthorized
         if self.mode == "bad_question":
-            return 200, {"pending": True, "question": "9" * 36}
+            return 200, {"pending": True, "question": "9" * 54}
         question = self.pending.get(issue.user_id)
         if question is None:
             return 200, {"pending": False}
-        return 200, {"pending": True, "suite": "OCRA-1:HOTP-SHA256-8:QN36", "question": question}
+        return 200, {"pending": True, "suite": "OCRA-1:HOTP-SHA256-8:QN54", "question": question}
 
     # --- the two rounds ----------------------------------------------------------------
 

@@ -555,23 +555,31 @@ def test_direct_login_never_opens_what_the_bank_did_not_send(
 # --- 取引認証 ---------------------------------------------------------------------------------
 
 # docs/banking.md: 振込 50,000円 to 0005-123 普通 7654321, 取引番号 12345678.
-TRANSFER_QUESTION = "100051231765432100000005000012345678"
+# A 振込予約 of 50,000円 from 001-1234567 on 2026-12-10 to 0005-123 普通 7654321.
+TRANSFER_QUESTION = (
+    "1" + "0005123" + "1" + "7654321" + "000000050000" + "0011234567" + "20261210" + "12345678"
+)
 
 
 def _expected_signature(question: str) -> str:
     from netbank.oath import ocra
+    from netbank.oath.txsign import ocra_key
+    from netbank.token_app.signing import SUITE
 
-    return ocra("OCRA-1:HOTP-SHA256-8:QN36", make_token().signing_key, question=question)
+    return ocra(SUITE, ocra_key(make_token().signing_key), question=question)
 
 
 def test_sign_shows_the_operation_then_gives_the_code(runner: CliRunner) -> None:
     _vault_with_token(runner)
-    grouped = " ".join(TRANSFER_QUESTION[i : i + 4] for i in range(0, 36, 4))
+    grouped = " ".join(TRANSFER_QUESTION[i : i + 4] for i in range(0, 54, 4))
     result = runner("sign", "--question", grouped, "--pin-stdin", stdin=PIN + "\n", answers=("y",))
     assert result.exit_code == cli.EXIT_OK, result.stderr
     assert result.stdout.strip() == _expected_signature(TRANSFER_QUESTION)
     for shown in ("振込", "0005", "123", "普通", "7654321", "50,000円", "12345678"):
         assert shown in result.stderr
+    # What §4 of the review asked for: the account paid from and the date are shown.
+    assert "支払口座（支店-口座番号）: 001-1234567" in result.stderr
+    assert "振込指定日: 2026年12月10日（振込予約）" in result.stderr
 
 
 def test_sign_declined_gives_no_code(runner: CliRunner) -> None:
@@ -602,6 +610,9 @@ def test_sign_json_needs_yes_and_reports_the_operation(runner: CliRunner) -> Non
         "account_type_label": "普通",
         "account_number": "7654321",
         "amount": 50000,
+        "debit_branch_code": "001",
+        "debit_account_number": "1234567",
+        "scheduled_for": "2026-12-10",
         "nonce": "12345678",
     }
 
@@ -620,9 +631,11 @@ def test_sign_fetches_the_pending_question_from_the_bank(
     assert data["operation"]["amount"] == 50000
     assert data["operation"]["account_number"] == "7654321"
     from netbank.oath import ocra
+    from netbank.oath.txsign import ocra_key
+    from netbank.token_app.signing import SUITE
 
     key = bank.issues[user_id].signing_key
-    assert data["code"] == ocra("OCRA-1:HOTP-SHA256-8:QN36", key, question=TRANSFER_QUESTION)
+    assert data["code"] == ocra(SUITE, ocra_key(key), question=TRANSFER_QUESTION)
 
     # A question outside the bank's own format is never signed, whoever sent it.
     bank.mode = "bad_question"

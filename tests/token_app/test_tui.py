@@ -672,11 +672,13 @@ def test_signing_screen_shows_the_operation_before_the_code(
     vault: Vault, manual_clock: ManualClock, tmp_path: Path
 ) -> None:
     from netbank.oath import ocra
+    from netbank.oath.txsign import ocra_key
+    from netbank.token_app.signing import SUITE
 
     token = make_token()
     vault.create(PIN, [token])
-    question = "100051231765432100000005000012345678"
-    expected = ocra("OCRA-1:HOTP-SHA256-8:QN36", token.signing_key, question=question)
+    question = "1000512317654321000000050000" + "0011234567" + "00000000" + "12345678"
+    expected = ocra(SUITE, ocra_key(token.signing_key), question=question)
     app = make_app(vault, manual_clock)
 
     async def scenario(pilot: Pilot[int]) -> None:
@@ -685,19 +687,21 @@ def test_signing_screen_shows_the_operation_before_the_code(
         assert isinstance(pilot.app.screen, SigningScreen)
         await type_into(pilot, "#question", "1000 5123")
         await press_button(pilot, "#check")
-        assert "36桁の数字を入力してください" in screen_text(pilot)
-        grouped = " ".join(question[i : i + 4] for i in range(0, 36, 4))
+        assert "54桁の数字を入力してください" in screen_text(pilot)
+        grouped = " ".join(question[i : i + 4] for i in range(0, 54, 4))
         await type_into(pilot, "#question", grouped)
         await press_button(pilot, "#check")
         text = screen_text(pilot)
         for shown in ("振込", "0005", "7654321", "50,000円", "12345678"):
             assert shown in text
+        assert "001-1234567" in text  # the account paid from
+        assert "即時（今すぐ振込）" in text  # executed now, not a 振込予約
         assert not pilot.app.screen.query_one("#sign-code", Digits).display
         await press_button(pilot, "#approve")
         assert pilot.app.screen.query_one("#sign-code", Digits).value == expected
         save_screen(pilot, "signing", tmp_path)
         # Changing the question hides the code until the new one is checked.
-        await type_into(pilot, "#question", "3000000000000000000002000000" + "12345678")
+        await type_into(pilot, "#question", "3" + "0" * 15 + "000002000000" + "0" * 18 + "12345678")
         assert not pilot.app.screen.query_one("#sign-code", Digits).display
         assert not pilot.app.screen.query_one("#approve", Button).display
 
@@ -719,7 +723,7 @@ def test_signing_screen_fetches_the_question_from_the_bank(
         await press_button(pilot, "#sign")
         await press_button(pilot, "#fetch")
         assert "認証を待っているお取引はありません" in screen_text(pilot)
-        bank.pending[user_id] = "300000000000000000000200000012345678"
+        bank.pending[user_id] = "3" + "0" * 15 + "000002000000" + "0" * 18 + "12345678"
         await press_button(pilot, "#fetch")
         await pilot.pause()
         text = screen_text(pilot)

@@ -1,9 +1,10 @@
 """The token app's fetch of the pending 取引認証 question (docs/banking.md §4).
 
 ``POST /banking/api/v1/signing/pending`` with JSON ``{service_id, user_id, time, mac}``
-where ``mac = base64url(HMAC-SHA256(signing key, "netbank-signing-pending/1\\0" ‖
-service_id ‖ "\\0" ‖ user_id ‖ "\\0" ‖ time))``: only the app holding the token's
-transaction-signing key can read the question. The answer carries the question
+where ``mac = base64url(HMAC-SHA256(pending MAC key, "netbank-signing-pending/2\\0" ‖
+service_id ‖ "\\0" ‖ user_id ‖ "\\0" ‖ time))``, the pending MAC key being the HKDF
+subkey of the token's transaction-signing key for this purpose (``netbank.oath.txsign``):
+only the app holding that key can read the question. The answer carries the question
 itself; the app shows the operation as parsed from the question, never from
 anything else. Errors are one generic 401 (unknown ユーザID, wrong MAC, stale time),
 so the endpoint tells nobody which ユーザIDs exist.
@@ -12,7 +13,6 @@ so the endpoint tells nobody which ユーザIDs exist.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -23,8 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from netbank import clock
 from netbank.banking.models import SigningChallenge
-from netbank.banking.signing import SUITE, signing_key
+from netbank.banking.signing import SUITE, is_current_format, signing_key
 from netbank.customers.throttle import client_key, throttle_hit
+from netbank.oath.txsign import pending_mac
 from netbank.otp.api_json import (
     JsonApiError,
     client_ip,
@@ -34,7 +35,6 @@ from netbank.otp.api_json import (
 )
 from netbank.otp.models import Token
 
-CONTEXT = b"netbank-signing-pending/1\x00"
 MAX_CLOCK_SKEW_SECONDS = 120
 THROTTLE_PER_MINUTE = 30
 UNAUTHORIZED_MESSAGE = "認証できませんでした。アプリの設定と携帯電話の日時をご確認ください。"
@@ -44,8 +44,7 @@ SIGNING_CHALLENGE = 'NetBank-Signing-MAC realm="netbank"'
 
 
 def _mac(key: bytes, service_id: str, user_id: str, time: str) -> bytes:
-    message = CONTEXT + f"{service_id}\x00{user_id}\x00{time}".encode("ascii", "replace")
-    return hmac.new(key, message, hashlib.sha256).digest()
+    return pending_mac(key, service_id=service_id, user_id=user_id, time=time)
 
 
 def _decode_mac(value: str) -> bytes:
@@ -99,7 +98,7 @@ def _pending(request: HttpRequest) -> dict[str, Any]:
         .order_by("-created_at", "-pk")
         .first()
     )
-    if challenge is None:
+    if challenge is None or not is_current_format(challenge):
         return {"pending": False}
     return {
         "pending": True,

@@ -1,20 +1,23 @@
-"""Transaction signing (dynamic linking): OCRA codes bound to payee and amount.
+"""Transaction signing (dynamic linking): OCRA codes bound to the whole operation.
 
-The exact format is in docs/banking.md. In short, with the suite
-``OCRA-1:HOTP-SHA256-8:QN36`` the question is 36 decimal digits::
+The exact format is in docs/banking.md. In short, question format 2 uses the suite
+``OCRA-1:HOTP-SHA256-8:QN54``; the question is 54 decimal digits::
 
-    purpose(1) bank(4) branch(3) type(1) account(7) amount(12) nonce(8)
+    purpose(1) bank(4) branch(3) type(1) account(7) amount(12)
+    debit branch(3) debit account(7) date(8) nonce(8)
 
 purpose 1 = 振込, 2 = 登録先の登録, 3 = 振込限度額の引き上げ (the new limit in the
-amount field); fields a purpose does not use are zeros. The first digit is never 0,
-so every question is a 36-digit number and its OCRA encoding is unambiguous. The
-key is the token's 32-byte transaction-signing key (the last 32 bytes of its sealed
-secret), which is never used for login OTPs.
+amount field). The debit account is the customer's own account the 振込 is paid from;
+the date is the 振込予約 day as YYYYMMDD, ``00000000`` for a 振込 executed now. Fields
+a purpose does not use are zeros. The first digit is never 0, so every question is a
+54-digit number and its OCRA encoding is unambiguous. The key is the OCRA subkey
+(``netbank.oath.txsign``) of the token's 32-byte transaction-signing key (the last 32
+bytes of its sealed secret), which is never used for login OTPs.
 
 Verification rebuilds the question from the operation actually being executed and
-the stored nonce: a code signed for another payee or amount does not match. A
-challenge is consumed once (conditional update) and its hash is unique, so no code
-is ever accepted twice. Wrong codes count toward the SIGNING_CODE lockout.
+the stored nonce: a code signed for another payee, amount, debit account or date does
+not match. A challenge is consumed once (conditional update) and its hash is unique,
+so no code is ever accepted twice. Wrong codes count toward the SIGNING_CODE lockout.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -40,13 +43,17 @@ from netbank.banking.models import SigningChallenge
 from netbank.customers import lockout
 from netbank.customers.models import Customer
 from netbank.oath.ocra import ocra_verify
+from netbank.oath.txsign import ocra_key
 from netbank.otp import crypto
 from netbank.otp.models import Token
 from netbank.otp.verification import SEED_PURPOSE
 
-SUITE = "OCRA-1:HOTP-SHA256-8:QN36"
+# Question format 2 (format 1, QN36, bound neither the debit account nor the date).
+FORMAT_VERSION = 2
+SUITE = "OCRA-1:HOTP-SHA256-8:QN54"
 CODE_DIGITS = 8
-QUESTION_DIGITS = 36
+QUESTION_DIGITS = 54
+IMMEDIATE_DATE = "00000000"
 NONCE_DIGITS = 8
 AMOUNT_DIGITS = 12
 MAX_AMOUNT = 10**AMOUNT_DIGITS - 1
@@ -80,6 +87,24 @@ WRONG_CODE_MESSAGE = _(
 EXPIRED_MESSAGE = _("取引認証の有効期限が切れました。お手数ですが、最初からやり直してください。")
 
 
+class DebitAccount(Protocol):
+    """The customer's own account a 振込 is paid from (an ``Account`` row)."""
+
+    branch_code: str
+    account_number: str
+
+
+def _digits(value: object, size: int) -> bool:
+    return isinstance(value, str) and len(value) == size and value.isascii() and value.isdigit()
+
+
+def date_field(day: date | None) -> str:
+    """YYYYMMDD of a 振込予約 day, ``00000000`` for a 振込 executed now."""
+    if day is None:
+        return IMMEDIATE_DATE
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
 @dataclass(frozen=True)
 class Capability:
     """Whether the customer can sign, with which token, and if not, why."""
@@ -105,10 +130,12 @@ def build_question(
     nonce: str,
     destination: Destination | None = None,
     amount: int | None = None,
+    debit_account: DebitAccount | None = None,
+    scheduled_for: date | None = None,
 ) -> str:
-    """The OCRA question (36 digits) for an operation; see the module docstring."""
+    """The OCRA question (54 digits) for an operation; see the module docstring."""
     digit = PURPOSE_DIGIT[SigningChallenge.Purpose(purpose)]
-    if len(nonce) != NONCE_DIGITS or not nonce.isascii() or not nonce.isdigit():
+    if not _digits(nonce, NONCE_DIGITS):
         raise ValueError("nonce must be 8 ASCII digits")
     if purpose == SigningChallenge.Purpose.LIMIT:
         if destination is not None:
@@ -131,9 +158,25 @@ def build_question(
         if amount is None or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
             raise ValueError("amount must be 1 to 999,999,999,999 yen")
         amount_field = f"{amount:0{AMOUNT_DIGITS}d}"
-    question = digit + payee + amount_field + nonce
+    if purpose == SigningChallenge.Purpose.TRANSFER:
+        if debit_account is None:
+            raise ValueError("a transfer challenge needs the debit account")
+        if not (_digits(debit_account.branch_code, 3) and _digits(debit_account.account_number, 7)):
+            raise ValueError("the debit account must be a 3-digit branch and 7-digit number")
+        debit = debit_account.branch_code + debit_account.account_number
+        day = date_field(scheduled_for)
+    else:
+        if debit_account is not None or scheduled_for is not None:
+            raise ValueError(f"a {purpose} challenge carries no debit account or date")
+        debit, day = "0" * 10, IMMEDIATE_DATE
+    question = digit + payee + amount_field + debit + day + nonce
     assert len(question) == QUESTION_DIGITS  # noqa: S101 (a format invariant, not input)
     return question
+
+
+def is_current_format(challenge: SigningChallenge) -> bool:
+    """Whether the challenge's question is of this format (not one issued before it)."""
+    return len(challenge.challenge) == QUESTION_DIGITS
 
 
 def question_hash(question: str) -> str:
@@ -199,15 +242,24 @@ def signing_locked(customer: Customer) -> bool:
 
 
 def challenge_details(
-    *, purpose: str, destination: Destination | None, amount: int | None
+    *,
+    purpose: str,
+    destination: Destination | None,
+    amount: int | None,
+    debit_account: DebitAccount | None = None,
+    scheduled_for: date | None = None,
 ) -> dict[str, Any]:
     """What the token app shows before it signs (no secrets)."""
-    details: dict[str, Any] = {"purpose": purpose}
+    details: dict[str, Any] = {"purpose": purpose, "format": FORMAT_VERSION}
     if destination is not None:
         details.update(destination.as_dict())
         details["account_type_digit"] = destination.zengin_type
     if amount is not None:
         details["new_limit" if purpose == SigningChallenge.Purpose.LIMIT else "amount"] = amount
+    if debit_account is not None:
+        details["debit_branch_code"] = debit_account.branch_code
+        details["debit_account_number"] = debit_account.account_number
+        details["scheduled_for"] = scheduled_for.isoformat() if scheduled_for else None
     return details
 
 
@@ -217,6 +269,8 @@ def signing_challenge(
     purpose: str,
     destination: Destination | None = None,
     amount: int | None = None,
+    debit_account: DebitAccount | None = None,
+    scheduled_for: date | None = None,
     ip: str | None = None,
 ) -> SigningChallenge:
     """Create a fresh challenge for this operation (shown on the 確認 screen)."""
@@ -231,7 +285,12 @@ def signing_challenge(
         for _attempt in range(10):
             nonce = f"{secrets.randbelow(10**NONCE_DIGITS):0{NONCE_DIGITS}d}"
             question = build_question(
-                purpose=purpose, nonce=nonce, destination=destination, amount=amount
+                purpose=purpose,
+                nonce=nonce,
+                destination=destination,
+                amount=amount,
+                debit_account=debit_account,
+                scheduled_for=scheduled_for,
             )
             try:
                 with transaction.atomic():
@@ -242,7 +301,11 @@ def signing_challenge(
                         challenge=question,
                         challenge_hash=question_hash(question),
                         details=challenge_details(
-                            purpose=purpose, destination=destination, amount=amount
+                            purpose=purpose,
+                            destination=destination,
+                            amount=amount,
+                            debit_account=debit_account,
+                            scheduled_for=scheduled_for,
                         ),
                         created_at=now,
                         expires_at=now + ttl,
@@ -268,6 +331,8 @@ def signing_verify(
     code: str,
     destination: Destination | None = None,
     amount: int | None = None,
+    debit_account: DebitAccount | None = None,
+    scheduled_for: date | None = None,
     ip: str | None = None,
 ) -> SigningOutcome:
     """Check a signing code for exactly this operation, and consume its challenge.
@@ -290,7 +355,13 @@ def signing_verify(
         if lockout.lockout_status(kind=lockout.SIGNING_CODE, subject=subject).locked:
             record("banking.signing.locked", customer_id=customer.pk, ip=ip, purpose=purpose)
             return SigningOutcome(False, locked=True, message=LOCKED_MESSAGE)
-        if challenge is not None and challenge.used_at is None and challenge.expires_at <= now:
+        if (
+            challenge is not None
+            and challenge.used_at is None
+            and (challenge.expires_at <= now or not is_current_format(challenge))
+        ):
+            # An older format's question (issued before an upgrade) is answered like an
+            # expired one, not counted: the customer did nothing wrong.
             record(
                 "banking.signing.expired",
                 customer_id=customer.pk,
@@ -305,7 +376,12 @@ def signing_verify(
             nonce = challenge.challenge[-NONCE_DIGITS:]
             try:
                 expected = build_question(
-                    purpose=purpose, nonce=nonce, destination=destination, amount=amount
+                    purpose=purpose,
+                    nonce=nonce,
+                    destination=destination,
+                    amount=amount,
+                    debit_account=debit_account,
+                    scheduled_for=scheduled_for,
                 )
             except ValueError:
                 expected = ""
@@ -320,7 +396,7 @@ def signing_verify(
                 and token.kind == Token.Kind.APP
             )
             if fresh and bound:
-                code_ok = ocra_verify(SUITE, signing_key(token), code, question=expected)
+                code_ok = ocra_verify(SUITE, ocra_key(signing_key(token)), code, question=expected)
         if bound and fresh and code_ok:
             consumed = SigningChallenge.objects.filter(
                 pk=challenge.pk,  # type: ignore[union-attr]
@@ -355,10 +431,11 @@ def signing_verify(
 
 def signing_pending(customer: Customer) -> SigningChallenge | None:
     """The newest unexpired, unused challenge: what the token app fetches to show."""
-    return (
+    challenge = (
         SigningChallenge.objects.filter(
             customer=customer, used_at__isnull=True, expires_at__gt=clock.now()
         )
         .order_by("-created_at", "-pk")
         .first()
     )
+    return challenge if challenge is not None and is_current_format(challenge) else None

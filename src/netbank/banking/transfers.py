@@ -239,6 +239,9 @@ def transfer_requirements(*, customer: Customer, order: TransferOrder) -> Requir
     """
     if order.kind == Transfer.Kind.FURIKAE:
         return Requirements(signing=False, new_payee=False)
+    if customer_account(customer, order.from_account_id) is None:
+        # Closed since the order was drafted: the signing question needs the account.
+        raise BankingError(_("支払口座を選択してください。"), code="bad_account")
     new_payee = registered_payee(customer, order.destination) is None
     reasons: list[str] = []
     if new_payee:
@@ -413,6 +416,8 @@ def _submit(
                 code=signing_code,
                 destination=order.destination,
                 amount=order.amount,
+                debit_account=customer_account(locked, order.from_account_id),
+                scheduled_for=order.scheduled_for,
                 ip=ip,
             )
             signed = outcome.accepted

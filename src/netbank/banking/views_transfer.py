@@ -293,6 +293,8 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
                 purpose=SigningChallenge.Purpose.TRANSFER,
                 destination=order.destination,
                 amount=order.amount,
+                debit_account=context["from_account"],
+                scheduled_for=order.scheduled_for,
             )
         except BankingError as exc:
             return message_page(

@@ -178,8 +178,8 @@ HELP: dict[str, tuple[str, str]] = {
         "transaction signing: check the operation and show its signing code",
     ),
     "question": (
-        "確認画面に表示された取引認証の質問（36桁。省略時は入力を求めます）",
-        "the signing question from the bank's screen (36 digits; asked for when left out)",
+        "確認画面に表示された取引認証の質問（54桁。省略時は入力を求めます）",
+        "the signing question from the bank's screen (54 digits; asked for when left out)",
     ),
     "fetch": (
         "認証を待っている質問を銀行から取得する",

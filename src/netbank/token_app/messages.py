@@ -142,10 +142,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     # --- 取引認証 -------------------------------------------------------------------------
     "sign_title": ("取引認証", "Transaction signing"),
     "sign_intro": (
-        "ネットバンクの確認画面に表示されている取引認証の質問（36桁の数字）を入力してください。",
-        "Enter the signing question (36 digits) shown on the bank's confirmation screen.",
+        "ネットバンクの確認画面に表示されている取引認証の質問（54桁の数字）を入力してください。",
+        "Enter the signing question (54 digits) shown on the bank's confirmation screen.",
     ),
-    "sign_question": ("質問（36桁の数字）", "Question (36 digits)"),
+    "sign_question": ("質問（54桁の数字）", "Question (54 digits)"),
     "sign_check": ("内容を確認", "Check"),
     "sign_confirm_intro": (
         "次のお取引を認証します。ネットバンクの画面と同じであることを確かめてください。"
@@ -170,11 +170,11 @@ CATALOG: dict[str, tuple[str, str]] = {
         "This token cannot fetch signing questions (it is not in use yet, or it belongs to "
         "another bank). Type the question from the screen instead.",
     ),
-    "prompt_sign_question": ("取引認証の質問（36桁）: ", "Signing question (36 digits): "),
+    "prompt_sign_question": ("取引認証の質問（54桁）: ", "Signing question (54 digits): "),
     "prompt_sign_confirm": ("この内容で認証しますか？ [y/N]: ", "Approve this? [y/N]: "),
     "err_sign_question": (
-        "取引認証の質問の形式が正しくありません。画面に表示されている36桁の数字を入力してください。",
-        "That is not a signing question of the bank's form. Enter the 36 digits the bank's "
+        "取引認証の質問の形式が正しくありません。画面に表示されている54桁の数字を入力してください。",
+        "That is not a signing question of the bank's form. Enter the 54 digits the bank's "
         "screen shows.",
     ),
     "err_sign_needs_yes": (
@@ -182,6 +182,13 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Cannot ask you to confirm; check the operation and add --yes.",
     ),
     "sign_purpose": ("お取引", "Operation"),
+    "sign_debit_account": ("支払口座（支店-口座番号）", "Paid from (branch-account)"),
+    "sign_execution_date": ("振込指定日", "Transfer date"),
+    "sign_date_now": ("即時（今すぐ振込）", "Now (immediate transfer)"),
+    "sign_date": (
+        "{year}年{month}月{day}日（振込予約）",
+        "{year}-{month:02d}-{day:02d} (scheduled)",
+    ),
     "sign_bank_code": ("金融機関コード", "Bank code"),
     "sign_branch_code": ("支店コード", "Branch code"),
     "sign_account_type": ("科目", "Account type"),

@@ -1,30 +1,34 @@
 """取引認証 on the token app's side: read a signing question, show it, sign it.
 
-The question format is the bank's (docs/banking.md, "Transaction signing"): suite
-``OCRA-1:HOTP-SHA256-8:QN36`` over 36 decimal digits::
+The question format is the bank's (docs/banking.md, "Transaction signing"), format 2:
+suite ``OCRA-1:HOTP-SHA256-8:QN54`` over 54 decimal digits::
 
-    purpose(1) bank(4) branch(3) type(1) account(7) amount(12) nonce(8)
+    purpose(1) bank(4) branch(3) type(1) account(7) amount(12)
+    debit branch(3) debit account(7) date(8) nonce(8)
 
+(the date is the 振込予約 day as YYYYMMDD, ``00000000`` for a 振込 executed now).
 The app must show the customer what it is about to sign as read from the question
 itself (``describe_question``), never from text sent alongside it, so a hijacked
-browser or a tampered message cannot show one payee and have another signed.
+browser or a tampered message cannot show one operation and have another signed.
+Codes are made with the OCRA subkey of the signing key (``netbank.oath.txsign``).
 Pure: netbank.oath only, no Django, no I/O.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from dataclasses import dataclass
+from datetime import date
 from typing import Final
 
 from netbank.oath.errors import OathError
 from netbank.oath.ocra import ocra
+from netbank.oath.txsign import ocra_key, pending_mac_text
 
-SUITE: Final = "OCRA-1:HOTP-SHA256-8:QN36"
-QUESTION_DIGITS: Final = 36
+FORMAT_VERSION: Final = 2
+SUITE: Final = "OCRA-1:HOTP-SHA256-8:QN54"
+QUESTION_DIGITS: Final = 54
 SIGNING_KEY_BYTES: Final = 32
+IMMEDIATE_DATE: Final = "00000000"
 
 PURPOSE_TRANSFER: Final = "1"
 PURPOSE_PAYEE: Final = "2"
@@ -53,6 +57,11 @@ class SigningRequest:
     account_number: str
     amount: int  # yen; the new daily limit for purpose 3; 0 for purpose 2
     nonce: str  # 取引番号 shown on the bank's screen
+    # The customer's own account a 振込 is paid from ("000"/"0000000" otherwise).
+    debit_branch_code: str = "000"
+    debit_account_number: str = "0000000"
+    # The 振込予約 day as YYYYMMDD; "00000000": executed now (and for purposes 2, 3).
+    execution_date: str = IMMEDIATE_DATE
 
     @property
     def purpose_label(self) -> str:
@@ -62,9 +71,26 @@ class SigningRequest:
     def account_type_label(self) -> str:
         return ACCOUNT_TYPE_LABELS[self.account_type]
 
+    @property
+    def scheduled_for(self) -> date | None:
+        """The 振込予約 day, or None for a 振込 executed now."""
+        if self.execution_date == IMMEDIATE_DATE:
+            return None
+        return _parse_date(self.execution_date)
+
+    @property
+    def execution_date_label(self) -> str:
+        day = self.scheduled_for
+        return "即時" if day is None else f"{day.year}年{day.month}月{day.day}日"
+
     def lines(self) -> list[tuple[str, str]]:
         """Label/value pairs for the confirmation screen."""
         rows = [("お取引", self.purpose_label)]
+        if self.purpose == PURPOSE_TRANSFER:
+            rows += [
+                ("支払口座", f"{self.debit_branch_code}-{self.debit_account_number}"),
+                ("振込指定日", self.execution_date_label),
+            ]
         if self.purpose in (PURPOSE_TRANSFER, PURPOSE_PAYEE):
             rows += [
                 ("金融機関コード", self.bank_code),
@@ -81,13 +107,33 @@ class SigningRequest:
 
 
 def _digits(value: str, size: int, label: str) -> str:
-    if len(value) != size or not value.isascii() or not value.isdigit():
+    if (
+        not isinstance(value, str)
+        or len(value) != size
+        or not value.isascii()
+        or not value.isdigit()
+    ):
         raise SigningQuestionError(f"{label} must be {size} digits")
     return value
 
 
+def _parse_date(text: str) -> date:
+    _digits(text, 8, "the date")
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        raise SigningQuestionError("the date is not a calendar day") from None
+
+
+def date_field(day: date | None) -> str:
+    """YYYYMMDD of a 振込予約 day, ``00000000`` for a 振込 executed now."""
+    if day is None:
+        return IMMEDIATE_DATE
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
 def build_question(request: SigningRequest) -> str:
-    """The 36-digit question for a request (the inverse of ``describe_question``)."""
+    """The 54-digit question for a request (the inverse of ``describe_question``)."""
     if request.purpose not in PURPOSE_LABELS:
         raise SigningQuestionError("purpose must be 1, 2 or 3")
     _digits(request.nonce, 8, "the 取引番号")
@@ -107,7 +153,16 @@ def build_question(request: SigningRequest) -> str:
             raise SigningQuestionError("a payee registration carries no amount")
     elif isinstance(request.amount, bool) or not 0 < request.amount < 10**12:
         raise SigningQuestionError("amount must be 1 to 999,999,999,999 yen")
-    return request.purpose + payee + f"{request.amount:012d}" + request.nonce
+    debit = _digits(request.debit_branch_code, 3, "debit branch code") + _digits(
+        request.debit_account_number, 7, "debit account number"
+    )
+    day = _digits(request.execution_date, 8, "the date")
+    if request.purpose == PURPOSE_TRANSFER:
+        if day != IMMEDIATE_DATE:
+            _parse_date(day)
+    elif debit != "0" * 10 or day != IMMEDIATE_DATE:
+        raise SigningQuestionError("only a transfer carries a debit account and a date")
+    return request.purpose + payee + f"{request.amount:012d}" + debit + day + request.nonce
 
 
 def describe_question(question: str) -> SigningRequest:
@@ -123,7 +178,10 @@ def describe_question(question: str) -> SigningRequest:
         account_type=question[8],
         account_number=question[9:16],
         amount=int(question[16:28]),
-        nonce=question[28:36],
+        debit_branch_code=question[28:31],
+        debit_account_number=question[31:38],
+        execution_date=question[38:46],
+        nonce=question[46:54],
     )
     if purpose == PURPOSE_LIMIT and question[1:16] != "0" * 15:
         raise SigningQuestionError("a limit question carries no payee")
@@ -137,7 +195,7 @@ def sign_question(signing_key: bytes, question: str) -> str:
     describe_question(question)
     if len(signing_key) != SIGNING_KEY_BYTES:
         raise OathError("the transaction-signing key must be 32 bytes")
-    return ocra(SUITE, signing_key, question=question)
+    return ocra(SUITE, ocra_key(signing_key), question=question)
 
 
 def sign_transaction(
@@ -148,11 +206,24 @@ def sign_transaction(
     account_type: str,
     account_number: str,
     amount: int,
+    debit_branch_code: str,
+    debit_account_number: str,
+    scheduled_for: date | None = None,
     nonce: str,
 ) -> str:
-    """Sign a 振込 typed from the bank's screen (account_type is the Zengin digit)."""
+    """Sign a 振込 typed from the bank's screen (account_type is the Zengin digit;
+    ``scheduled_for`` the 振込予約 day, None for a 振込 executed now)."""
     request = SigningRequest(
-        PURPOSE_TRANSFER, bank_code, branch_code, account_type, account_number, amount, nonce
+        PURPOSE_TRANSFER,
+        bank_code,
+        branch_code,
+        account_type,
+        account_number,
+        amount,
+        nonce,
+        debit_branch_code=debit_branch_code,
+        debit_account_number=debit_account_number,
+        execution_date=date_field(scheduled_for),
     )
     return sign_question(signing_key, build_question(request))
 
@@ -180,14 +251,12 @@ def sign_limit(signing_key: bytes, *, new_limit: int, nonce: str) -> str:
 
 
 PENDING_PATH: Final = "/banking/api/v1/signing/pending"
-PENDING_CONTEXT: Final = b"netbank-signing-pending/1\x00"
 
 
 def pending_request_mac(signing_key: bytes, *, service_id: str, user_id: str, time: int) -> str:
-    """The MAC that authenticates a fetch of the pending question (docs/banking.md)."""
-    message = PENDING_CONTEXT + f"{service_id}\x00{user_id}\x00{time}".encode("ascii")
-    digest = hmac.new(signing_key, message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    """The MAC that authenticates a fetch of the pending question (docs/banking.md), under
+    the signing key's own subkey for this purpose (``netbank.oath.txsign``)."""
+    return pending_mac_text(signing_key, service_id=service_id, user_id=user_id, time=str(time))
 
 
 def pending_request(

@@ -22,7 +22,7 @@ from netbank.token_app.vault import TokenRecord
 
 
 def normalise_question(text: str) -> str:
-    """The 36 digits as the bank's screen shows them, in groups, perhaps full-width."""
+    """The 54 digits as the bank's screen shows them, in groups, perhaps full-width."""
     folded = unicodedata.normalize("NFKC", text)
     return "".join(c for c in folded if c not in " -\t\u3000")
 
@@ -91,6 +91,22 @@ def fetch_pending_question(
 
 def operation_lines(request: SigningRequest, msg: Messages) -> list[tuple[str, str]]:
     rows = [(msg("sign_purpose"), msg(f"sign_purpose_{request.purpose}"))]
+    if request.purpose == PURPOSE_TRANSFER:
+        # Bound into the question (format 2): which of the customer's accounts pays, and
+        # when; malware cannot change either under a valid code.
+        day = request.scheduled_for
+        rows += [
+            (
+                msg("sign_debit_account"),
+                f"{request.debit_branch_code}-{request.debit_account_number}",
+            ),
+            (
+                msg("sign_execution_date"),
+                msg("sign_date_now")
+                if day is None
+                else msg("sign_date", year=day.year, month=day.month, day=day.day),
+            ),
+        ]
     if request.purpose in (PURPOSE_TRANSFER, PURPOSE_PAYEE):
         rows += [
             (msg("sign_bank_code"), request.bank_code),
@@ -122,6 +138,13 @@ def operation_json(request: SigningRequest) -> dict[str, Any]:
         )
     if request.purpose in (PURPOSE_TRANSFER, PURPOSE_LIMIT):
         data["amount"] = request.amount
+    if request.purpose == PURPOSE_TRANSFER:
+        day = request.scheduled_for
+        data.update(
+            debit_branch_code=request.debit_branch_code,
+            debit_account_number=request.debit_account_number,
+            scheduled_for=day.isoformat() if day else None,
+        )
     return data
 
 

@@ -840,7 +840,7 @@ class SigningScreen(AppScreen):
             yield Static(m("sign_intro"), classes="intro")
             yield Static(self.label, classes="token-label")
             yield Label(m("sign_question") + ":", classes="field-label")
-            yield Input(id="question", max_length=60, restrict=r"[0-9０-９ \-]*")
+            yield Input(id="question", max_length=90, restrict=r"[0-9０-９ \-]*")
             yield ErrorText("", id="error", classes="error")
             with Horizontal(classes="row"):
                 yield Button(m("sign_check"), id="check")

@@ -4,6 +4,12 @@ Key rotation: put the new key first in NETBANK_OTP_KEYS (keeping the old ones af
 it), restart the app, run this command, then remove the old keys. It only touches rows
 whose key id differs from the current one, in batches of one transaction each, so it
 can be stopped at any moment and run again to continue. ``--check`` only counts.
+
+Other tables seal under the same key ring with their own AAD and their own command
+(helpdesk operators' TOTP seeds: ``rotate-operator-otp-key``). Before calling an old key
+removable, and in ``--check``, every sealed column in the schema is counted: any model
+field pair ``<x>_key_id`` / ``<x>_ciphertext`` (``sealed_key_columns``), so a table added
+later cannot be forgotten.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 
@@ -53,14 +60,61 @@ SEALED_COLUMNS = (
 )
 
 
+@dataclass(frozen=True)
+class SealedKeyColumn:
+    """A key-id column of any table that holds values sealed under the key ring."""
+
+    model: type[models.Model]
+    prefix: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label} {self.prefix}"
+
+
+# Sealed columns this command does not re-encrypt itself, and the command that does.
+OTHER_ROTATION_COMMANDS = {
+    "helpdesk.OperatorCredential": "netbank rotate-operator-otp-key (helpdesk operator seeds)"
+}
+
+
+def sealed_key_columns() -> list[SealedKeyColumn]:
+    """Every ``<x>_key_id`` with a ``<x>_ciphertext`` beside it, in every installed model."""
+    found = []
+    for model in apps.get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        for name in sorted(names):
+            prefix = name.removesuffix("_key_id")
+            if name.endswith("_key_id") and f"{prefix}_ciphertext" in names:
+                found.append(SealedKeyColumn(model, prefix))
+    return found
+
+
+def _stale_rows(model: type[models.Model], prefix: str, current: str) -> models.QuerySet[Any]:
+    return (
+        model._default_manager.exclude(**{f"{prefix}_key_id": current})
+        .exclude(**{f"{prefix}_key_id": ""})
+        .exclude(**{f"{prefix}_ciphertext__isnull": True})
+    )
+
+
 def _stale(column: SealedColumn, current: str) -> models.QuerySet[Any]:
     """Rows sealed under a key other than ``current``."""
-    p = column.prefix
-    return (
-        column.model._default_manager.exclude(**{f"{p}_key_id": current})
-        .exclude(**{f"{p}_key_id": ""})
-        .exclude(**{f"{p}_ciphertext__isnull": True})
-    )
+    return _stale_rows(column.model, column.prefix, current)
+
+
+def old_keys_in_use(current: str) -> dict[str, set[str]]:
+    """For each sealed column of the schema with rows not under ``current``: their key ids."""
+    used: dict[str, set[str]] = {}
+    for column in sealed_key_columns():
+        ids = set(
+            _stale_rows(column.model, column.prefix, current)
+            .values_list(f"{column.prefix}_key_id", flat=True)
+            .distinct()
+        )
+        if ids:
+            used[column.label] = ids
+    return used
 
 
 class Command(BaseCommand):
@@ -84,7 +138,8 @@ class Command(BaseCommand):
         if options["check"]:
             for label, count in remaining.items():
                 self.stdout.write(f"{label}: {count} not under key {current!r}")
-            if any(remaining.values()):
+            elsewhere = self._report_other_tables(current)
+            if any(remaining.values()) or elsewhere:
                 raise CommandError("some sealed values still use an older key")
             self._report_unused_keys(current)
             return
@@ -102,6 +157,7 @@ class Command(BaseCommand):
                 f"{failed} sealed values could not be opened with any configured key; "
                 "they were left unchanged (see the log lines above)"
             )
+        self._report_other_tables(current)
         self._report_unused_keys(current)
 
     def _rotate(
@@ -155,12 +211,34 @@ class Command(BaseCommand):
                 last_pk = rows[-1].pk
             self.stdout.write(f"{column.label}: {done + broken}/{total}")
 
+    def _report_other_tables(self, current: str) -> bool:
+        """Name the tables (outside this command's own) still under an older key."""
+        own = {f"{c.model._meta.label} {c.prefix}" for c in SEALED_COLUMNS}
+        others = {label: ids for label, ids in old_keys_in_use(current).items() if label not in own}
+        for label, ids in sorted(others.items()):
+            model = label.split(" ")[0]
+            how = OTHER_ROTATION_COMMANDS.get(model, "its own re-sealing step")
+            self.stdout.write(
+                f"{label}: still sealed under {', '.join(repr(k) for k in sorted(ids))}; run {how}"
+            )
+        return bool(others)
+
     def _report_unused_keys(self, current: str) -> None:
         old = [kid for kid, _ in crypto.keyring()[1:]]
-        if old:
+        in_use = set().union(*old_keys_in_use(current).values())
+        removable = [kid for kid in old if kid not in in_use]
+        kept = [kid for kid in old if kid in in_use]
+        if kept:
             self.stdout.write(
-                f"Every sealed value in the database uses {current!r}. Keys "
-                + ", ".join(repr(k) for k in old)
+                "Keys "
+                + ", ".join(repr(k) for k in kept)
+                + " are still in use (see above) and must stay in NETBANK_OTP_KEYS."
+            )
+        if removable:
+            self.stdout.write(
+                "Keys "
+                + ", ".join(repr(k) for k in removable)
                 + " can be removed from NETBANK_OTP_KEYS once sign-in forms opened before "
-                "the rotation have expired (their drafts are sealed in the session)."
+                "the rotation have expired (their drafts are sealed in the session): no "
+                f"sealed value in any table uses them (the current key is {current!r})."
             )
