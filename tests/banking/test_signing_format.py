@@ -236,7 +236,7 @@ def test_server_builder_refuses_inconsistent_operations() -> None:
         build_question(purpose="transfer", nonce="00000001", amount=5, debit_account=mine)
     with pytest.raises(ValueError, match="debit account"):
         build_question(purpose="transfer", nonce="00000001", destination=dest, amount=5)
-    with pytest.raises(ValueError, match="debit account"):
+    with pytest.raises(ValueError, match="debit branch code must be 3 digits"):
         build_question(
             purpose="transfer",
             nonce="00000001",

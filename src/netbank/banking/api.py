@@ -23,8 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from netbank import clock
 from netbank.banking.models import SigningChallenge
-from netbank.banking.signing import SUITE, is_current_format, signing_key
+from netbank.banking.signing import is_current_format, signing_key
 from netbank.customers.throttle import client_key, throttle_hit
+from netbank.oath.txquestion import SUITE
 from netbank.oath.txsign import pending_mac
 from netbank.otp.api_json import (
     JsonApiError,

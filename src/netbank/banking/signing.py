@@ -42,27 +42,28 @@ from netbank.banking.errors import NewTokenHoldError, SigningRejectedError, Sign
 from netbank.banking.models import SigningChallenge
 from netbank.customers import lockout
 from netbank.customers.models import Customer
+from netbank.oath import txquestion
 from netbank.oath.ocra import ocra_verify
+from netbank.oath.txquestion import (
+    FORMAT_VERSION,
+    NONCE_DIGITS,
+    QUESTION_DIGITS,
+    SUITE,
+)
 from netbank.oath.txsign import ocra_key
 from netbank.otp import crypto
 from netbank.otp.models import Token
 from netbank.otp.verification import SEED_PURPOSE
 
-# Question format 2 (format 1, QN36, bound neither the debit account nor the date).
-FORMAT_VERSION = 2
-SUITE = "OCRA-1:HOTP-SHA256-8:QN54"
+# Question format 2 (format 1, QN36, bound neither the debit account nor the date); the
+# encoding is netbank.oath.txquestion, the same module the token app parses with.
 CODE_DIGITS = 8
-QUESTION_DIGITS = 54
-IMMEDIATE_DATE = "00000000"
-NONCE_DIGITS = 8
-AMOUNT_DIGITS = 12
-MAX_AMOUNT = 10**AMOUNT_DIGITS - 1
 SIGNING_KEY_BYTES = 32
 
 PURPOSE_DIGIT = {
-    SigningChallenge.Purpose.TRANSFER: "1",
-    SigningChallenge.Purpose.PAYEE: "2",
-    SigningChallenge.Purpose.LIMIT: "3",
+    SigningChallenge.Purpose.TRANSFER: txquestion.PURPOSE_TRANSFER,
+    SigningChallenge.Purpose.PAYEE: txquestion.PURPOSE_PAYEE,
+    SigningChallenge.Purpose.LIMIT: txquestion.PURPOSE_LIMIT,
 }
 
 AUTHENTICATOR_NOTICE = _(
@@ -94,17 +95,6 @@ class DebitAccount(Protocol):
     account_number: str
 
 
-def _digits(value: object, size: int) -> bool:
-    return isinstance(value, str) and len(value) == size and value.isascii() and value.isdigit()
-
-
-def date_field(day: date | None) -> str:
-    """YYYYMMDD of a 振込予約 day, ``00000000`` for a 振込 executed now."""
-    if day is None:
-        return IMMEDIATE_DATE
-    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
-
-
 @dataclass(frozen=True)
 class Capability:
     """Whether the customer can sign, with which token, and if not, why."""
@@ -134,44 +124,48 @@ def build_question(
     scheduled_for: date | None = None,
 ) -> str:
     """The OCRA question (54 digits) for an operation; see the module docstring."""
-    digit = PURPOSE_DIGIT[SigningChallenge.Purpose(purpose)]
-    if not _digits(nonce, NONCE_DIGITS):
-        raise ValueError("nonce must be 8 ASCII digits")
     if purpose == SigningChallenge.Purpose.LIMIT:
         if destination is not None:
             raise ValueError("a limit challenge carries no payee")
-        payee = "0" * 15
+        payee = ("0000", "000", "0", "0000000")
     else:
         if destination is None:
             raise ValueError(f"a {purpose} challenge needs the payee")
         payee = (
-            destination.bank_code
-            + destination.branch_code
-            + destination.zengin_type
-            + destination.account_number
+            destination.bank_code,
+            destination.branch_code,
+            destination.zengin_type,
+            destination.account_number,
         )
     if purpose == SigningChallenge.Purpose.PAYEE:
         if amount is not None:
             raise ValueError("a payee challenge carries no amount")
-        amount_field = "0" * AMOUNT_DIGITS
-    else:
-        if amount is None or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
-            raise ValueError("amount must be 1 to 999,999,999,999 yen")
-        amount_field = f"{amount:0{AMOUNT_DIGITS}d}"
+        amount = 0
+    elif amount is None:
+        raise ValueError(f"a {purpose} challenge needs the amount")
     if purpose == SigningChallenge.Purpose.TRANSFER:
         if debit_account is None:
             raise ValueError("a transfer challenge needs the debit account")
-        if not (_digits(debit_account.branch_code, 3) and _digits(debit_account.account_number, 7)):
-            raise ValueError("the debit account must be a 3-digit branch and 7-digit number")
-        debit = debit_account.branch_code + debit_account.account_number
-        day = date_field(scheduled_for)
+        debit = (debit_account.branch_code, debit_account.account_number)
     else:
         if debit_account is not None or scheduled_for is not None:
             raise ValueError(f"a {purpose} challenge carries no debit account or date")
-        debit, day = "0" * 10, IMMEDIATE_DATE
-    question = digit + payee + amount_field + debit + day + nonce
-    assert len(question) == QUESTION_DIGITS  # noqa: S101 (a format invariant, not input)
-    return question
+        debit = ("000", "0000000")
+    # SigningQuestionError is a ValueError: a malformed operation is refused the same way.
+    return txquestion.build_question(
+        txquestion.SigningRequest(
+            purpose=PURPOSE_DIGIT[SigningChallenge.Purpose(purpose)],
+            bank_code=payee[0],
+            branch_code=payee[1],
+            account_type=payee[2],
+            account_number=payee[3],
+            amount=amount,
+            nonce=nonce,
+            debit_branch_code=debit[0],
+            debit_account_number=debit[1],
+            execution_date=txquestion.date_field(scheduled_for),
+        )
+    )
 
 
 def is_current_format(challenge: SigningChallenge) -> bool:

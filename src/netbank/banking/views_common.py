@@ -15,13 +15,13 @@ from netbank import clock
 from netbank.banking.models import SigningChallenge
 from netbank.banking.selectors import customer_payees
 from netbank.banking.signing import (
-    NONCE_DIGITS,
     new_token_hold_until,
     signing_capability,
     signing_challenge,
 )
 from netbank.customers.models import Customer
 from netbank.customers.services import transaction_password_check
+from netbank.oath.txquestion import NONCE_DIGITS
 
 TRANSFER_DRAFT = "banking.transfer_draft"
 PAYEE_DRAFT = "banking.payee_draft"

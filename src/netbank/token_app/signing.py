@@ -16,23 +16,43 @@ Pure: netbank.oath only, no Django, no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Final
 
+from netbank.oath import txquestion
 from netbank.oath.errors import OathError
 from netbank.oath.ocra import ocra
+from netbank.oath.txquestion import (
+    IMMEDIATE_DATE,
+    PURPOSE_LIMIT,
+    PURPOSE_PAYEE,
+    PURPOSE_TRANSFER,
+    QUESTION_DIGITS,
+    SUITE,
+    SigningQuestionError,
+    build_question,
+    date_field,
+)
 from netbank.oath.txsign import ocra_key, pending_mac_text
 
-FORMAT_VERSION: Final = 2
-SUITE: Final = "OCRA-1:HOTP-SHA256-8:QN54"
-QUESTION_DIGITS: Final = 54
-SIGNING_KEY_BYTES: Final = 32
-IMMEDIATE_DATE: Final = "00000000"
+__all__ = [
+    "IMMEDIATE_DATE",
+    "PURPOSE_LIMIT",
+    "PURPOSE_PAYEE",
+    "PURPOSE_TRANSFER",
+    "QUESTION_DIGITS",
+    "SUITE",
+    "SigningQuestionError",
+    "SigningRequest",
+    "build_question",
+    "date_field",
+    "describe_question",
+    "sign_question",
+]
 
-PURPOSE_TRANSFER: Final = "1"
-PURPOSE_PAYEE: Final = "2"
-PURPOSE_LIMIT: Final = "3"
+SIGNING_KEY_BYTES: Final = 32
+
 PURPOSE_LABELS: Final = {
     PURPOSE_TRANSFER: "振込",
     PURPOSE_PAYEE: "登録先の登録",
@@ -42,26 +62,9 @@ PURPOSE_LABELS: Final = {
 ACCOUNT_TYPE_LABELS: Final = {"1": "普通", "2": "当座", "4": "貯蓄"}
 
 
-class SigningQuestionError(ValueError):
-    """The question is not one the bank's format allows; the app signs nothing."""
-
-
 @dataclass(frozen=True)
-class SigningRequest:
-    """What one question asks the customer to approve."""
-
-    purpose: str  # "1" transfer, "2" payee registration, "3" limit raise
-    bank_code: str
-    branch_code: str
-    account_type: str  # Zengin digit
-    account_number: str
-    amount: int  # yen; the new daily limit for purpose 3; 0 for purpose 2
-    nonce: str  # 取引番号 shown on the bank's screen
-    # The customer's own account a 振込 is paid from ("000"/"0000000" otherwise).
-    debit_branch_code: str = "000"
-    debit_account_number: str = "0000000"
-    # The 振込予約 day as YYYYMMDD; "00000000": executed now (and for purposes 2, 3).
-    execution_date: str = IMMEDIATE_DATE
+class SigningRequest(txquestion.SigningRequest):
+    """A parsed question with the labels the app shows for it."""
 
     @property
     def purpose_label(self) -> str:
@@ -70,13 +73,6 @@ class SigningRequest:
     @property
     def account_type_label(self) -> str:
         return ACCOUNT_TYPE_LABELS[self.account_type]
-
-    @property
-    def scheduled_for(self) -> date | None:
-        """The 振込予約 day, or None for a 振込 executed now."""
-        if self.execution_date == IMMEDIATE_DATE:
-            return None
-        return _parse_date(self.execution_date)
 
     @property
     def execution_date_label(self) -> str:
@@ -106,88 +102,9 @@ class SigningRequest:
         return rows
 
 
-def _digits(value: str, size: int, label: str) -> str:
-    if (
-        not isinstance(value, str)
-        or len(value) != size
-        or not value.isascii()
-        or not value.isdigit()
-    ):
-        raise SigningQuestionError(f"{label} must be {size} digits")
-    return value
-
-
-def _parse_date(text: str) -> date:
-    _digits(text, 8, "the date")
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        raise SigningQuestionError("the date is not a calendar day") from None
-
-
-def date_field(day: date | None) -> str:
-    """YYYYMMDD of a 振込予約 day, ``00000000`` for a 振込 executed now."""
-    if day is None:
-        return IMMEDIATE_DATE
-    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
-
-
-def build_question(request: SigningRequest) -> str:
-    """The 54-digit question for a request (the inverse of ``describe_question``)."""
-    if request.purpose not in PURPOSE_LABELS:
-        raise SigningQuestionError("purpose must be 1, 2 or 3")
-    _digits(request.nonce, 8, "the 取引番号")
-    if request.purpose == PURPOSE_LIMIT:
-        payee = "0" * 15
-    else:
-        if request.account_type not in ACCOUNT_TYPE_LABELS:
-            raise SigningQuestionError("account type must be 1 (普通), 2 (当座) or 4 (貯蓄)")
-        payee = (
-            _digits(request.bank_code, 4, "bank code")
-            + _digits(request.branch_code, 3, "branch code")
-            + request.account_type
-            + _digits(request.account_number, 7, "account number")
-        )
-    if request.purpose == PURPOSE_PAYEE:
-        if request.amount != 0:
-            raise SigningQuestionError("a payee registration carries no amount")
-    elif isinstance(request.amount, bool) or not 0 < request.amount < 10**12:
-        raise SigningQuestionError("amount must be 1 to 999,999,999,999 yen")
-    debit = _digits(request.debit_branch_code, 3, "debit branch code") + _digits(
-        request.debit_account_number, 7, "debit account number"
-    )
-    day = _digits(request.execution_date, 8, "the date")
-    if request.purpose == PURPOSE_TRANSFER:
-        if day != IMMEDIATE_DATE:
-            _parse_date(day)
-    elif debit != "0" * 10 or day != IMMEDIATE_DATE:
-        raise SigningQuestionError("only a transfer carries a debit account and a date")
-    return request.purpose + payee + f"{request.amount:012d}" + debit + day + request.nonce
-
-
 def describe_question(question: str) -> SigningRequest:
-    """Parse a question; refuses anything that does not rebuild to the same digits."""
-    _digits(question, QUESTION_DIGITS, "a signing question")
-    purpose = question[0]
-    if purpose not in PURPOSE_LABELS:
-        raise SigningQuestionError("unknown purpose digit")
-    request = SigningRequest(
-        purpose=purpose,
-        bank_code=question[1:5],
-        branch_code=question[5:8],
-        account_type=question[8],
-        account_number=question[9:16],
-        amount=int(question[16:28]),
-        debit_branch_code=question[28:31],
-        debit_account_number=question[31:38],
-        execution_date=question[38:46],
-        nonce=question[46:54],
-    )
-    if purpose == PURPOSE_LIMIT and question[1:16] != "0" * 15:
-        raise SigningQuestionError("a limit question carries no payee")
-    if build_question(request) != question:
-        raise SigningQuestionError("the question is not in the bank's format")
-    return request
+    """Parse a question (``netbank.oath.txquestion``) for the app's confirmation screen."""
+    return SigningRequest(**asdict(txquestion.describe_question(question)))
 
 
 def sign_question(signing_key: bytes, question: str) -> str:
