@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from netbank import clock
 from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
-from netbank.customers.messages import lock_message
+from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import secret_question_pick
 from netbank.otp import crypto, selectors, services
@@ -280,6 +280,7 @@ def issue_confirm_view(request: HttpRequest) -> HttpResponse:
                     question = fresh
                     draft["question_id"] = fresh.pk
                     request.session[DRAFT] = draft
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER)
     return _render(
         request,
         "otp/issue_confirm.html",
@@ -324,13 +325,6 @@ def issue_done_view(request: HttpRequest) -> HttpResponse:
 # --- ワンタイムパスワード利用開始 --------------------------------------------------------
 
 
-def _otp_lock_message(customer: Customer) -> str:
-    status = lockout.lockout_status(
-        kind=lockout.OTP, subject=lockout.subject_for_customer(customer)
-    )
-    return lock_message(lockout.OTP, permanent=status.permanent, until=status.until)
-
-
 def _start_use(request: HttpRequest, customer: Customer, form: OtpCodeForm) -> HttpResponse | None:
     """Run 利用開始 for a valid form; a redirect when it worked, else errors on ``form``."""
     outcome = services.token_start_use(
@@ -341,8 +335,8 @@ def _start_use(request: HttpRequest, customer: Customer, form: OtpCodeForm) -> H
         return redirect("otp:start_use_done")
     result = outcome.result
     if result is services.StartUseResult.LOCKED:
-        form.add_error(None, _otp_lock_message(customer))
-    elif result is services.StartUseResult.REJECTED:
+        return None  # start_use_view turns the screen into the lock screen
+    if result is services.StartUseResult.REJECTED:
         form.add_error("code", _("ワンタイムパスワードが正しくありません。"))
     elif result is services.StartUseResult.NOT_SET_UP:
         form.add_error(
@@ -380,6 +374,7 @@ def start_use_view(request: HttpRequest) -> HttpResponse:
             done = _start_use(request, customer, form)
             if done is not None:
                 return done
+    form_refuse_if_locked(form, customer, lockout.OTP)
     return _render(
         request,
         "otp/start_use.html",
@@ -440,6 +435,8 @@ def cancel_view(request: HttpRequest) -> HttpResponse:
                 request.session[CANCEL_DONE] = True
                 return redirect("otp:cancel_done")
             _apply_outcome(form, outcome)
+    if not mandatory:
+        form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
     return _render(
         request,
         "otp/cancel.html",
@@ -513,6 +510,7 @@ def authenticator_view(request: HttpRequest) -> HttpResponse:
             if outcome.stale_question:
                 request.session.pop(AUTHENTICATOR_ATTEMPT, None)
                 question = _authenticator_question(request, customer) or question
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER)
     return _render(
         request,
         "otp/authenticator.html",
