@@ -118,6 +118,15 @@ def test_digit_keys_are_reshuffled(pc_page: Page, customer: Customer) -> None:
         orders.add(first_row.inner_text())
         page.get_by_role("button", name="クリア").click()
     assert len(orders) > 1  # 6 draws of 10! orders: equal by chance with p < 1e-30
+    # The letters sit in their keyboard rows: z starts the bottom row.
+    rows = page.locator("[data-softkeyboard-panel] .softkeyboard-row")
+    letters = [rows.nth(i).inner_text().split() for i in range(1, rows.count())]
+    assert letters == [list("qwertyuiop"), list("asdfghjkl"), list("zxcvbnm")]
+    # 戻る comes back to 入力 with the address entered; the password is typed again.
+    page.get_by_role("button", name="戻る").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("トークン発行（入力）")
+    expect(page.get_by_label(re.compile(r"携帯電話メールアドレス$"))).to_have_value(PHONE)
+    expect(page.get_by_label(re.compile(r"利用開始パスワード$"))).to_have_value("")
 
 
 def test_clearing_the_checkbox_lets_the_customer_type(pc_page: Page, customer: Customer) -> None:

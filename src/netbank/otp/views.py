@@ -6,7 +6,7 @@ leaflet トークン再発行, 利用解除 and registration with a standard aut
 
 Between 入力 and 確認 the session holds the 利用開始パスワード only sealed (AES-GCM
 under the OTP key-encryption key, bound to the customer and to a random draft id);
-戻る and 中止する drop the whole draft.
+戻る and 中止する drop the whole draft (戻る keeps the address for the 入力 screen).
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from netbank.otp.forms import (
 from netbank.otp.models import Token
 
 DRAFT = "otp_issue_draft"
+# The address entered, kept by 戻る from 確認 for the next 入力 screen (once).
+DRAFT_BACK_EMAIL = "otp_issue_back_email"
 ISSUE_DONE = "otp_issue_done"
 START_USE_DONE = "otp_start_use_done"
 CANCEL_DONE = "otp_cancel_done"
@@ -185,7 +187,13 @@ def issue_input_view(request: HttpRequest, *, reissue: bool = False) -> HttpResp
     customer = _customer(request)
     if (selectors.token_in_use(customer) is not None) != reissue:
         return redirect(_issue_url(customer))
-    form = IssueInputForm(request.POST if request.method == "POST" else None)
+    # After 戻る the address entered comes back; the 利用開始パスワード is typed again
+    # (a password is never sent back to the browser).
+    back_email = request.session.pop(DRAFT_BACK_EMAIL, None)
+    form = IssueInputForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email": back_email} if isinstance(back_email, str) else None,
+    )
     if request.method == "POST" and form.is_valid():
         question = secret_question_pick(customer=customer)
         if question is None:
@@ -221,6 +229,7 @@ def issue_confirm_view(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "back":
         request.session.pop(DRAFT, None)
+        request.session[DRAFT_BACK_EMAIL] = str(draft.get("email", ""))
         return redirect(_issue_url(customer))
     if action == "cancel":
         request.session.pop(DRAFT, None)
