@@ -13,13 +13,15 @@ from django.urls import reverse
 
 from netbank import clock
 from netbank.banking.models import AccountType, Transfer
-from netbank.customers.models import Customer
+from netbank.customers import lockout
+from netbank.customers.models import Customer, FailureCounter
 from netbank.otp import services
 from netbank.otp.models import Token
 from tests.banking.factories import TRANSACTION_PASSWORD as BANKING_PASSWORD
 from tests.banking.factories import customer_with_account, open_account
 from tests.banking.factories import login as banking_login
 from tests.banking.test_screens import idempotency_key
+from tests.otp.test_phone_support import apply_data, phone_client, phone_login
 from tests.otp.test_screens_support import (
     ACTIVATION_PASSWORD,
     LOGIN_PASSWORD,
@@ -177,3 +179,33 @@ def test_the_confirmation_password_lock_screen_disables_the_furikae_confirmation
     )
     assert redirected_to(r) == ""
     assert not Transfer.objects.exists()
+
+
+def test_the_secret_answer_lock_screen_disables_sli012() -> None:
+    customer = make_customer()
+    client = phone_client()
+    phone_login(client, customer)
+    for _ in range(5):
+        r = client.post("/sp/otp/apply/", apply_data(answer="ラピュタ"))
+    _assert_locked_screen(r)
+    assert "追加認証の回答を続けて誤って入力されたため" in page_text(r)
+    _assert_locked_screen(client.get("/sp/otp/apply/"))
+
+
+def test_a_permanent_otp_lock_says_only_the_helpdesk_can_lift_it() -> None:
+    customer = make_customer()
+    token = _in_use_token(customer)
+    FailureCounter.objects.update_or_create(
+        kind=lockout.OTP,
+        subject=lockout.subject_for_customer(customer),
+        defaults={"permanently_locked": True, "consecutive_failures": 5},
+    )
+    c = Client()
+    c.post(reverse("customers:login"), {"login_id": customer.login_id, "password": LOGIN_PASSWORD})
+    r = c.get(reverse("otp:login_otp"))
+    _assert_locked_screen(r, until=False)
+    assert "再開にはヘルプデスクへのご連絡が必要です" in page_text(r)
+    clock.advance(token.period)
+    r = c.post(reverse("otp:login_otp"), {"code": current_code(token)})
+    assert r.status_code == 400
+    assert redirected_to(r) == ""
