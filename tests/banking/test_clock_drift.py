@@ -248,4 +248,4 @@ def test_used_codes_count_toward_the_lockout_like_wrong_ones(
     assert all(USED_MESSAGE in page for page in pages[:4])
     # The fifth refusal locks, as for wrong codes: the lock message, not the hint.
     assert USED_MESSAGE not in pages[4]
-    assert "ロックされています" in pages[4]
+    assert "ワンタイムパスワードを続けて誤って入力されたため" in pages[4]

@@ -166,7 +166,7 @@ def test_four_eyes_lift_in_the_console(
     pc_page.get_by_label("本人確認済み").check()
     pc_page.get_by_label(re.compile("本人確認の記録")).fill("折り返しで氏名・生年月日・住所を確認")
     pc_page.get_by_label("現在のトークンの利用を再開する").check()
-    pc_page.get_by_label(re.compile("^必須理由$|^理由$")).fill("ご本人からの再開依頼")
+    pc_page.get_by_label(re.compile("^(【必須】)?理由$")).fill("ご本人からの再開依頼")
     shot(pc_page, "helpdesk-lift-request")
     pc_page.get_by_role("button", name="利用再開を申請する").click()
     expect(pc_page.locator("#done-message")).to_contain_text("利用再開を申請しました")

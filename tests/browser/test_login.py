@@ -72,7 +72,7 @@ def current_otp() -> str:
     return totp.at(clock.now())
 
 
-# Labels may carry a 必須 mark before the text; the label still names the field.
+# Labels may carry the 【必須】 mark before the text; the label still names the field.
 LOGIN_ID_LABEL = re.compile(r"ログインID$")
 PASSWORD_LABEL = re.compile(r"ログインパスワード$")
 

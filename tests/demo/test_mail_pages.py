@@ -197,3 +197,25 @@ def test_unknown_or_malformed_mail_names_404(demo_on: Any, mailbox: Path, name: 
 
     assert response.status_code == 404
     assert b"TOPSECRET-4711" not in response.content
+
+
+@pytest.mark.browser
+def test_mail_pages_fit_a_phone_screen(
+    demo_on: Any, catcher: MailCatcher, mailbox: Path, transactional_db: None, phone_page: Any
+) -> None:
+    # The mail to the phone is read on the phone: nothing may stick out sideways.
+    mail_enqueue(
+        to="a.very.long.mailbox.name.for.testing@mobile.phone-carrier.example.jp",
+        subject=SUBJECT,
+        body=BODY + "https://bank.example.jp/app/?" + "x" * 120 + "\n",
+        purpose="token_issue",
+        from_addr="netbank@otp-auth.example",
+    )
+    assert deliver_due().sent == 1
+    page = phone_page
+    overflow = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    page.goto("/demo/mail/")
+    assert page.evaluate(overflow) <= 0
+    page.locator("table.mailbox a").first.click()
+    page.wait_for_url("**/demo/mail/*/")
+    assert page.evaluate(overflow) <= 0

@@ -373,3 +373,21 @@ def test_a_visitors_token_app_for_demo0002_survives_the_next_start(frozen_clock:
     assert notes == []
     assert list(Token.objects.filter(customer=customer, state="in_use")) == [app_token]
     assert customer_key(HANAKO.login_id) is None
+
+
+def test_a_newcomers_first_code_right_after_the_seed_is_accepted(frozen_clock: datetime) -> None:
+    # The README: start the demo, then `oathtool --totp -b KEY` for demo0002 at once. The
+    # seed's own 利用開始 must not have used up the step the newcomer's code is in.
+    seed_all()
+    key = customer_key(HANAKO.login_id)
+    assert key is not None
+    client = Client()
+    assert _log_in(client, HANAKO.login_id, HANAKO.password) == "/login/otp/"
+    code = pyotp.TOTP(key.secret_base32).at(clock.now())
+    response = client.post("/login/otp/", {"code": code})
+    assert response.status_code == 302
+    assert response["Location"] == "/top/"
+    # The code cannot be replayed.
+    again = Client()
+    _log_in(again, HANAKO.login_id, HANAKO.password)
+    assert again.post("/login/otp/", {"code": code}).status_code == 400

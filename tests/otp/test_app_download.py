@@ -32,6 +32,16 @@ def test_the_mail_link_opens_the_download_page_without_login() -> None:
     assert "認証アプリで登録" in page
 
 
+def test_the_page_the_mail_links_to_does_not_warn_against_the_mails_link() -> None:
+    # Reached by the URL in the bank's own mail, the page must not tell the customer not
+    # to use URLs from mails; it says how to tell the bank's site instead.
+    r = Client().get(urlsplit(app_download_url()).path)
+    text = r.content.decode()
+    assert "メールに記載されたURL" not in text
+    assert "このページのアドレスが" in text
+    assert app_download_url().split("/app/")[0] in text
+
+
 def test_the_authenticator_alternative_is_shown_only_where_the_bank_allows_it(
     settings: object,
 ) -> None:

@@ -55,6 +55,7 @@ def test_token_mail_follows_the_leaflet_sample() -> None:
     download = settings.NETBANK_PUBLIC_URL.rstrip("/") + settings.NETBANK_OTP["app_download_path"]
     assert download in body
     assert "下記のURLよりダウンロードしてください" in body
+    assert "携帯電話の日時が正しく設定されていること" in body  # the leaflet's PC part
     assert "送信専用" in body
     assert "返信は受付できません" in body
     helpdesk = settings.NETBANK_HELPDESK

@@ -185,6 +185,9 @@ def test_confirm_issues_the_token_with_the_same_mail_and_notice_as_the_pc(
     assert token_mail.to_addr == PHONE_MAIL
     assert token.user_id in token_mail.body
     assert ACTIVATION_PASSWORD not in token_mail.body
+    # The leaflet's part for smartphones says スマートフォン where the PC part says 携帯電話.
+    assert "スマートフォンの日時が正しく設定されていること" in token_mail.body
+    assert "携帯電話" not in token_mail.body
     notice = OutboxMail.objects.get(purpose=PURPOSE_ISSUE_NOTICE)
     assert notice.to_addr == customer.email
     assert AuditRecord.objects.filter(customer_id=customer.pk, event="token.issued").count() == 1

@@ -118,6 +118,15 @@ def test_digit_keys_are_reshuffled(pc_page: Page, customer: Customer) -> None:
         orders.add(first_row.inner_text())
         page.get_by_role("button", name="クリア").click()
     assert len(orders) > 1  # 6 draws of 10! orders: equal by chance with p < 1e-30
+    # The letters sit in their keyboard rows: z starts the bottom row.
+    rows = page.locator("[data-softkeyboard-panel] .softkeyboard-row")
+    letters = [rows.nth(i).inner_text().split() for i in range(1, rows.count())]
+    assert letters == [list("qwertyuiop"), list("asdfghjkl"), list("zxcvbnm")]
+    # 戻る comes back to 入力 with the address entered; the password is typed again.
+    page.get_by_role("button", name="戻る").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("トークン発行（入力）")
+    expect(page.get_by_label(re.compile(r"携帯電話メールアドレス$"))).to_have_value(PHONE)
+    expect(page.get_by_label(re.compile(r"利用開始パスワード$"))).to_have_value("")
 
 
 def test_clearing_the_checkbox_lets_the_customer_type(pc_page: Page, customer: Customer) -> None:
@@ -178,6 +187,16 @@ def test_wrong_input_shows_messages_next_to_the_fields(pc_page: Page, customer: 
     expect(page.locator("#id_email-error")).to_contain_text("形式が正しくありません")
     expect(page.locator("#id_activation_password-error")).to_contain_text("半角数字")
     shot(page, "otp-issue-input-errors")
+    # Nine digits typed key by key reach the server whole and are refused there.
+    page.get_by_label(re.compile(r"携帯電話メールアドレス$")).fill(PHONE)
+    for label in (r"利用開始パスワード$", r"利用開始パスワード（確認用）$"):
+        field = page.get_by_label(re.compile(label))
+        field.fill("")
+        field.press_sequentially("123456789")
+        expect(field).to_have_value("123456789")
+    page.get_by_role("button", name="次へ").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("トークン発行（入力）")
+    expect(page.locator("#id_activation_password-error")).to_contain_text("8文字以内")
     assert not Token.objects.exists()
 
 

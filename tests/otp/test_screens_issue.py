@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -201,7 +203,7 @@ def test_bad_input_gets_a_message_next_to_the_field_and_stores_nothing(
 
 
 @pytest.mark.parametrize("action", ["back", "cancel"])
-def test_back_and_cancel_keep_nothing(action: str) -> None:
+def test_back_keeps_the_address_and_cancel_keeps_nothing(action: str) -> None:
     customer = make_customer()
     c = login(customer)
     c.post(reverse("otp:issue"), input_data())
@@ -209,11 +211,18 @@ def test_back_and_cancel_keep_nothing(action: str) -> None:
     r = c.post(reverse("otp:issue_confirm"), {"action": action})
     expected = reverse("otp:issue") if action == "back" else reverse("otp:menu")
     assert redirected_to(r) == expected
-    assert "otp_issue_draft" not in c.session
+    assert "otp_issue_draft" not in c.session  # the sealed 利用開始パスワード is gone
     assert not Token.objects.filter(customer=customer).exists()
     assert not OutboxMail.objects.filter(purpose__startswith="otp_").exists()
-    # The input screen comes back empty, and 確認 cannot be reached without it.
-    r = c.get(reverse("otp:issue"))
-    assert PHONE not in r.content.decode()
+    # 戻る shows the input screen with the address entered; the 利用開始パスワード is
+    # typed again (a password is never sent back to the browser). 中止する keeps nothing.
+    html = c.get(reverse("otp:issue")).content.decode()
+    email_input = re.search(r'<input[^>]*name="email"[^>]*>', html)
+    assert email_input is not None
+    assert (f'value="{PHONE}"' in email_input.group(0)) is (action == "back")
+    assert ACTIVATION_PASSWORD not in html
+    # Only once: the next visit of the input screen starts empty.
+    assert PHONE not in c.get(reverse("otp:issue")).content.decode()
+    # 確認 cannot be reached without a new input.
     r = c.get(reverse("otp:issue_confirm"))
     assert redirected_to(r) == reverse("otp:issue")

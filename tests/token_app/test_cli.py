@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from netbank.oath.bankkeys import key_fingerprint
 from netbank.token_app import cli
 from netbank.token_app.client import DirectLoginClient, client_from_install_config
 from netbank.token_app.install_config import InstallConfig
+from netbank.token_app.timecheck import BootClock
 from netbank.token_app.vault import Vault
 from tests.token_app.bank import LoopbackBank, running_bank, unused_loopback_url
 from tests.token_app.conftest import CHEAP_KDF, PIN, ManualClock, make_token
@@ -55,6 +57,11 @@ class CliRunner:
     )
     has_browser: bool = True
     opened_urls: list[str] = field(default_factory=list)
+    # Seconds the device clock has been set forward by hand (the boot clock did not move).
+    clock_set_forward: float = 0.0
+
+    def boot_clock(self) -> BootClock:
+        return BootClock("test-boot", self.clock() - self.clock_set_forward)
 
     def _open_browser(self, url: str) -> bool:
         if self.has_browser:
@@ -81,6 +88,7 @@ class CliRunner:
             login_client_factory=self.login_client_factory,
             open_browser=self._open_browser,
             environ=dict(self.environ),
+            boot_clock=self.boot_clock,
         )
         code = cli.run([*argv, "--vault", str(self.vault_path)], env)
         return Result(code, out.getvalue(), err.getvalue())
@@ -362,6 +370,42 @@ def test_code_warns_when_the_clock_is_more_than_15_seconds_off(
     assert ("端末の日付と時刻を正しく設定してください" in human.stderr) is warned
 
 
+@pytest.mark.parametrize(
+    ("offset", "words"), [(-40.0, "40秒進んでいます"), (40.0, "40秒遅れています")]
+)
+def test_the_clock_warning_says_whether_the_device_is_ahead_or_behind(
+    runner: CliRunner, offset: float, words: str
+) -> None:
+    # server_time_offset is the bank's clock minus the device's: -40 is a device 40 s fast.
+    _vault_with_token(runner, server_time_offset=offset)
+    human = runner("code", "--pin-stdin", stdin=PIN + "\n")
+    assert words in human.stderr
+    assert "-40" not in human.stderr
+
+
+def test_code_warns_when_the_device_clock_is_set_wrong_after_setup(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+) -> None:
+    _real_now(runner)
+    assert _setup(runner, bank, tmp_path).exit_code == 0
+    first = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
+    assert first["clock_skew_warning"] is False
+    # The customer sets the device clock 40 s forward; time itself goes on by 5 s.
+    runner.clock.advance(45)
+    runner.clock_set_forward += 40
+    moved = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
+    assert moved["clock_skew_warning"] is True
+    assert -41 <= moved["clock_skew_seconds"] <= -39
+    # The offset measured at setup is good to about a second.
+    warned = runner("code", "--pin-stdin", stdin=PIN + "\n").stderr
+    assert re.search(r"銀行の時刻より(39|40|41)秒進んでいます", warned), warned
+    # Set right again: no warning.
+    runner.clock.advance(-40)
+    runner.clock_set_forward -= 40
+    back = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
+    assert back["clock_skew_warning"] is False
+
+
 # --- the bank misbehaving ------------------------------------------------------------------
 
 
@@ -451,7 +495,7 @@ def test_setup_with_a_bank_clock_far_off_warns(
     bank.clock_ahead = 120
     result = _setup(runner, bank, tmp_path)
     assert result.exit_code == 0
-    assert "秒ずれています" in result.stderr
+    assert "秒遅れています" in result.stderr  # the device is behind the bank
     data = runner("code", "--json", "--pin-stdin", stdin=PIN + "\n").json()
     assert data["clock_skew_warning"] is True
     assert 118 <= data["clock_skew_seconds"] <= 121

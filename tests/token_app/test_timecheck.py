@@ -31,3 +31,16 @@ def test_unreachable_bank_raises() -> None:
 def test_only_https_or_this_machine(url: str) -> None:
     with pytest.raises(TimeCheckError):
         server_clock_offset(url)
+
+
+def test_clock_moved_counts_only_within_the_same_boot() -> None:
+    from netbank.token_app.timecheck import BootClock, boot_clock, clock_moved
+
+    boot = BootClock("boot-a", 1000.0)
+    # Measured at device time 5000 with 900 s since boot: wall at boot 4100.
+    assert clock_moved(boot_id="boot-a", wall_at_boot=4100.0, now=5140.0, boot=boot) == 40.0
+    assert clock_moved(boot_id="boot-b", wall_at_boot=4100.0, now=5140.0, boot=boot) == 0.0
+    assert clock_moved(boot_id="", wall_at_boot=0.0, now=5140.0, boot=boot) == 0.0
+    assert clock_moved(boot_id="boot-a", wall_at_boot=4100.0, now=5140.0, boot=None) == 0.0
+    real = boot_clock()  # Linux: this boot's id and a positive time since boot
+    assert real is None or (real.boot_id and real.seconds_since_boot > 0)

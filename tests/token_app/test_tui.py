@@ -497,7 +497,7 @@ def test_clock_is_checked_against_the_bank_after_unlock(
         await unlock(pilot, PIN)
         await settle(pilot)
         assert pilot.app.screen.query_one("#skew-warning", Static).display
-        assert "42秒ずれています" in screen_text(pilot)
+        assert "42秒遅れています" in screen_text(pilot)
 
     drive(app, scenario)
     assert seen == ["https://bank.example.jp"]

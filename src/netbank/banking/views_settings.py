@@ -42,7 +42,9 @@ from netbank.banking.views_common import (
     payee_list_context,
     signing_context,
 )
+from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
+from netbank.customers.messages import form_refuse_if_locked
 
 # --- 登録先 -------------------------------------------------------------------------
 
@@ -169,6 +171,7 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
             else:
                 draft_drop(request, PAYEE_DRAFT)
                 return redirect(reverse("banking:payees") + "?done=registered")
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
     return render(
         request,
         "banking/payee_confirm.html",
@@ -292,5 +295,6 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
             else:
                 draft_drop(request, LIMIT_DRAFT)
                 return redirect(reverse("banking:limit") + "?done=1")
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
     context["form"] = form
     return render(request, "banking/limit_confirm.html", context, status=status)

@@ -50,7 +50,9 @@ from netbank.banking.views_common import (
     payee_list_context,
     signing_context,
 )
+from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
+from netbank.customers.messages import form_refuse_if_locked
 
 
 def _business_days() -> list[date]:
@@ -333,6 +335,7 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
             else:
                 draft_drop(request, TRANSFER_DRAFT)
                 return _done_redirect(result.transfer)
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
     context["form"] = form
     return render(request, "banking/transfer_confirm.html", context, status=status)
 

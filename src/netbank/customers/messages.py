@@ -10,7 +10,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from netbank.customers import lockout
+from netbank.customers.models import Customer
 from netbank.web.contact import helpdesk_contact
+from netbank.web.forms import form_refuse
 
 
 def kind_label(kind: str) -> str:
@@ -56,3 +58,22 @@ def lock_message(kind: str, *, permanent: bool, until: datetime | None) -> str:
             "until": date_format(timezone.localtime(until), "DATETIME_FORMAT"),
         }
     return f"{head} {helpdesk_line()}"
+
+
+def customer_lock_message(customer: Customer, kind: str) -> str | None:
+    """The lock message when the customer's ``kind`` credential is locked now, else None."""
+    status = lockout.lockout_status(kind=kind, subject=lockout.subject_for_customer(customer))
+    if not status.locked:
+        return None
+    return lock_message(kind, permanent=status.permanent, until=status.until)
+
+
+def form_refuse_if_locked(form: Any, customer: Customer, *kinds: str) -> bool:
+    """Turn ``form`` into the lock screen when one of ``kinds`` is locked for the
+    customer (the first locked kind's message; the form disabled). True when locked."""
+    for kind in kinds:
+        message = customer_lock_message(customer, kind)
+        if message is not None:
+            form_refuse(form, message, disable=True)
+            return True
+    return False

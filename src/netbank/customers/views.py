@@ -15,12 +15,15 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from netbank.customers import lockout
 from netbank.customers import session as customer_session
 from netbank.customers.decorators import customer_required
 from netbank.customers.forms import LoginForm, SecretQuestionsForm
+from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.middleware import idle_seconds_left
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import LoginResult, login_check_password, secret_questions_change
+from netbank.web.forms import form_refuse
 
 # The top menu. An entry whose URL name does not exist yet shows 準備中, so each
 # service appears in the menu as soon as its app routes it.
@@ -67,7 +70,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect("otp:login_otp")
             if outcome.result is LoginResult.THROTTLED:
                 status = 429
-            form.add_error(None, outcome.message)
+            if outcome.result is LoginResult.INVALID:
+                form.add_error(None, outcome.message)
+            else:
+                # A lock, a suspension or the throttle is not about what was typed. The
+                # form stays usable: a lock belongs to the ID typed, not to this browser.
+                form_refuse(form, outcome.message, disable=False)
     ended_in_session = request.session.pop(customer_session.ENDED_REASON, None)
     ended = request.GET.get("ended") or ended_in_session
     return render(
@@ -126,6 +134,7 @@ def secret_questions_view(request: HttpRequest) -> HttpResponse:
                     form.add_error(None, outcome.message)
                 else:
                     form.add_error("transaction_password", outcome.message)
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
     return render(
         request,
         "customers/secret_questions.html",

@@ -36,7 +36,7 @@ from netbank.config.env import data_dir
 from netbank.customers.models import Customer
 from netbank.customers.questions import SECRET_QUESTIONS
 from netbank.customers.services import customer_create, secret_question_pick
-from netbank.oath import b32decode, totp
+from netbank.oath import b32decode, time_step, totp
 from netbank.otp.models import Token
 
 # The two questions the leaflet shows, and one more from the bank's list.
@@ -252,6 +252,13 @@ def _otp_register(demo: DemoCustomer, customer: Customer) -> str:
             started = token_start_use(customer=customer, code=code, ip=None, channel="demo")
             if not started.started:
                 raise _NotStartedError(f"the first code was not accepted ({started.result})")
+            # The README's first step is `oathtool --totp -b KEY` right after the start: the
+            # seed's own code (never shown to anyone) must not use up the step a newcomer's
+            # code is in. The replay guard goes back to two steps before, just below the
+            # bank's window (one step either side), so every code in it is new.
+            Token.objects.filter(pk=token.pk).update(
+                last_step=time_step(clock.timestamp(), period=token.period) - 2
+            )
             _key_store(
                 "customers",
                 demo.login_id,

@@ -21,6 +21,10 @@ from netbank.customers.validators import (
 
 ACTIVATION_PASSWORD_MIN = 4
 ACTIVATION_PASSWORD_MAX = 8
+# The inputs' maxlength: well above the 8 digits allowed, so the browser never cuts a
+# 9th digit off (which would apply with a password the customer did not type); the
+# server sees everything and refuses a wrong length with the field's message.
+ACTIVATION_PASSWORD_INPUT_MAXLENGTH = 32
 
 
 class OtpCodeForm(forms.Form):
@@ -78,13 +82,21 @@ class IssueInputForm(forms.Form):
     activation_password = _RawField(
         label=_("利用開始パスワード"),
         widget=forms.PasswordInput(
-            attrs={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": "8"}
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "new-password",
+                "maxlength": str(ACTIVATION_PASSWORD_INPUT_MAXLENGTH),
+            }
         ),
     )
     activation_password_confirm = _RawField(
         label=_("利用開始パスワード（確認用）"),
         widget=forms.PasswordInput(
-            attrs={"inputmode": "numeric", "autocomplete": "new-password", "maxlength": "8"}
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "new-password",
+                "maxlength": str(ACTIVATION_PASSWORD_INPUT_MAXLENGTH),
+            }
         ),
     )
 

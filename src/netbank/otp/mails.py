@@ -53,14 +53,17 @@ def _render(template: str, **extra: Any) -> str:
         return render_to_string(template, _context(**extra))
 
 
-def token_mail_enqueue(*, token: Token) -> None:
+def token_mail_enqueue(*, token: Token, smartphone: bool = False) -> None:
     """The leaflet's mail to the phone: サービスID, ユーザID and the app download URL.
 
     From the send-only OTP-service address; the 利用開始パスワード is never in it.
+    ``smartphone``: applied for on SLI012, whose part of the leaflet says スマートフォン
+    where the PC part says 携帯電話.
     """
     body = _render(
         "otp/mail/token_mail.txt",
         token=token,
+        smartphone=smartphone,
         download_url=app_download_url(),
         expires_at=timezone.localtime(token.expires_at),
         key_fingerprint=current_bank_key().fingerprint,

@@ -39,6 +39,10 @@ def token_issue_phone(
         if not checked.ok:
             return AuthorisedOutcome(field_errors={"answer": checked.message})
         token = token_issue(
-            customer=customer, email=email, activation_password=activation_password, ip=ip
+            customer=customer,
+            email=email,
+            activation_password=activation_password,
+            ip=ip,
+            smartphone=True,
         )
     return AuthorisedOutcome(token=token)

@@ -191,9 +191,15 @@ def _lock_customer(customer: Customer) -> Customer:
 
 
 def token_issue(
-    *, customer: Customer, email: str, activation_password: str, ip: str | None
+    *,
+    customer: Customer,
+    email: str,
+    activation_password: str,
+    ip: str | None,
+    smartphone: bool = False,
 ) -> Token:
-    """トークン発行 / 再発行: a new token waiting for the app, its mail, and the notice.
+    """トークン発行 / 再発行: a new token waiting for the app, its mail, and the notice
+    (``smartphone``: applied for on SLI012, for the mail's wording).
 
     The caller has already checked the 確認用パスワード and the 追加認証 answer
     (see ``token_issue_authorised``).
@@ -229,7 +235,7 @@ def token_issue(
             replaces_token_id=token.replaces_id,
             expires_at=token.expires_at.isoformat(),
         )
-        mails.token_mail_enqueue(token=token)
+        mails.token_mail_enqueue(token=token, smartphone=smartphone)
         mails.issue_notice_enqueue(customer=customer, token=token, reissue=reissue)
     return token
 

@@ -6,7 +6,7 @@ leaflet トークン再発行, 利用解除 and registration with a standard aut
 
 Between 入力 and 確認 the session holds the 利用開始パスワード only sealed (AES-GCM
 under the OTP key-encryption key, bound to the customer and to a random draft id);
-戻る and 中止する drop the whole draft.
+戻る and 中止する drop the whole draft (戻る keeps the address for the 入力 screen).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from netbank import clock
 from netbank.customers import lockout
 from netbank.customers import session as customer_session
 from netbank.customers.decorators import customer_required
-from netbank.customers.messages import lock_message
+from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import secret_question_pick
 from netbank.otp import crypto, selectors, services
@@ -42,6 +42,8 @@ from netbank.otp.forms import (
 from netbank.otp.models import Token
 
 DRAFT = "otp_issue_draft"
+# The address entered, kept by 戻る from 確認 for the next 入力 screen (once).
+DRAFT_BACK_EMAIL = "otp_issue_back_email"
 ISSUE_DONE = "otp_issue_done"
 START_USE_DONE = "otp_start_use_done"
 CANCEL_DONE = "otp_cancel_done"
@@ -188,7 +190,13 @@ def issue_input_view(request: HttpRequest, *, reissue: bool = False) -> HttpResp
     customer = _customer(request)
     if (selectors.token_in_use(customer) is not None) != reissue:
         return redirect(_issue_url(customer))
-    form = IssueInputForm(request.POST if request.method == "POST" else None)
+    # After 戻る the address entered comes back; the 利用開始パスワード is typed again
+    # (a password is never sent back to the browser).
+    back_email = request.session.pop(DRAFT_BACK_EMAIL, None)
+    form = IssueInputForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email": back_email} if isinstance(back_email, str) else None,
+    )
     if request.method == "POST" and form.is_valid():
         question = secret_question_pick(customer=customer)
         if question is None:
@@ -224,6 +232,7 @@ def issue_confirm_view(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "back":
         request.session.pop(DRAFT, None)
+        request.session[DRAFT_BACK_EMAIL] = str(draft.get("email", ""))
         return redirect(_issue_url(customer))
     if action == "cancel":
         request.session.pop(DRAFT, None)
@@ -283,6 +292,7 @@ def issue_confirm_view(request: HttpRequest) -> HttpResponse:
                     question = fresh
                     draft["question_id"] = fresh.pk
                     request.session[DRAFT] = draft
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER)
     return _render(
         request,
         "otp/issue_confirm.html",
@@ -327,13 +337,6 @@ def issue_done_view(request: HttpRequest) -> HttpResponse:
 # --- ワンタイムパスワード利用開始 --------------------------------------------------------
 
 
-def _otp_lock_message(customer: Customer) -> str:
-    status = lockout.lockout_status(
-        kind=lockout.OTP, subject=lockout.subject_for_customer(customer)
-    )
-    return lock_message(lockout.OTP, permanent=status.permanent, until=status.until)
-
-
 def _start_use(request: HttpRequest, customer: Customer, form: OtpCodeForm) -> HttpResponse | None:
     """Run 利用開始 for a valid form; a redirect when it worked, else errors on ``form``."""
     outcome = services.token_start_use(
@@ -346,8 +349,8 @@ def _start_use(request: HttpRequest, customer: Customer, form: OtpCodeForm) -> H
         return redirect("otp:start_use_done")
     result = outcome.result
     if result is services.StartUseResult.LOCKED:
-        form.add_error(None, _otp_lock_message(customer))
-    elif result is services.StartUseResult.REJECTED:
+        return None  # start_use_view turns the screen into the lock screen
+    if result is services.StartUseResult.REJECTED:
         form.add_error("code", _("ワンタイムパスワードが正しくありません。"))
     elif result is services.StartUseResult.NOT_SET_UP:
         form.add_error(
@@ -385,6 +388,7 @@ def start_use_view(request: HttpRequest) -> HttpResponse:
             done = _start_use(request, customer, form)
             if done is not None:
                 return done
+    form_refuse_if_locked(form, customer, lockout.OTP)
     return _render(
         request,
         "otp/start_use.html",
@@ -445,6 +449,8 @@ def cancel_view(request: HttpRequest) -> HttpResponse:
                 request.session[CANCEL_DONE] = True
                 return redirect("otp:cancel_done")
             _apply_outcome(form, outcome)
+    if not mandatory:
+        form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
     return _render(
         request,
         "otp/cancel.html",
@@ -518,6 +524,7 @@ def authenticator_view(request: HttpRequest) -> HttpResponse:
             if outcome.stale_question:
                 request.session.pop(AUTHENTICATOR_ATTEMPT, None)
                 question = _authenticator_question(request, customer) or question
+    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER)
     return _render(
         request,
         "otp/authenticator.html",

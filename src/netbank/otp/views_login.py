@@ -10,7 +10,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from netbank import clock
+from netbank.customers import lockout
 from netbank.customers import session as customer_session
+from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer
 from netbank.otp import confinement, selectors, views_phone
 from netbank.otp.forms import OtpCodeForm
@@ -68,10 +70,7 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
                 customer_session.session_login(request, customer)
                 return redirect("customers:top")
             if outcome.result is Result.LOCKED:
-                form.add_error(
-                    None,
-                    _("ワンタイムパスワードが続けて誤って入力されたため、ロックされています。"),
-                )
+                pass  # the lock screen below says it all
             elif outcome.replay:
                 # Only here, after the password: the hint tells nothing to someone who
                 # does not hold it. The refusal counts like any other.
@@ -89,4 +88,6 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
                 None,
                 _("ワンタイムパスワードのご利用が停止されています。ヘルプデスクへご連絡ください。"),
             )
+    # Locked (now or before): when it ends, whom to call, and a form that cannot be used.
+    form_refuse_if_locked(form, customer, lockout.OTP)
     return render(request, "otp/login_otp.html", {"form": form}, status=status)

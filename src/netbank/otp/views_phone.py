@@ -24,7 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from netbank import clock
 from netbank.audit.services import record
+from netbank.customers import lockout
 from netbank.customers import session as customer_session
+from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import secret_question_pick
 from netbank.otp import confinement, selectors, services
@@ -250,6 +252,8 @@ def phone_apply_view(request: HttpRequest) -> HttpResponse:
     pending = selectors.token_pending(customer)
     if pending is not None and pending.expires_at <= clock.now():
         pending = None
+    if question is not None:
+        form_refuse_if_locked(form, customer, lockout.SECRET_ANSWER)
     return render(
         request,
         "otp/phone/apply.html",

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from netbank.token_app.codes import code_view
+from netbank.token_app.codes import CodeView, clock_skew_text, code_view
 from netbank.token_app.messages import Lang, Messages, detect_lang
 from netbank.token_app.paths import INSTALL_CONFIG_FILE_NAME, default_vault_path, token_home
+from netbank.token_app.timecheck import BootClock, boot_clock, clock_moved
 from netbank.token_app.vault import (
     PRODUCTION_KDF,
     DeviceSecretMissingError,
@@ -134,6 +135,7 @@ class Environment:
     login_client_factory: Callable[[str], Any] = _default_login_client
     open_browser: Callable[[str], bool] = open_in_browser
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    boot_clock: Callable[[], BootClock | None] = boot_clock
 
 
 # --- argument parsing -------------------------------------------------------------------
@@ -571,7 +573,12 @@ def activation_error(exc: Exception, msg: Messages) -> CliError:
 
 
 def token_record_from(
-    activated: ActivatedToken, *, label: str, config: InstallConfig, now: float
+    activated: ActivatedToken,
+    *,
+    label: str,
+    config: InstallConfig,
+    now: float,
+    boot: BootClock | None = None,
 ) -> TokenRecord:
     return TokenRecord(
         label=label,
@@ -587,6 +594,8 @@ def token_record_from(
         server_time_offset=float(activated.server_time_offset),
         added_at=now,
         time_checked_at=now,
+        clock_boot_id=boot.boot_id if boot else "",
+        clock_wall_at_boot=now - boot.seconds_since_boot if boot else 0.0,
     )
 
 
@@ -673,7 +682,9 @@ def cmd_setup(run: Run) -> int:
 
     now = run.env.clock()
     chosen = label or opened.unique_label(default_label(config, service_id))
-    record = token_record_from(activated, label=chosen, config=config, now=now)
+    record = token_record_from(
+        activated, label=chosen, config=config, now=now, boot=run.env.boot_clock()
+    )
     try:
         opened.add(record)
     except ValueError:
@@ -687,8 +698,7 @@ def cmd_setup(run: Run) -> int:
     run.say(msg("setup_done", label=record.label))
     run.say(msg("code_line", code=view.code, seconds=int(view.seconds_left)))
     run.say(msg("setup_next"))
-    if view.skew_warning:
-        run.warn(msg("clock_skew", seconds=round(view.skew_seconds)))
+    warn_clock_skew(run, view)
     run.result(
         {
             "token": _token_json(record),
@@ -724,14 +734,32 @@ def _token_json(token: TokenRecord) -> dict[str, Any]:
     }
 
 
+def current_view(run: Run, token: TokenRecord) -> CodeView:
+    """The code now, with the skew less any change of the device clock since the offset
+    was measured (so a clock set wrong after 初期設定 is warned about, offline too)."""
+    now = run.env.clock()
+    moved = clock_moved(
+        boot_id=token.clock_boot_id,
+        wall_at_boot=token.clock_wall_at_boot,
+        now=now,
+        boot=run.env.boot_clock(),
+    )
+    return code_view(token, now, moved=moved)
+
+
+def warn_clock_skew(run: Run, view: CodeView) -> None:
+    if view.skew_warning:
+        key, seconds = clock_skew_text(view.skew_seconds)
+        run.warn(run.msg(key, seconds=seconds))
+
+
 def cmd_code(run: Run) -> int:
     opened = run.unlock(run.vault())
     token = run.find(opened, run.args.token)
-    view = code_view(token, run.env.clock())
+    view = current_view(run, token)
     run.say(view.code)
     run.warn(run.msg("seconds_left", seconds=int(view.seconds_left)))
-    if view.skew_warning:
-        run.warn(run.msg("clock_skew", seconds=round(view.skew_seconds)))
+    warn_clock_skew(run, view)
     run.result(
         {
             "label": token.label,
@@ -836,7 +864,7 @@ def cmd_login(run: Run) -> int:
         raise CliError(
             EXIT_USAGE, "password_required", msg("err_required", field=msg("login_password"))
         )
-    view = code_view(token, run.env.clock())
+    view = current_view(run, token)
     try:
         client = run.env.login_client_factory(token.bank_url)
         url = client.direct_login(
@@ -850,8 +878,7 @@ def cmd_login(run: Run) -> int:
         raise CliError(EXIT_USAGE, "bank_url_invalid", str(exc)) from None
     except Exception as exc:
         raise login_error(exc, msg) from None
-    if view.skew_warning:
-        run.warn(msg("clock_skew", seconds=round(view.skew_seconds)))
+    warn_clock_skew(run, view)
     opened_browser = False if args.no_browser or run.as_json else run.env.open_browser(url)
     if opened_browser:
         run.say(msg("login_opened"))

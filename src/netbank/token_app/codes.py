@@ -45,7 +45,17 @@ def clock_skew_warning(skew_seconds: float) -> bool:
     return abs(skew_seconds) > CLOCK_SKEW_LIMIT_SECONDS
 
 
-def code_view(token: TokenRecord, now: float) -> CodeView:
+def clock_skew_text(skew_seconds: float) -> tuple[str, int]:
+    """The message key and the seconds for a skew (bank clock minus device clock): a
+    device ahead of the bank is 進んでいます, behind it 遅れています."""
+    if skew_seconds < 0:
+        return "clock_fast", round(-skew_seconds)
+    return "clock_slow", round(skew_seconds)
+
+
+def code_view(token: TokenRecord, now: float, *, moved: float = 0.0) -> CodeView:
+    """``moved``: seconds the device clock was set forward since the offset was measured
+    (timecheck.clock_moved); the skew now is the measured one less that."""
     return CodeView(
         code=totp(
             token.seed, now, period=token.period, digits=token.digits, algorithm=token.algorithm
@@ -53,5 +63,5 @@ def code_view(token: TokenRecord, now: float) -> CodeView:
         step=time_step(now, period=token.period),
         seconds_left=seconds_remaining(now, period=token.period),
         period=token.period,
-        skew_seconds=token.server_time_offset,
+        skew_seconds=token.server_time_offset - moved,
     )

@@ -204,10 +204,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "sign_type_2": ("当座", "Current"),
     "sign_type_4": ("貯蓄", "Savings"),
     # --- clock ------------------------------------------------------------------------------
-    "clock_skew": (
-        "端末の時刻が銀行の時刻と{seconds}秒ずれています。端末の日付と時刻を正しく設定してください。"
+    "clock_fast": (
+        "端末の時刻が銀行の時刻より{seconds}秒進んでいます。端末の日付と時刻を正しく設定してください。"
         "ずれたままでは、ワンタイムパスワードが受け付けられないことがあります。",
-        "This device's clock is {seconds} s off the bank's. Set the date and time right; "
+        "This device's clock is {seconds} s ahead of the bank's. Set the date and time right; "
+        "otherwise your one-time passwords may be refused.",
+    ),
+    "clock_slow": (
+        "端末の時刻が銀行の時刻より{seconds}秒遅れています。端末の日付と時刻を正しく設定してください。"
+        "ずれたままでは、ワンタイムパスワードが受け付けられないことがあります。",
+        "This device's clock is {seconds} s behind the bank's. Set the date and time right; "
         "otherwise your one-time passwords may be refused.",
     ),
     # --- errors ---------------------------------------------------------------------------

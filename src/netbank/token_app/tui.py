@@ -37,9 +37,11 @@ from textual.widgets import (
     Static,
 )
 
-from netbank.token_app.codes import code_view
+from netbank.token_app.codes import clock_skew_text, code_view
 from netbank.token_app.messages import Lang, Messages
 from netbank.token_app.paths import default_vault_path
+from netbank.token_app.timecheck import BootClock
+from netbank.token_app.timecheck import boot_clock as timecheck_boot_clock
 from netbank.token_app.vault import (
     PRODUCTION_KDF,
     DeviceSecretMissingError,
@@ -685,7 +687,8 @@ class MainScreen(AppScreen):
         self.query_one("#token-info", Static).update(
             f"{bank}  {m('service_id')}: {token.service_id}  {m('user_id')}: {token.user_id}"
         )
-        warning.update(m("clock_skew", seconds=round(view.skew_seconds)))
+        key, seconds = clock_skew_text(view.skew_seconds)
+        warning.update(m(key, seconds=seconds))
         warning.display = view.skew_warning
 
     @on(Button.Pressed, "#direct-login")
@@ -1073,11 +1076,11 @@ class SettingsScreen(AppScreen):
         except (VaultError, OSError) as exc:
             self._vault_failed(exc)
             return
-        rounded = round(offset)
         if code_view(replace(token, server_time_offset=offset), app.clock()).skew_warning:
-            self._fail(m("clock_skew", seconds=rounded))
+            key, seconds = clock_skew_text(offset)
+            self._fail(m(key, seconds=seconds))
         else:
-            self._say(m("time_ok", seconds=rounded))
+            self._say(m("time_ok", seconds=abs(round(offset))))
 
     @on(Button.Pressed, "#change-pin")
     def _change_pin(self) -> None:
@@ -1201,6 +1204,7 @@ class TokenApp(App[int]):
         open_browser: Callable[[str], bool] | None = None,
         pending_fetcher: Callable[[TokenRecord, float], str | None] | None = None,
         config_source: str = "",
+        boot_clock: Callable[[], BootClock | None] = timecheck_boot_clock,
     ) -> None:
         super().__init__()
         # Where the install configuration comes from (cli.install_config_source).
@@ -1211,6 +1215,7 @@ class TokenApp(App[int]):
         self.config_loader: ConfigLoader = config_loader or _config_loader(dict(os.environ))
         self.clock = clock
         self.time_checker = time_checker
+        self.boot_clock = boot_clock
         self.login_client_factory: Callable[[str], Any] = (
             login_client_factory or _default_login_client
         )
@@ -1273,8 +1278,18 @@ class TokenApp(App[int]):
             period=pending.activated.period,
             server_time_offset=float(pending.activated.server_time_offset),
             added_at=now,
-            time_checked_at=now,
+            **self._clock_reference(now),
         )
+
+    def _clock_reference(self, now: float) -> dict[str, Any]:
+        """What a clock measurement records besides the offset, so that the CLI can tell
+        a later change of the device clock (timecheck.clock_moved)."""
+        boot = self.boot_clock()
+        return {
+            "time_checked_at": now,
+            "clock_boot_id": boot.boot_id if boot else "",
+            "clock_wall_at_boot": now - boot.seconds_since_boot if boot else 0.0,
+        }
 
     def require_opened(self) -> UnlockedVault:
         if self.opened is None:
@@ -1294,7 +1309,9 @@ class TokenApp(App[int]):
         now = self.clock()
         for token in self.opened.tokens:
             if token.bank_url == bank_url:
-                self.opened.update(token.label, server_time_offset=offset, time_checked_at=now)
+                self.opened.update(
+                    token.label, server_time_offset=offset, **self._clock_reference(now)
+                )
 
     def check_clocks(self) -> None:
         """Once per unlock, measure each bank's clock in the background; silent on failure."""

@@ -208,6 +208,10 @@ class TokenRecord:
     server_time_offset: float = 0.0  # server clock minus device clock, seconds
     added_at: float = 0.0
     time_checked_at: float = 0.0  # when server_time_offset was last measured
+    # At that measurement: the boot id and the device clock minus the time since boot,
+    # so that a later change of the device clock shows (timecheck.clock_moved).
+    clock_boot_id: str = ""
+    clock_wall_at_boot: float = 0.0
     bank_name: str = ""
     helpdesk: dict[str, str] = field(default_factory=dict)
 
@@ -239,6 +243,8 @@ class TokenRecord:
             server_time_offset=_number(doc, "server_time_offset"),
             added_at=_number(doc, "added_at"),
             time_checked_at=_number(doc, "time_checked_at", 0.0),
+            clock_boot_id=str(doc.get("clock_boot_id") or ""),
+            clock_wall_at_boot=_number(doc, "clock_wall_at_boot", 0.0),
             bank_name=str(doc.get("bank_name") or ""),
             helpdesk=dict(helpdesk),
         )

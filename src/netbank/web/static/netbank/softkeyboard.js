@@ -6,8 +6,9 @@
 (function () {
   "use strict";
 
-  var LOWER = "qwertyuiopasdfghjklzxcvbnm";
-  var UPPER = LOWER.toUpperCase();
+  // Letters in the rows of a QWERTY keyboard (z starts the bottom row); symbols ten a row.
+  var LOWER = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
+  var UPPER = LOWER.map(function (r) { return r.toUpperCase(); });
   var SYMBOLS = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
   function shuffled(chars) {
@@ -73,10 +74,13 @@
     function render() {
       while (panel.firstChild) { panel.removeChild(panel.firstChild); }
       panel.appendChild(row(shuffled("0123456789")));
-      var letters = mode === "upper" ? UPPER : mode === "symbols" ? SYMBOLS : LOWER;
-      for (var i = 0; i < letters.length; i += 10) {
-        panel.appendChild(row(letters.slice(i, i + 10).split("")));
+      var rows = LOWER;
+      if (mode === "upper") { rows = UPPER; }
+      if (mode === "symbols") {
+        rows = [];
+        for (var i = 0; i < SYMBOLS.length; i += 10) { rows.push(SYMBOLS.slice(i, i + 10)); }
       }
+      rows.forEach(function (r) { panel.appendChild(row(r.split(""))); });
       var tools = document.createElement("div");
       tools.className = "softkeyboard-tools";
       tools.appendChild(modeButton("lower", root.getAttribute("data-label-lower") || "abc"));
