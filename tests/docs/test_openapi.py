@@ -689,7 +689,11 @@ def _good_requests(settings: Settings) -> dict[str, _Good]:
     }
 
 
-JSON_PATHS = sorted(path for path in SPEC["paths"] if path != BROWSER_PATH)
+JSON_PATHS = sorted(
+    path
+    for path, item in SPEC["paths"].items()
+    if "application/json" in item.get("post", {}).get("requestBody", {}).get("content", {})
+)
 
 
 @pytest.fixture

@@ -243,3 +243,19 @@ def test_an_issue_ending_sooner_still_ends_first(frozen_clock: datetime) -> None
     assert _round_two(token, late_by=60 - activation.ANSWER_SECONDS) is False
     token.refresh_from_db()
     assert token.state == Token.State.EXPIRED
+
+
+def test_the_bank_sees_why_a_round_one_was_a_decoy(
+    pending: Token, others: dict[str, tuple[str, str]]
+) -> None:
+    """The reason is in the audit trail only (like an unknown login ID), never in the answer."""
+    for service_id, user_id in others.values():
+        _start(user_id, service_id=service_id)
+    refused = AuditRecord.objects.filter(event="activation.start_refused").order_by("pk")
+    assert [(r.data["user_id"], r.data["reason"]) for r in refused] == [
+        (UNKNOWN, "unknown_user_id"),
+        (pending.user_id, "other_service_id"),
+        (others["in_use"][1], "not_activatable_in_use_app"),
+    ]
+    _start(pending.user_id)
+    assert AuditRecord.objects.filter(event="activation.started").count() == 1

@@ -120,8 +120,10 @@ def _activatable(token: Token) -> bool:
     )
 
 
-def _refusal_reason(token: Token | None) -> str:
-    if token is None:  # no such ユーザID, or another bank's サービスID
+def _refusal_reason(token: Token | None, *, this_bank: bool) -> str:
+    if not this_bank:
+        return "other_service_id"
+    if token is None:
         return "unknown_user_id"
     if token.customer.status != Customer.Status.ACTIVE:
         return "customer_not_active"
@@ -159,7 +161,8 @@ def activation_start(
             .filter(user_id=user_id)
             .first()
         )
-        if not hmac.compare_digest(service_id.encode(), _service_id().encode()):
+        this_bank = hmac.compare_digest(service_id.encode(), _service_id().encode())
+        if not this_bank:
             token = None
         if token is not None and token.state == Token.State.ISSUED and token.expires_at <= now:
             _expire(token, ip=ip)
@@ -215,7 +218,7 @@ def activation_start(
                 customer_id=token.customer_id if token is not None else None,
                 ip=ip,
                 user_id=user_id,
-                reason=_refusal_reason(token),
+                reason=_refusal_reason(token, this_bank=this_bank),
             )
             return answer
         transaction.savepoint_commit(kept)
