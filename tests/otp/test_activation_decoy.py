@@ -259,3 +259,16 @@ def test_the_bank_sees_why_a_round_one_was_a_decoy(
     ]
     _start(pending.user_id)
     assert AuditRecord.objects.filter(event="activation.started").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_decoy_leaves_no_session_and_no_foreign_key_error() -> None:
+    """The decoy's session row names no token; it is rolled back before the commit
+    that would check its foreign key, and the audit record is what stays."""
+    for _ in range(2):
+        _, public = proto.x25519_generate()
+        activation.activation_start(
+            service_id=SERVICE_ID, user_id=UNKNOWN, app_public_key=public, ip=None
+        )
+    assert not activation.ActivationSession.objects.exists()
+    assert AuditRecord.objects.filter(event="activation.start_refused").count() == 2
