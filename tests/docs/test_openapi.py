@@ -783,3 +783,14 @@ def test_every_undocumented_method_is_a_405_naming_the_documented_ones(path: str
         allowed = {m.strip().lower() for m in response["Allow"].split(",")}
         assert allowed == documented, (path, method)
         assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_an_all_zero_transcript_id_is_refused_as_unknown_not_as_malformed() -> None:
+    finish = reverse("api:activation_finish")
+    body = {"transcript_id": proto.b64url_encode(bytes(16)), "proof": "A" * 43}
+    assert body["transcript_id"] == "A" * 22
+    assert _request_fits(finish, body)
+    response = _call(finish, body)
+    assert _conforms(finish, "post", response) == "403"
+    assert json.loads(response.content)["error"]["code"] == "activation_failed"
