@@ -14,6 +14,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import count
 from pathlib import Path
@@ -26,8 +27,18 @@ from django.conf import settings as django_settings
 from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator, ValidationError, validators
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from pytest_django.fixtures import Settings
+from referencing import Registry
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
 
+from netbank import clock
 from netbank.banking import api as banking_api
 from netbank.banking.models import SigningChallenge
 from netbank.banking.signing import signing_challenge
@@ -71,23 +82,69 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # --- reading the document -----------------------------------------------------------------
 
+# The document as a JSON Schema 2020-12 resource (OpenAPI 3.1's dialect): "#/components/…"
+# references resolve in it, by the validator's own resolver.
+SPEC_URI = "urn:netbank:openapi"
+REGISTRY: Registry[Any] = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(SPEC))
+# date-time is checked (rfc3339-validator); a URI by its documented pattern.
+FORMATS = Draft202012Validator.FORMAT_CHECKER
+
+
+def _ecma_regex(pattern: str) -> str:
+    """``pattern`` (ECMA-262, as JSON Schema says) for Python's ``re``: an unescaped ``$``
+    outside a class is the end of the text, which is ``\\Z`` (Python's ``$`` also
+    matches before a final newline, and jsonschema uses it as it is)."""
+    out, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append("\\Z")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not re.search(_ecma_regex(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    """Follow ``$ref`` (only local references are allowed)."""
+    """Follow ``$ref`` of a response or header (only references into this document)."""
+    resolver = REGISTRY.resolver(base_uri=SPEC_URI)
     seen = 0
     while "$ref" in node:
         ref = node["$ref"]
         assert isinstance(ref, str)
         assert ref.startswith("#/"), ref
-        target: Any = SPEC
-        for part in ref[2:].split("/"):
-            assert isinstance(target, dict)
-            assert part in target, f"{ref} does not resolve"
-            target = target[part]
-        assert isinstance(target, dict), ref
-        node = target
+        node = resolver.lookup(SPEC_URI + ref).contents
+        assert isinstance(node, dict), ref
         seen += 1
         assert seen < 10, f"{ref}: reference cycle"
+    return node
+
+
+def _absolute(node: Any) -> Any:
+    """``node`` with its references made absolute, so that it can be a validator's root."""
+    if isinstance(node, dict):
+        return {
+            key: SPEC_URI + value if key == "$ref" and isinstance(value, str) else _absolute(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_absolute(value) for value in node]
     return node
 
 
@@ -101,70 +158,10 @@ def _walk(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
             yield from _walk(value, f"{where}/{i}")
 
 
-def _type_ok(value: Any, kind: str) -> bool:
-    return {
-        "object": isinstance(value, dict),
-        "array": isinstance(value, list),
-        "string": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "boolean": isinstance(value, bool),
-        "null": value is None,
-    }[kind]
-
-
-def _format_ok(value: str, fmt: str) -> bool:
-    if fmt == "date-time":
-        try:
-            return datetime.fromisoformat(value).tzinfo is not None
-        except ValueError:
-            return False
-    if fmt == "uri":
-        parts = urlsplit(value)
-        return bool(parts.scheme and parts.netloc)
-    return True  # "password" and the like only say how to treat the value
-
-
-def _errors(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
-    """What in ``value`` does not fit ``schema``: the JSON Schema keywords this document
-    uses. An object may hold only the properties its schema documents."""
-    schema = _resolve(schema)
-    problems: list[str] = []
-    if "type" in schema and not _type_ok(value, schema["type"]):
-        return [f"{where}: {value!r} is not of type {schema['type']}"]
-    if "const" in schema and (value != schema["const"] or type(value) is not type(schema["const"])):
-        problems.append(f"{where}: {value!r} is not {schema['const']!r}")
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append(f"{where}: {value!r} is not one of {schema['enum']}")
-    if isinstance(value, str):
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            problems.append(f"{where}: {value!r} does not match {schema['pattern']}")
-        if len(value) < schema.get("minLength", 0):
-            problems.append(f"{where}: shorter than {schema['minLength']}")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            problems.append(f"{where}: longer than {schema['maxLength']}")
-        if "format" in schema and not _format_ok(value, schema["format"]):
-            problems.append(f"{where}: {value!r} is not a {schema['format']}")
-    if _type_ok(value, "number"):
-        if "minimum" in schema and value < schema["minimum"]:
-            problems.append(f"{where}: {value} < {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            problems.append(f"{where}: {value} > {schema['maximum']}")
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in value:
-                problems.append(f"{where}: {name!r} is missing")
-        for name, item in value.items():
-            if name in properties:
-                problems += _errors(item, properties[name], f"{where}.{name}")
-            elif "type" in schema:  # a full object schema, not a oneOf branch
-                problems.append(f"{where}: {name!r} is not documented")
-    if "oneOf" in schema:
-        fitting = [s for s in schema["oneOf"] if not _errors(value, s, where)]
-        if len(fitting) != 1:
-            problems.append(f"{where}: fits {len(fitting)} of the oneOf branches, not 1")
-    return problems
+def _errors(value: Any, schema: dict[str, Any]) -> list[str]:
+    """What in ``value`` does not fit ``schema`` (a schema of this document), by jsonschema."""
+    validator = Validator(_absolute(schema), registry=REGISTRY, format_checker=FORMATS)
+    return [f"{error.json_path}: {error.message}" for error in validator.iter_errors(value)]
 
 
 def _operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -177,15 +174,25 @@ def _operations() -> Iterator[tuple[str, str, dict[str, Any]]]:
 # --- the document itself ------------------------------------------------------------------
 
 
-def test_the_document_is_openapi_3_1_with_every_reference_resolving() -> None:
+def test_the_document_is_valid_openapi_3_1() -> None:
+    """openapi-spec-validator: the structure, every schema against the 3.1 dialect and
+    every reference resolving."""
     assert SPEC["openapi"] == "3.1.0"
-    assert SPEC["info"]["title"]
-    assert SPEC["info"]["version"]
+    validate(SPEC, cls=OpenAPIV31SpecValidator)
+    # …and it does refuse: a broken reference, a misspelt keyword in a schema.
+    broken = json.loads(json.dumps(SPEC).replace("schemas/UserId", "schemas/UserID", 1))
+    with pytest.raises((OpenAPIValidationError, Unresolvable)):
+        validate(broken, cls=OpenAPIV31SpecValidator)
+    wrong_type = json.loads(json.dumps(SPEC))
+    wrong_type["components"]["schemas"]["UserId"]["type"] = "text"
+    with pytest.raises(OpenAPIValidationError):
+        validate(wrong_type, cls=OpenAPIV31SpecValidator)
+
+
+def test_every_component_is_used() -> None:
+    """Nothing documented that no operation uses."""
     refs = [node["$ref"] for _, node in _walk(SPEC) if isinstance(node, dict) and "$ref" in node]
     assert refs
-    for ref in refs:
-        _resolve({"$ref": ref})
-    # Nothing documented that no operation uses.
     for section, entries in SPEC["components"].items():
         for name in entries:
             if section == "securitySchemes":
@@ -248,6 +255,10 @@ def test_the_schema_checker_used_here_does_refuse() -> None:
     pending = {"$ref": "#/components/schemas/PendingAnswer"}
     assert _errors({"pending": True}, pending)
     assert _errors({"pending": False}, pending) == []
+    # ECMA-262's $ (JSON Schema's) is the end of the text, not before a final newline.
+    user_id = {"$ref": "#/components/schemas/UserId"}
+    assert _errors("123456789012", user_id) == []
+    assert _errors("123456789012\n", user_id)
 
 
 # --- the document against the code --------------------------------------------------------
@@ -591,3 +602,198 @@ def test_an_unknown_api_path_is_the_documented_json_404() -> None:
         == []
     )
     assert "404" in SPEC["info"]["description"]
+
+
+# --- the schema's formats against the server ------------------------------------------------
+
+
+def test_no_schema_keyword_is_left_without_a_value() -> None:
+    """A YAML flow mapping with a comma in a plain value (``{description: a, b}``) makes a
+    stray key with no value, which JSON Schema ignores silently."""
+    nulls = [where for where, node in _walk(SPEC) if node is None]
+    assert nulls == []
+
+
+def _pattern_strategy(schema: dict[str, Any]) -> st.SearchStrategy[str]:
+    """Strings from the pattern of ``schema`` (following its references), kept only when
+    the whole schema accepts them (lengths, enums, ``not``)."""
+    node, patterns = schema, []
+    while True:
+        if "pattern" in node:
+            patterns.append(node["pattern"])
+        if "$ref" not in node:
+            break
+        node = _resolve({"$ref": node["$ref"]})
+    assert len(patterns) == 1, (schema, patterns)
+    # ^…$ as fullmatch: Python's $ would also allow a final newline, JSON Schema's does not.
+    regex = patterns[0].removeprefix("^").removesuffix("$")
+    return st.from_regex(regex, fullmatch=True).filter(lambda value: not _errors(value, schema))
+
+
+def _request_schema(path: str) -> dict[str, Any]:
+    schema = SPEC["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    return _resolve(schema)
+
+
+@dataclass
+class _Good:
+    """A request to ``path`` that the server takes, and the statuses a well-formed
+    variation of one of its fields may get (never a 400)."""
+
+    body: dict[str, str]
+    statuses: set[str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _good_requests(settings: Settings) -> dict[str, _Good]:
+    issued = issued_token()
+    customer = make_customer()
+    token, signing_key = in_use_app_token(customer)
+    service_id = str(settings.NETBANK_OTP["service_id"])
+    _, public = proto.x25519_generate()
+    key = channel_key_create(name="telephone").key
+    return {
+        reverse("api:activation_start"): _Good(
+            {
+                "service_id": service_id,
+                "user_id": issued.user_id,
+                "app_public_key": proto.b64url_encode(public),
+            },
+            {"200"},  # whatever the IDs: the decoy answer is a 200 too
+        ),
+        reverse("api:activation_finish"): _Good(
+            {"transcript_id": "A" * 22, "proof": "A" * 43},
+            {"403"},  # an unknown transcript: refused, not malformed
+        ),
+        reverse("api:direct_login"): _Good(
+            {
+                "service_id": service_id,
+                "user_id": token.user_id,
+                "login_id": customer.login_id,
+                "password": PASSWORD,
+                "otp": "000000",
+            },
+            {"403", "200"},  # 200 only should a drawn OTP be the right one
+        ),
+        reverse("api:verify"): _Good(
+            {"user_id": token.user_id, "otp": "000000"},
+            {"200"},
+            {"HTTP_AUTHORIZATION": f"Bearer {key}"},
+        ),
+        reverse("banking:api_signing_pending"): _Good(
+            pending_request(
+                signing_key,
+                service_id=service_id,
+                user_id=token.user_id,
+                time=int(clock.now().timestamp()),
+            ),
+            {"200", "401"},
+        ),
+    }
+
+
+JSON_PATHS = sorted(
+    path
+    for path, item in SPEC["paths"].items()
+    if "application/json" in item.get("post", {}).get("requestBody", {}).get("content", {})
+)
+
+
+@pytest.fixture
+def good_requests(frozen_clock: datetime, settings: Settings) -> dict[str, _Good]:
+    return _good_requests(settings)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", JSON_PATHS)
+@hypothesis_settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_every_value_the_schema_allows_has_a_format_the_server_takes(
+    path: str, data: st.DataObject, good_requests: dict[str, _Good]
+) -> None:
+    """Each field in turn gets a value drawn from its pattern: the answer may refuse the
+    value (unknown, wrong) but never its form, and fits the document. (The fixture is
+    set up once for all the examples of a path.)"""
+    good = good_requests[path]
+    schema = _request_schema(path)
+    assert _request_fits(path, good.body)
+    for name, field_schema in schema["properties"].items():
+        if name not in good.body:
+            continue  # VerifyRequest names the customer by user_id (login_id: below)
+        value = data.draw(_pattern_strategy(field_schema), label=name)
+        body = {**good.body, name: value}
+        assert _request_fits(path, body)
+        response = _call(path, body, **good.headers)
+        status = _conforms(path, "post", response)
+        assert status in good.statuses, (name, value, response.content[:300])
+    if path == reverse("api:verify"):
+        login_id = data.draw(_pattern_strategy(schema["properties"]["login_id"]))
+        body = {"login_id": login_id, "otp": "000000"}
+        assert _request_fits(path, body)
+        assert _conforms(path, "post", _call(path, body, **good.headers)) == "200"
+
+
+@pytest.mark.django_db
+def test_the_app_keys_the_schema_excludes_are_the_ones_the_server_refuses() -> None:
+    """X25519AppKey's ``not`` lists the small-order encodings; each one is refused."""
+    start = reverse("api:activation_start")
+    excluded = SPEC["components"]["schemas"]["X25519AppKey"]["not"]["enum"]
+    assert len(excluded) == len(set(excluded)) == 14
+    for key in excluded:
+        assert not _errors(key, {"$ref": "#/components/schemas/B64Key32"})
+        body = {"service_id": "100001", "user_id": "123456789012", "app_public_key": key}
+        assert not _request_fits(start, body)
+        response = _call(start, body)
+        assert _conforms(start, "post", response) == "400"
+        assert json.loads(response.content)["error"]["field"] == "app_public_key"
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [
+        # Each was allowed by the document and refused by the server.
+        ("/api/v1/activation/start", "app_public_key", "A" * 42 + "B"),  # stray bits
+        ("/api/v1/activation/finish", "transcript_id", "A" * 21 + "B"),
+        ("/api/v1/direct-login", "password", "pass word"),
+        ("/api/v1/direct-login", "password", "パスワード1"),
+        ("/api/v1/direct-login", "login_id", "yamada01\n"),
+        ("/api/v1/direct-login", "login_id", "abc"),
+    ],
+)
+@pytest.mark.django_db
+def test_values_the_server_refuses_in_form_are_outside_the_schema(
+    path: str, name: str, value: str, frozen_clock: datetime, settings: Settings
+) -> None:
+    good = _good_requests(settings)[path]
+    body = {**good.body, name: value}
+    response = _call(path, body, **good.headers)
+    assert not _request_fits(path, body)
+    assert _conforms(path, "post", response) == "400"
+    assert json.loads(response.content)["error"]["field"] == name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", sorted(SPEC["paths"]))
+def test_every_undocumented_method_is_a_405_naming_the_documented_ones(path: str) -> None:
+    documented = {method for method in METHODS if method in SPEC["paths"][path]}
+    for method in sorted(set(METHODS) - documented):
+        response = Client(REMOTE_ADDR=_ip(), enforce_csrf_checks=True).generic(method.upper(), path)
+        assert response.status_code == 405, (path, method, response.status_code)
+        allowed = {m.strip().lower() for m in response["Allow"].split(",")}
+        assert allowed == documented, (path, method)
+        assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_an_all_zero_transcript_id_is_refused_as_unknown_not_as_malformed() -> None:
+    finish = reverse("api:activation_finish")
+    body = {"transcript_id": proto.b64url_encode(bytes(16)), "proof": "A" * 43}
+    assert body["transcript_id"] == "A" * 22
+    assert _request_fits(finish, body)
+    response = _call(finish, body)
+    assert _conforms(finish, "post", response) == "403"
+    assert json.loads(response.content)["error"]["code"] == "activation_failed"

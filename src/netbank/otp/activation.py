@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -39,6 +40,9 @@ ACTIVATION_PASSWORD_PURPOSE = "activation-password"  # noqa: S105 - a purpose na
 EPHEMERAL_PURPOSE = "activation-ephemeral"
 # Unfinished round-one answers kept per issue; older ones are dropped (their keys with them).
 MAX_OPEN_SESSIONS = 5
+# How long round two (and its retry after a lost answer) may follow round one. The same for
+# every answer, so expires_at says nothing about whether or since when an issue exists.
+ANSWER_SECONDS = 600
 PURPOSE_VOIDED_NOTICE = "otp_activation_voided_notice"
 
 
@@ -116,27 +120,14 @@ def _activatable(token: Token) -> bool:
     )
 
 
-def _decoy_answer(*, service_id: str, user_id: str, app_public_key: bytes) -> dict[str, object]:
-    """A well-formed, signed answer for an issue that cannot be activated (unknown, ended,
-    expired). Nothing is stored, so round two fails like a wrong password: round one
-    never tells a caller whether a ユーザID exists.
-    """
-    _, server_public = proto.x25519_generate()
-    now = clock.now()
-    opts = settings.NETBANK_OTP
-    transcript = proto.Transcript(
-        transcript_id=proto.new_transcript_id(),
-        service_id=service_id,
-        user_id=user_id,
-        app_public_key=app_public_key,
-        server_public_key=server_public,
-        algorithm=str(opts["algorithm"]).upper(),
-        digits=int(opts["digits"]),
-        period=int(opts["period"]),
-        server_time=_epoch(now),
-        expires_at=_epoch(now) + int(opts["issue_ttl_seconds"]),
-    )
-    return transcript.to_json(proto.sign_transcript(signing_key(), transcript))
+def _refusal_reason(token: Token | None, *, this_bank: bool) -> str:
+    if not this_bank:
+        return "other_service_id"
+    if token is None:
+        return "unknown_user_id"
+    if token.customer.status != Customer.Status.ACTIVE:
+        return "customer_not_active"
+    return f"not_activatable_{token.state}_{token.kind}"
 
 
 def activation_start(
@@ -146,71 +137,99 @@ def activation_start(
 
     ``service_id`` and ``user_id`` must be well-formed (the API checks) and
     ``app_public_key`` a usable X25519 key (raises ``proto.ActivationError`` otherwise).
+
+    An ID that cannot be activated (unknown, ended, expired, another bank's) gets an
+    answer that differs in nothing an observer can see (docs/protocols.md §1.3): the
+    same fields, the bank's parameters, ``expires_at`` = ``server_time`` +
+    ``ANSWER_SECONDS`` on both paths (never the issue's own end, which would show that
+    an issue exists and how old it is), and the same work: one key pair, one seal, one
+    signature, the same SQL and one audit append committed. Only the decoy's session row
+    is rolled back, so round two fails like a wrong password.
     """
     proto.check_service_id(service_id)
     proto.check_user_id(user_id)
     proto.check_x25519_public_key(app_public_key)  # before anything is stored
 
     now = clock.now()
+    opts = settings.NETBANK_OTP
+    server_private, server_public = proto.x25519_generate()
     with transaction.atomic():
+        # Looked up whatever the サービスID, so another bank's costs the same query.
         token = (
             Token.objects.select_for_update(of=("self",))
             .select_related("customer")
             .filter(user_id=user_id)
             .first()
-            if hmac.compare_digest(service_id.encode(), _service_id().encode())
-            else None
         )
+        this_bank = hmac.compare_digest(service_id.encode(), _service_id().encode())
+        if not this_bank:
+            token = None
         if token is not None and token.state == Token.State.ISSUED and token.expires_at <= now:
             _expire(token, ip=ip)
-        if token is None or not _activatable(token):
-            return _decoy_answer(
-                service_id=service_id, user_id=user_id, app_public_key=app_public_key
-            )
-
-        server_private, server_public = proto.x25519_generate()
+        real = token if token is not None and _activatable(token) else None
         transcript = proto.Transcript(
             transcript_id=proto.new_transcript_id(),
             service_id=service_id,
             user_id=user_id,
             app_public_key=app_public_key,
             server_public_key=server_public,
-            algorithm=token.algorithm,
-            digits=token.digits,
-            period=token.period,
+            algorithm=real.algorithm if real else str(opts["algorithm"]).upper(),
+            digits=real.digits if real else int(opts["digits"]),
+            period=real.period if real else int(opts["period"]),
             server_time=_epoch(now),
-            expires_at=_epoch(token.expires_at),
+            expires_at=_epoch(now) + ANSWER_SECONDS,
         )
+        # Sealed on both paths (a decoy's under ids no row has), so both cost the same.
+        sealed = crypto.seal(
+            purpose=EPHEMERAL_PURPOSE,
+            token_id=real.pk if real else 0,
+            customer_id=real.customer_id if real else 0,
+            plaintext=proto.x25519_private_bytes(server_private),
+        )
+        answer = transcript.to_json(proto.sign_transcript(signing_key(), transcript))
+        # The same statements on both paths; a decoy's row is rolled back (its token_id
+        # may name no token: foreign keys are checked at commit, and it is gone by then).
+        kept = transaction.savepoint()
+        answer_ends = now + timedelta(seconds=ANSWER_SECONDS)
         session = ActivationSession.objects.create(
-            token=token,
+            token_id=real.pk if real else (token.pk if token is not None else 0),
             transcript_id=proto.b64url_encode(transcript.transcript_id),
             transcript=transcript.encode(),
             app_public_key=app_public_key,
+            ephemeral_key_id=sealed.key_id,
+            ephemeral_nonce=sealed.nonce,
+            ephemeral_ciphertext=sealed.ciphertext,
             created_at=now,
-            expires_at=token.expires_at,
+            expires_at=min(real.expires_at, answer_ends) if real else answer_ends,
         )
-        sealed = crypto.seal(
-            purpose=EPHEMERAL_PURPOSE,
-            token_id=token.pk,
-            customer_id=token.customer_id,
-            plaintext=proto.x25519_private_bytes(server_private),
+        newest = (
+            ActivationSession.objects.filter(token_id=session.token_id)
+            .order_by("-created_at", "-pk")
+            .values("pk")[:MAX_OPEN_SESSIONS]
         )
-        session.ephemeral_key_id = sealed.key_id
-        session.ephemeral_nonce = sealed.nonce
-        session.ephemeral_ciphertext = sealed.ciphertext
-        session.save(update_fields=["ephemeral_key_id", "ephemeral_nonce", "ephemeral_ciphertext"])
-        stale = ActivationSession.objects.filter(token=token).order_by("-created_at", "-pk")
-        ActivationSession.objects.filter(
-            pk__in=list(stale.values_list("pk", flat=True)[MAX_OPEN_SESSIONS:])
+        ActivationSession.objects.filter(token_id=session.token_id).exclude(
+            pk__in=Subquery(newest)
         ).delete()
+        if real is None:
+            transaction.savepoint_rollback(kept)
+            # Audited like an unknown login ID: the bank sees ID probing.
+            record(
+                "activation.start_refused",
+                customer_id=token.customer_id if token is not None else None,
+                ip=ip,
+                user_id=user_id,
+                reason=_refusal_reason(token, this_bank=this_bank),
+            )
+            return answer
+        transaction.savepoint_commit(kept)
         record(
             "activation.started",
-            customer_id=token.customer_id,
+            customer_id=real.customer_id,
             ip=ip,
-            token_id=token.pk,
+            token_id=real.pk,
             transcript_id=session.transcript_id,
         )
-        return transcript.to_json(proto.sign_transcript(signing_key(), transcript))
+        return answer
 
 
 def _burn_equal_time(proof: bytes) -> None:

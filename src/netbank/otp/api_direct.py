@@ -9,9 +9,10 @@ POST /api/v1/direct-login {service_id, user_id, login_id, password, otp}
 GET /login/direct/?t=<token> (the URL above, opened by the app in the browser)
     → 303 to the top page, logged in; or 303 to a page that explains the URL is no
       longer valid. Both with ``Cache-Control: no-store`` and ``Referrer-Policy:
-      no-referrer``, and never any other status: Django logs the path of every 4xx and
-      5xx answer, and the token is kept out of the path (it is in the query string)
-      and out of every log.
+      no-referrer``, and never any other status for GET and HEAD: Django logs the path
+      of every 4xx and 5xx answer, and the token is kept out of the path (it is in the
+      query string) and out of every log. Any other method is a 405 (the path it logs
+      holds no token), and consumes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -29,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from netbank.customers import session as customer_session
+from netbank.customers.validators import LOGIN_ID_MAX, LOGIN_ID_MIN, PASSWORD_MAX
 from netbank.oath import activation as proto
 from netbank.otp.api_json import (
     JsonApiError,
@@ -49,10 +51,10 @@ log = logging.getLogger(__name__)
 
 TICKET_PARAM = "t"
 _OTP_RE = re.compile(r"[0-9]{6,8}")
-# Generous bounds: the web login's own validators decide what a valid ID or password
-# is; here only what cannot possibly be one is refused before any work is done.
-_MAX_LOGIN_ID = 64
-_MAX_PASSWORD = 128
+# The forms the web login takes (customers.validators), as docs/openapi.yaml states them:
+# anything else is no ID or password at all, refused as invalid_field and never counted.
+_LOGIN_ID_RE = re.compile(rf"[A-Za-z0-9]{{{LOGIN_ID_MIN},{LOGIN_ID_MAX}}}")
+_PASSWORD_RE = re.compile(rf"[\x21-\x7e]{{1,{PASSWORD_MAX}}}")
 
 
 def _failed_error() -> JsonApiError:
@@ -73,10 +75,6 @@ def _failed_error() -> JsonApiError:
     )
 
 
-def _printable(value: str, limit: int) -> bool:
-    return 0 < len(value) <= limit and value.isprintable()
-
-
 @csrf_exempt  # the app is not a browser and sends no cookies
 @never_cache
 def direct_login_view(request: HttpRequest) -> HttpResponse:
@@ -95,9 +93,9 @@ def direct_login_view(request: HttpRequest) -> HttpResponse:
             proto.check_user_id(data["user_id"])
         except proto.ActivationError:
             raise JsonApiError("invalid_field", field="user_id") from None
-        if not _printable(data["login_id"], _MAX_LOGIN_ID):
+        if not _LOGIN_ID_RE.fullmatch(data["login_id"]):
             raise JsonApiError("invalid_field", field="login_id")
-        if not _printable(data["password"], _MAX_PASSWORD):
+        if not _PASSWORD_RE.fullmatch(data["password"]):
             raise JsonApiError("invalid_field", field="password")
         if not _OTP_RE.fullmatch(data["otp"]):
             raise JsonApiError("invalid_field", field="otp")
@@ -127,13 +125,20 @@ def _clean_redirect(to: str) -> HttpResponse:
     return response
 
 
+# Exempt from the CSRF check so that a POST or PUT gets the 405 like any other method
+# (not the CSRF failure page): only GET changes anything, and GET is never CSRF-checked.
+@csrf_exempt
 def direct_login_open_view(request: HttpRequest) -> HttpResponse:
     """GET /login/direct/?t=…: consume the single-use URL (see the module docstring).
 
-    Only GET consumes it: a HEAD from a link preview or any other method gets the
-    explanation page's redirect and leaves the URL usable.
+    Only GET consumes it: a HEAD from a link preview gets the explanation page's
+    redirect and leaves the URL usable; any other method is a 405.
     """
     failed = reverse("otp:direct_login_failed")
+    if request.method not in ("GET", "HEAD"):
+        not_allowed = HttpResponseNotAllowed(["GET", "HEAD"])
+        not_allowed["Cache-Control"] = "no-store"
+        return not_allowed
     if request.method != "GET":
         return _clean_redirect(failed)
     ticket = request.GET.get(TICKET_PARAM, "")
