@@ -7,7 +7,7 @@ only the middleware chain in front of the API differs.
 
 Why: the API's callers (the token app, Directログイン, the bank's other channels) send
 no cookies and read no HTML. Sessions, the customer-session checks, CSRF, language
-negotiation, operator authentication, new-device login notices and static files do
+negotiation, operator authentication, new-device login notices, the OTP-mandatory confinement and static files do
 nothing for them but still cost every request (docs/performance.md measures it). The
 API views are built for that: no view under ``/api/`` reads ``request.session``,
 ``request.customer`` or ``request.user``, and none sets a cookie
@@ -40,6 +40,7 @@ WEB_ONLY_MIDDLEWARE = {
     "django.contrib.auth.middleware.AuthenticationMiddleware": "operators use the console",
     "netbank.customers.middleware.CustomerSessionMiddleware": "no customer session",
     "netbank.customers.login_devices.NewDeviceLoginMiddleware": "logins happen on pages",
+    "netbank.otp.confinement.OtpSetupOnlyMiddleware": "confines sessions; the API has none",
 }
 
 
