@@ -7,8 +7,9 @@ only the middleware chain in front of the API differs.
 
 Why: the API's callers (the token app, Directログイン, the bank's other channels) send
 no cookies and read no HTML. Sessions, the customer-session checks, CSRF, language
-negotiation, operator authentication, new-device login notices, the OTP-mandatory confinement and static files do
-nothing for them but still cost every request (docs/performance.md measures it). The
+negotiation, operator authentication, new-device login notices, the OTP-mandatory
+confinement and static files do nothing for them but still cost every request
+(docs/performance.md measures it). The
 API views are built for that: no view under ``/api/`` reads ``request.session``,
 ``request.customer`` or ``request.user``, and none sets a cookie
 (tests/config/test_wsgi_api.py checks the answers are the same either way).
