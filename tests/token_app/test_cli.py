@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +45,13 @@ class CliRunner:
 
     vault_path: Path
     clock: ManualClock
-    environ: dict[str, str] = field(default_factory=lambda: {"LANG": "ja_JP.UTF-8"})
+    environ: dict[str, str] = field(
+        default_factory=lambda: {
+            "LANG": "ja_JP.UTF-8",
+            # conftest's launch_dir: this test's folder for Directログイン pages
+            "NETBANK_TOKEN_LAUNCH_DIR": os.environ["NETBANK_TOKEN_LAUNCH_DIR"],
+        }
+    )
     client_factory: Callable[[InstallConfig], Any] = field(
         default=lambda config: client_from_install_config(
             config, sleep=lambda seconds: None, timeout=3.0
@@ -466,7 +475,7 @@ def _logged_in_setup(runner: CliRunner, bank: LoopbackBank, tmp_path: Path) -> s
 
 
 def test_direct_login_opens_the_bank_in_the_browser(
-    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, launch_dir: Path
 ) -> None:
     _logged_in_setup(runner, bank, tmp_path)
     result = runner(
@@ -481,8 +490,53 @@ def test_direct_login_opens_the_bank_in_the_browser(
     assert "ブラウザでネットバンクを開きました" in result.stdout
     assert bank.logins == ["yamada"]
     [url] = runner.opened_urls
-    assert url.startswith(bank.base_url + "/login/direct/?t=")
-    assert url not in result.stdout  # a single-use secret is not left in the scrollback
+    [ticket] = bank.tickets
+    # The browser gets a local page's path; the ticket is in the page, not in the URL.
+    assert url.startswith("file:///")
+    assert ticket not in url
+    assert ticket not in result.stdout  # a single-use secret is not left in the scrollback
+    page = Path(url.removeprefix("file://"))
+    assert page.parent == launch_dir
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    assert stat.S_IMODE(launch_dir.stat().st_mode) == 0o700
+    form = page.read_text()
+    assert f'action="{bank.base_url}/login/direct/open/"' in form
+    assert f'name="t" value="{ticket}"' in form
+    assert 'method="post"' in form
+
+
+def test_direct_login_page_is_deleted_by_a_later_run(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, launch_dir: Path
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    login = ("login", "--login-id", "yamada", "--password-stdin", "--pin-stdin")
+    assert runner(*login, stdin=f"Hatake-2024\n{PIN}\n").exit_code == cli.EXIT_OK
+    [page] = list(launch_dir.iterdir())
+    assert runner("list", "--pin-stdin", stdin=PIN + "\n").exit_code == cli.EXIT_OK
+    assert page.exists()  # the browser may still be reading it
+    old = time.time() - 61  # the ticket in it has expired
+    os.utime(page, (old, old))
+    assert runner("list", "--pin-stdin", stdin=PIN + "\n").exit_code == cli.EXIT_OK
+    assert not page.exists()
+
+
+def test_direct_login_against_an_older_bank_never_starts_a_browser_on_the_url(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, launch_dir: Path
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    bank.mode = "old_bank"
+    result = runner(
+        "login",
+        "--login-id",
+        "yamada",
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"Hatake-2024\n{PIN}\n",
+    )
+    assert result.exit_code == cli.EXIT_OK
+    # A browser's argv would show the ticket: the URL is shown for the customer instead.
+    assert runner.opened_urls == []
+    assert bank.base_url + "/login/direct/?t=" + bank.tickets[0] in result.stdout
 
 
 def test_direct_login_prints_the_url_where_there_is_no_browser(
@@ -807,3 +861,96 @@ def test_console_script_exit_codes_from_a_fresh_process(
     )
     assert wrong.returncode == cli.EXIT_LOCKED
     assert "暗証番号が正しくありません" in wrong.stderr
+
+
+# A browser that records what it was started with: its argv, its /proc/<pid>/cmdline, and
+# the page it was given (read at once, as a browser would).
+_RECORDING_BROWSER = """#!/bin/sh
+printf '%s\\n' "$@" > "$RECORD_DIR/argv"
+cat /proc/$$/cmdline > "$RECORD_DIR/cmdline"
+cat "${1#file://}" > "$RECORD_DIR/page"
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_direct_login_ticket_appears_on_no_command_line(
+    tmp_path: Path, bank: LoopbackBank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real launcher (webbrowser, $BROWSER) in a fresh process: while it runs, no
+    process's command line holds the ticket, and the browser is given only a file path."""
+    import dataclasses
+    import threading
+
+    pin = "48213795"  # 8 digits: a vault without a keyring asks for them
+    home = tmp_path / "home"
+    record = tmp_path / "record"
+    record.mkdir()
+    browser = tmp_path / "browser.sh"
+    browser.write_text(_RECORDING_BROWSER)
+    browser.chmod(0o700)
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    issue.state, issue.seed = "activated", bytes(range(20))
+    bank.account("yamada", "Hatake-2024", issue.user_id)
+    token = dataclasses.replace(make_token(user_id=issue.user_id), bank_url=bank.base_url)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        "NETBANK_TOKEN_HOME": str(home),
+        "NETBANK_TOKEN_SECRET_DIR": str(tmp_path / "secret"),
+        "NETBANK_TOKEN_NO_KEYRING": "1",
+        "BROWSER": str(browser),
+        "RECORD_DIR": str(record),
+        "LANG": "C.UTF-8",
+    }
+    for name in ("NETBANK_TOKEN_HOME", "NETBANK_TOKEN_SECRET_DIR", "NETBANK_TOKEN_NO_KEYRING"):
+        monkeypatch.setenv(name, env[name])
+    Vault(home / "vault.json", kdf=CHEAP_KDF).create(pin, [token])
+
+    seen: list[bytes] = []
+    done = threading.Event()
+
+    def watch() -> None:  # every process's command line, as `ps` shows it to anyone
+        while not done.is_set():
+            for proc in Path("/proc").iterdir():
+                if proc.name.isdigit():
+                    with contextlib.suppress(OSError):  # gone meanwhile
+                        seen.append((proc / "cmdline").read_bytes())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "netbank.token_app.cli",
+                "login",
+                "--login-id",
+                "yamada",
+                "--password-stdin",
+                "--pin-stdin",
+            ],
+            input=f"Hatake-2024\n{pin}\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        done.set()
+        watcher.join()
+    assert child.returncode == cli.EXIT_OK, child.stderr
+    [ticket] = bank.tickets
+    argv = (record / "argv").read_text().split("\n")
+    assert argv[0].startswith("file:///")
+    assert ticket not in (record / "argv").read_text()
+    cmdline = (record / "cmdline").read_bytes()
+    assert str(browser).encode() in cmdline  # the browser's own /proc entry was read
+    assert ticket.encode() not in cmdline
+    assert any(b"netbank.token_app.cli" in line for line in seen)  # the watcher saw the run
+    assert not [line for line in seen if ticket.encode() in line]
+    assert ticket not in child.stdout + child.stderr
+    # The browser got the ticket in the page it read, in a form posted to the bank.
+    page = (record / "page").read_text()
+    assert f'value="{ticket}"' in page
+    assert f'action="{bank.base_url}/login/direct/open/"' in page

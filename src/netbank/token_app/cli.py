@@ -24,7 +24,7 @@ import os
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -53,7 +53,7 @@ from netbank.token_app.vault import (
 )
 
 if TYPE_CHECKING:
-    from netbank.token_app.client import ActivatedToken
+    from netbank.token_app.client import ActivatedToken, DirectLoginLink
     from netbank.token_app.install_config import InstallConfig
     from netbank.token_app.signing import SigningRequest
 
@@ -102,6 +102,28 @@ def open_in_browser(url: str) -> bool:
     try:
         return bool(browser.open(url))
     except Exception:  # a broken browser command is the same as none: show the URL instead
+        return False
+
+
+def open_login_link(
+    link: DirectLoginLink, open_browser: Callable[[str], bool], environ: Mapping[str, str]
+) -> bool:
+    """Open a Directログイン in the browser through the app's local page (``launch``).
+
+    The browser's command line gets the page's file:// path, never the ticket. False,
+    so the caller shows the GET URL instead, where no browser opened, the private page
+    could not be written, or an older bank sent no POST form: starting a browser on
+    the GET URL would put the ticket in its argv.
+    """
+    from netbank.token_app.launch import LaunchPageError, open_ticket_page
+
+    if not link.post_url or not link.ticket:
+        return False
+    try:
+        return (
+            open_ticket_page(link.post_url, link.ticket, open_browser, environ=environ) is not None
+        )
+    except LaunchPageError:
         return False
 
 
@@ -778,7 +800,7 @@ def cmd_login(run: Run) -> int:
     view = code_view(token, run.env.clock())
     try:
         client = run.env.login_client_factory(token.bank_url)
-        url = client.direct_login(
+        link = client.direct_login_link(
             service_id=token.service_id,
             user_id=token.user_id,
             login_id=login_id,
@@ -791,15 +813,18 @@ def cmd_login(run: Run) -> int:
         raise login_error(exc, msg) from None
     if view.skew_warning:
         run.warn(msg("clock_skew", seconds=round(view.skew_seconds)))
-    opened_browser = False if args.no_browser or run.as_json else run.env.open_browser(url)
+    opened_browser = False
+    if not (args.no_browser or run.as_json):
+        opened_browser = open_login_link(link, run.env.open_browser, run.env.environ)
     if opened_browser:
         run.say(msg("login_opened"))
     else:
+        # The documented fallback: the GET URL, for the customer to open themselves.
         run.say(msg("login_url"))
-        run.say(url)
+        run.say(link.url)
     result: dict[str, Any] = {"label": token.label, "browser_opened": opened_browser}
     if not opened_browser:
-        result["url"] = url
+        result["url"] = link.url
     run.result(result)
     return EXIT_OK
 
@@ -919,6 +944,9 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
 
         return run_tui(lang=lang, vault_path=args.vault, kdf=env.kdf, environ=env.environ)
     current = Run(args=args, env=env, msg=msg, as_json=bool(getattr(args, "json", False)))
+    from netbank.token_app.launch import pages_remove_stale
+
+    pages_remove_stale(environ=env.environ)  # an earlier Directログイン's page, now useless
     try:
         return COMMANDS[args.command](current)
     except CliError as exc:

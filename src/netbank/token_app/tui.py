@@ -756,8 +756,8 @@ class DirectLoginScreen(AppScreen):
         code = code_view(token, app.clock()).code
         try:
             client = app.login_client_factory(token.bank_url)
-            url = await asyncio.to_thread(
-                client.direct_login,
+            link = await asyncio.to_thread(
+                client.direct_login_link,
                 service_id=token.service_id,
                 user_id=token.user_id,
                 login_id=login_id,
@@ -781,13 +781,18 @@ class DirectLoginScreen(AppScreen):
                 error.show(m.pick(exc.message, exc.message_en) or m("err_login_failed"))
             return
         self.query_one("#login-password", Input).value = ""
-        opened = await asyncio.to_thread(app.open_browser, url)
+        from netbank.token_app.cli import open_login_link
+        from netbank.token_app.launch import PAGE_MAX_AGE_SECONDS, pages_remove_stale
+
+        opened = await asyncio.to_thread(open_login_link, link, app.open_browser, os.environ)
         if opened:
+            # The local page is useless once the ticket expired: delete it then.
+            app.set_timer(PAGE_MAX_AGE_SECONDS + 1, lambda: pages_remove_stale())
             app.switch_to_main(message=m("login_opened"))
             return
         error.show("")
         shown = self.query_one("#login-url", Static)
-        shown.update(m("login_url") + "\n" + url)
+        shown.update(m("login_url") + "\n" + link.url)
         shown.display = True
 
     @on(Button.Pressed, "#back")
