@@ -93,3 +93,11 @@ def launch_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "launch"
     monkeypatch.setenv("NETBANK_TOKEN_LAUNCH_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's state folder (device-secret file, PIN counter), outside the vault's."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("NETBANK_TOKEN_SECRET_DIR", str(folder))
+    return folder

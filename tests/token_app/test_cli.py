@@ -27,6 +27,7 @@ from tests.token_app.conftest import CHEAP_KDF, PIN, ManualClock, make_token
 from tests.token_app.keyring_backend import MachineKeyring
 
 ACTIVATION_PASSWORD = "2468"
+FILE_PIN = "48213795"  # a vault without a keyring asks for 8 digits
 
 
 @dataclass
@@ -840,10 +841,11 @@ def test_console_script_exit_codes_from_a_fresh_process(
     assert json.loads(missing.stdout)["error"]["code"] == "vault_not_found"
 
     monkeypatch.setenv("NETBANK_TOKEN_NO_KEYRING", "1")
-    Vault(tmp_path / "home" / "vault.json", kdf=CHEAP_KDF).create(PIN, [make_token()])
+    # No keyring: the PIN is 8 digits.
+    Vault(tmp_path / "home" / "vault.json", kdf=CHEAP_KDF).create(FILE_PIN, [make_token()])
     ok = subprocess.run(
         [*command, "code", "--pin-stdin"],
-        input=PIN + "\n",
+        input=FILE_PIN + "\n",
         capture_output=True,
         text=True,
         env=env,
@@ -881,7 +883,7 @@ def test_direct_login_ticket_appears_on_no_command_line(
     import dataclasses
     import threading
 
-    pin = "48213795"  # 8 digits: a vault without a keyring asks for them
+    pin = FILE_PIN
     home = tmp_path / "home"
     record = tmp_path / "record"
     record.mkdir()
@@ -954,3 +956,62 @@ def test_direct_login_ticket_appears_on_no_command_line(
     page = (record / "page").read_text()
     assert f'value="{ticket}"' in page
     assert f'action="{bank.base_url}/login/direct/open/"' in page
+
+
+def test_setup_without_a_keyring_asks_for_8_digits_or_a_passphrase(
+    runner: CliRunner,
+    bank: LoopbackBank,
+    tmp_path: Path,
+    state_dir: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    request.getfixturevalue("no_keyring")  # after the runner's machine keyring
+    short = _setup_with_pin(runner, bank, tmp_path, PIN)
+    assert short.exit_code == cli.EXIT_USAGE
+    assert short.json()["error"]["code"] == "pin_too_weak"
+    assert "8桁の数字か、12文字以上のパスフレーズ" in short.json()["error"]["message"]
+    assert not runner.vault_path.exists()
+
+    ok = _setup_with_pin(runner, bank, tmp_path, "田んぼの畦道 2026 spring")
+    assert ok.exit_code == cli.EXIT_OK, ok.stdout
+    assert runner.vault().unlock("田んぼの畦道 2026 spring").device_secret_kind == "file"
+    assert list(state_dir.glob("*.device-secret"))
+    assert not list(runner.vault_path.parent.glob("*secret*"))
+
+
+def _setup_with_pin(runner: CliRunner, bank: LoopbackBank, tmp_path: Path, pin: str) -> Result:
+    _real_now(runner)
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    return runner(
+        "setup",
+        "--json",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"{ACTIVATION_PASSWORD}\n{pin}\n",
+    )
+
+
+def test_a_vault_without_a_keyring_under_a_short_pin_from_before_asks_for_a_change(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("no_keyring")  # after the runner's machine keyring
+    from netbank.token_app import vault as vault_module
+
+    with monkeypatch.context() as before:  # made when 4 digits were enough
+        before.setattr(vault_module, "pin_check_new", lambda pin, kind: None)
+        runner.vault().create(PIN, [make_token()])
+    result = runner("code", "--pin-stdin", stdin=PIN + "\n")
+    assert result.exit_code == cli.EXIT_OK
+    assert "暗証番号を8桁の数字か12文字以上のパスフレーズに変更してください" in result.stderr
+    refused = runner("pin", "--pin-stdin", "--json", stdin=f"{PIN}\n1234\n")
+    assert refused.json()["error"]["code"] == "pin_too_weak"
+    assert runner("pin", "--pin-stdin", stdin=f"{PIN}\n{FILE_PIN}\n").exit_code == cli.EXIT_OK
+    again = runner("code", "--pin-stdin", stdin=FILE_PIN + "\n")
+    assert again.exit_code == cli.EXIT_OK
+    assert "変更してください" not in again.stderr

@@ -30,15 +30,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from netbank.token_app.codes import code_view
+from netbank.token_app.devicesecret import new_vault_store_kind
 from netbank.token_app.messages import Lang, Messages, detect_lang
 from netbank.token_app.paths import INSTALL_CONFIG_FILE_NAME, default_vault_path, token_home
 from netbank.token_app.vault import (
-    PRODUCTION_KDF,
     DeviceSecretMissingError,
     InvalidPinError,
     KdfParams,
     KeyringUnavailableError,
     PinDelayError,
+    PinTooWeakError,
+    StateFolderError,
     TokenRecord,
     UnlockedVault,
     Vault,
@@ -49,7 +51,7 @@ from netbank.token_app.vault import (
     VaultTamperedError,
     VaultWipedError,
     WrongPinError,
-    pin_check,
+    pin_check_new,
 )
 
 if TYPE_CHECKING:
@@ -151,7 +153,7 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     prompt: Callable[..., str] = _tty_prompt
     clock: Callable[[], float] = time.time
-    kdf: KdfParams = PRODUCTION_KDF
+    kdf: KdfParams | None = None  # None: the parameters for the vault's mode
     client_factory: Callable[[InstallConfig], Any] = _default_client
     login_client_factory: Callable[[str], Any] = _default_login_client
     open_browser: Callable[[str], bool] = open_in_browser
@@ -344,23 +346,26 @@ class Run:
             return self.stdin_line(what)
         return self.ask_secret("prompt_pin", what)
 
-    def read_new_pin(self) -> str:
+    def read_new_pin(self, kind: str) -> str:
+        """A new PIN for a vault keeping its device secret in ``kind`` ("keyring" or
+        "file": without a keyring, 8 digits or a passphrase)."""
         what = self.msg("pin_enter")
         if getattr(self.args, "pin_stdin", False):
             pin = self.stdin_line(what)
         else:
-            pin = self.ask_secret("prompt_new_pin", what)
-            try:
-                pin_check(pin)
-            except InvalidPinError:
-                raise CliError(EXIT_USAGE, "invalid_pin", self.msg("err_invalid_pin")) from None
+            prompt = "prompt_new_pin_file" if kind == "file" else "prompt_new_pin"
+            pin = self.ask_secret(prompt, what)
+            self._check_new_pin(pin, kind)
             if self.ask_secret("prompt_new_pin_again", what) != pin:
                 raise CliError(EXIT_USAGE, "pin_mismatch", self.msg("err_pin_mismatch"))
-        try:
-            pin_check(pin)
-        except InvalidPinError:
-            raise CliError(EXIT_USAGE, "invalid_pin", self.msg("err_invalid_pin")) from None
+        self._check_new_pin(pin, kind)
         return pin
+
+    def _check_new_pin(self, pin: str, kind: str) -> None:
+        try:
+            pin_check_new(pin, kind)
+        except InvalidPinError as exc:
+            raise vault_error(exc, self.msg, self.env.clock()) from None
 
     # -- vault ------------------------------------------------------------------------
 
@@ -383,9 +388,12 @@ class Run:
             if status.warn:
                 self.warn(self.msg("err_wrong_pin_left", n=status.attempts_left))
             pin = self.read_pin()
-            return vault.unlock(pin)
+            opened = vault.unlock(pin)
         except VaultError as exc:
             raise vault_error(exc, self.msg, self.env.clock()) from None
+        if not opened.pin_meets_current_rule:
+            self.warn(self.msg("warn_pin_too_short"))
+        return opened
 
     def find(self, opened: UnlockedVault, label: str | None) -> TokenRecord:
         try:
@@ -449,8 +457,12 @@ def vault_error(exc: VaultError, msg: Messages, now: float) -> CliError:
         return CliError(
             EXIT_LOCKED, exc.code, msg("err_vault_wiped") + "\n" + msg("helpdesk_generic")
         )
+    if isinstance(exc, PinTooWeakError):
+        return CliError(EXIT_USAGE, exc.code, msg("err_pin_too_weak"))
     if isinstance(exc, InvalidPinError):
         return CliError(EXIT_USAGE, exc.code, msg("err_invalid_pin"))
+    if isinstance(exc, StateFolderError):
+        return CliError(EXIT_USAGE, exc.code, msg("err_state_dir"), detail=str(exc))
     if isinstance(exc, VaultNotFoundError):
         return CliError(EXIT_NOT_FOUND, exc.code, msg("err_vault_not_found"))
     if isinstance(exc, VaultExistsError):
@@ -626,7 +638,7 @@ def cmd_setup(run: Run) -> int:
     if vault.exists():
         opened = run.unlock(vault)
     else:
-        pin = run.read_new_pin()
+        pin = run.read_new_pin(new_vault_store_kind())
         try:
             opened = vault.create(pin, [])
         except VaultError as exc:
@@ -747,7 +759,7 @@ def cmd_remove(run: Run) -> int:
 
 def cmd_pin(run: Run) -> int:
     opened = run.unlock(run.vault())
-    new_pin = run.read_new_pin()
+    new_pin = run.read_new_pin(opened.device_secret_kind)
     try:
         opened.change_pin(new_pin)
     except VaultError as exc:

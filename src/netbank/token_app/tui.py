@@ -38,15 +38,18 @@ from textual.widgets import (
 )
 
 from netbank.token_app.codes import code_view
+from netbank.token_app.devicesecret import new_vault_store_kind
 from netbank.token_app.messages import Lang, Messages
 from netbank.token_app.paths import default_vault_path
 from netbank.token_app.vault import (
-    PRODUCTION_KDF,
+    PASSPHRASE_MAX_CHARS,
     DeviceSecretMissingError,
     InvalidPinError,
     KdfParams,
     KeyringUnavailableError,
     PinDelayError,
+    PinTooWeakError,
+    StateFolderError,
     TokenRecord,
     UnlockedVault,
     Vault,
@@ -54,7 +57,7 @@ from netbank.token_app.vault import (
     VaultTamperedError,
     VaultWipedError,
     WrongPinError,
-    pin_check,
+    pin_check_new,
 )
 
 if TYPE_CHECKING:
@@ -111,8 +114,12 @@ def vault_message(exc: VaultError, msg: Messages, now: float) -> str:
         if exc.warn:
             lines.append(msg("err_wrong_pin_left", n=exc.attempts_left))
         return "\n".join(lines)
+    if isinstance(exc, PinTooWeakError):
+        return msg("err_pin_too_weak")
     if isinstance(exc, InvalidPinError):
         return msg("err_invalid_pin")
+    if isinstance(exc, StateFolderError):
+        return msg("err_state_dir")
     if isinstance(exc, VaultWipedError):
         return msg("err_vault_wiped")
     if isinstance(exc, KeyringUnavailableError):
@@ -342,18 +349,27 @@ class AppLockInfoScreen(AppScreen):
         self.app.push_screen(PinSetScreen())
 
 
+def pin_input(input_id: str, kind: str | None) -> Input:
+    """A PIN field: digits only with a keyring; without one ("file") a passphrase too."""
+    if kind == "file":
+        return Input(id=input_id, password=True, max_length=PASSPHRASE_MAX_CHARS)
+    return Input(id=input_id, password=True, max_length=8, restrict=r"[0-9]*")
+
+
 class PinSetScreen(AppScreen):
     """The app-lock PIN, 4–8 digits, typed twice; creates the vault with the new token."""
 
     def compose(self) -> ComposeResult:
         app = self.token_app
         m = app.msg
+        self.kind = new_vault_store_kind()
         yield Title(m("pin_title"), classes="title")
         with VerticalScroll(classes="body"):
-            yield Label(m("pin_new") + ":", classes="field-label")
-            yield Input(id="pin", password=True, max_length=8, restrict=r"[0-9]*")
+            label = "pin_new_file" if self.kind == "file" else "pin_new"
+            yield Label(m(label) + ":", classes="field-label")
+            yield pin_input("pin", self.kind)
             yield Label(m("pin_again") + ":", classes="field-label")
-            yield Input(id="pin-again", password=True, max_length=8, restrict=r"[0-9]*")
+            yield pin_input("pin-again", self.kind)
             yield Static(m("pin_again_hint"), classes="hint")
             yield ErrorText("", id="error", classes="error")
             yield Static(m("unsaved_token_warning"), classes="hint")
@@ -378,9 +394,9 @@ class PinSetScreen(AppScreen):
         pin = self.query_one("#pin", Input).value
         again = self.query_one("#pin-again", Input).value
         try:
-            pin_check(pin)
-        except InvalidPinError:
-            error.show(m("err_invalid_pin"))
+            pin_check_new(pin, self.kind)
+        except InvalidPinError as exc:
+            error.show(vault_message(exc, m, app.clock()))
             return
         if pin != again:
             self.query_one("#pin-again", Input).value = ""
@@ -424,7 +440,7 @@ class UnlockScreen(AppScreen):
         with VerticalScroll(classes="body"):
             yield Static(m("unlock_intro"), classes="intro")
             yield Label(m("pin_enter") + ":", classes="field-label")
-            yield Input(id="unlock-pin", password=True, max_length=8, restrict=r"[0-9]*")
+            yield pin_input("unlock-pin", app.vault.stored_kind())
             yield ErrorText("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button(m("unlock_button"), id="unlock", variant="primary")
@@ -499,7 +515,9 @@ class UnlockScreen(AppScreen):
             self._refresh_status()
             return
         app.opened = opened
-        app.switch_to_main()
+        app.switch_to_main(
+            message="" if opened.pin_meets_current_rule else app.msg("warn_pin_too_short")
+        )
 
     @on(Button.Pressed, "#quit")
     def _quit(self) -> None:
@@ -960,11 +978,14 @@ class SettingsScreen(AppScreen):
                 yield Button(m("check_time"), id="check-time")
             yield Label(m("change_pin"), classes="section")
             yield Label(m("pin_current") + ":", classes="field-label")
-            yield Input(id="pin-current", password=True, max_length=8, restrict=r"[0-9]*")
-            yield Label(m("pin_new") + ":", classes="field-label")
-            yield Input(id="pin-new", password=True, max_length=8, restrict=r"[0-9]*")
+            kind = app.require_opened().device_secret_kind
+            yield pin_input("pin-current", kind)
+            yield Label(
+                m("pin_new_file" if kind == "file" else "pin_new") + ":", classes="field-label"
+            )
+            yield pin_input("pin-new", kind)
             yield Label(m("pin_again") + ":", classes="field-label")
-            yield Input(id="pin-new-again", password=True, max_length=8, restrict=r"[0-9]*")
+            yield pin_input("pin-new-again", kind)
             yield Button(m("change_pin"), id="change-pin")
             yield Label(m("remove_token"), classes="section")
             yield Button(m("remove_token"), id="remove", variant="error")
@@ -1065,9 +1086,9 @@ class SettingsScreen(AppScreen):
         new = self.query_one("#pin-new", Input).value
         again = self.query_one("#pin-new-again", Input).value
         try:
-            pin_check(new)
-        except InvalidPinError:
-            self._fail(m("err_invalid_pin"))
+            pin_check_new(new, app.require_opened().device_secret_kind)
+        except InvalidPinError as exc:
+            self._fail(vault_message(exc, m, app.clock()))
             return
         if new != again:
             self._fail(m("err_pin_mismatch"))
@@ -1342,7 +1363,7 @@ def run_tui(
     *,
     lang: Lang,
     vault_path: Path | None,
-    kdf: KdfParams = PRODUCTION_KDF,
+    kdf: KdfParams | None = None,
     environ: dict[str, str] | None = None,
 ) -> int:
     vault = Vault(vault_path or default_vault_path(), kdf=kdf)
