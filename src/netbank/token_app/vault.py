@@ -553,10 +553,6 @@ class _PinCounter:
         doc["mac"] = self._mac(doc)
         atomic_write(self.path, json.dumps(doc, sort_keys=True).encode("ascii") + b"\n")
 
-    def remove(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
-
 
 # --- the vault -------------------------------------------------------------------------
 
