@@ -9,6 +9,7 @@ mail is read from the outbox row the bank queued for the phone's address.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -21,7 +22,13 @@ from netbank.customers.services import customer_create
 from netbank.notifications.models import OutboxMail
 from netbank.otp.models import Token
 from netbank.otp.signing_key import signing_public_key_text
-from netbank.token_app.client import ActivatedToken, ActivationClient, DirectLoginClient
+from netbank.token_app.client import (
+    ActivatedToken,
+    ActivationClient,
+    DirectLoginClient,
+    totp_now,
+)
+from netbank.token_app.launch import page_write
 from tests.browser.support import shot
 
 pytestmark = pytest.mark.browser
@@ -97,15 +104,26 @@ def app_set_up(live_server: LiveServer, service_id: str, user_id: str) -> Activa
     return client.activate(service_id, user_id, ACTIVATION_PASSWORD)
 
 
-def app_direct_login(live_server: LiveServer, app_token: ActivatedToken) -> str:
-    """The app's Directログイン: ログインID + ログインパスワード; the app adds the OTP."""
-    return DirectLoginClient(live_server.url).direct_login_with_token(
-        app_token, login_id=LOGIN_ID, password=PASSWORD, now=clock.timestamp()
+def app_direct_login(live_server: LiveServer, app_token: ActivatedToken, launch_dir: Path) -> str:
+    """The app's Directログイン: ログインID + ログインパスワード; the app adds the OTP and
+    writes its local page that posts the ticket. The file:// URL the browser is given."""
+    link = DirectLoginClient(live_server.url).direct_login_link(
+        service_id=app_token.service_id,
+        user_id=app_token.user_id,
+        login_id=LOGIN_ID,
+        password=PASSWORD,
+        code=totp_now(app_token, now=clock.timestamp()),
     )
+    assert link.post_url is not None
+    assert link.ticket is not None
+    page = page_write(
+        link.post_url, link.ticket, environ={"NETBANK_TOKEN_LAUNCH_DIR": str(launch_dir)}
+    )
+    return page.as_uri()
 
 
 def test_phone_login_sli012_mail_app_and_direct_login_open_the_bank(
-    phone_page: Page, pc_page: Page, live_server: LiveServer, customer: Customer
+    phone_page: Page, pc_page: Page, live_server: LiveServer, customer: Customer, tmp_path: Path
 ) -> None:
     page = phone_page
     log_in(page)
@@ -140,7 +158,9 @@ def test_phone_login_sli012_mail_app_and_direct_login_open_the_bank(
     assert Token.objects.get(user_id=user_id).state == Token.State.ACTIVATED
 
     # Step 3: Directログイン in the app opens the bank, logged in, in the browser.
-    url = app_direct_login(live_server, app_token)
+    # The browser opens the app's local page, whose own script posts the ticket (its
+    # CSP, the bank's cookies after a post from a file:// page: Chromium's rules apply).
+    url = app_direct_login(live_server, app_token, tmp_path / "launch")
     page.goto(url)
 
     expect_on_top(page)
@@ -148,7 +168,7 @@ def test_phone_login_sli012_mail_app_and_direct_login_open_the_bank(
     assert Token.objects.get(user_id=user_id).state == Token.State.IN_USE
     shot(page, "direct-login-top")
 
-    # The URL was single-use: another browser opening it gets the explanation, not the bank.
+    # The ticket was single-use: another browser opening the page gets the explanation.
     pc_page.goto(url)
     expect(pc_page.get_by_role("heading", level=1)).to_have_text("Directログイン")
     expect(pc_page.locator("main")).to_contain_text("すでに使用されたか")

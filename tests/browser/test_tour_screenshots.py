@@ -53,7 +53,7 @@ HANAKO = {"login_id": "demo0002", "password": "momiji2026"}
 OPERATOR = {"username": "operator01", "password": "demo-operator-2026"}
 PHONE_MAIL = "taro.phone@mobile.example.jp"
 ACTIVATION_PASSWORD = "482913"
-APP_PIN = "2580"
+APP_PIN = "25801470"  # no keyring here: the app asks for 8 digits
 # 振込 above the signing threshold to a 登録先: the confirmation asks for a 取引認証番号.
 TRANSFER_AMOUNT = "350000"
 
@@ -156,8 +156,10 @@ class TokenApp:
         env = {
             **os.environ,
             "NETBANK_TOKEN_HOME": self.home,
-            # Never the real keyring of the machine running the tests: a 0600 file.
+            # Never the real keyring of the machine running the tests: a 0600 file, in a
+            # state folder beside the demo's, never the machine's own.
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            "NETBANK_TOKEN_SECRET_DIR": str(Path(self.home).parent / "token-app-state"),
         }
         result = subprocess.run(
             [self.program, *args, "--json"],

@@ -77,6 +77,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 SPEC: dict[str, Any] = yaml.load(OPENAPI_PATH.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
 BROWSER_PATH = "/login/direct/"
+BROWSER_POST_PATH = "/login/direct/open/"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -221,7 +222,10 @@ def test_every_operation_is_complete() -> None:
                 assert media == "application/json"
                 assert "schema" in content
         if "requestBody" in op:
-            assert set(op["requestBody"]["content"]) == {"application/json"}
+            # JSON for the API; a browser endpoint takes the form a page posts.
+            browser = path.startswith("/login/")
+            media = "application/x-www-form-urlencoded" if browser else "application/json"
+            assert set(op["requestBody"]["content"]) == {media}
 
 
 def test_every_example_fits_its_schema() -> None:
@@ -241,7 +245,12 @@ def test_the_schema_checker_used_here_does_refuse() -> None:
     """The checks below rely on _errors; it must see a wrong type, a missing or extra
     field, a wrong pattern and an ambiguous oneOf."""
     answer = {"$ref": "#/components/schemas/DirectLoginAnswer"}
-    good = {"status": "ok", "url": "https://bank.example.jp/login/direct/?t=" + "a" * 43}
+    good = {
+        "status": "ok",
+        "post_url": "https://bank.example.jp/login/direct/open/",
+        "ticket": "a" * 43,
+        "url": "https://bank.example.jp/login/direct/?t=" + "a" * 43,
+    }
     assert _errors({**good, "expires_in": 60}, answer) == []
     assert _errors({**good, "expires_in": "60"}, answer)
     assert _errors({**good, "expires_in": 61}, answer)
@@ -296,7 +305,8 @@ def test_documented_paths_are_every_routed_json_api_path_and_the_direct_login_ur
         reverse("banking:api_signing_pending"),
     } <= routed
     assert reverse("otp:direct_login_open") == BROWSER_PATH
-    assert set(SPEC["paths"]) == routed | {BROWSER_PATH}
+    assert reverse("otp:direct_login_post") == BROWSER_POST_PATH
+    assert set(SPEC["paths"]) == routed | {BROWSER_PATH, BROWSER_POST_PATH}
 
 
 def test_json_endpoints_are_post_only_and_the_browser_endpoint_only_redirects() -> None:
@@ -304,6 +314,9 @@ def test_json_endpoints_are_post_only_and_the_browser_endpoint_only_redirects() 
         if path == BROWSER_PATH:
             assert method in ("get", "head")
             assert set(op["responses"]) == {"303"}
+        elif path == BROWSER_POST_PATH:
+            assert method == "post"
+            assert set(op["responses"]) == {"303", "405"}
         else:
             assert method == "post", path
             assert "requestBody" in op
@@ -505,6 +518,41 @@ def test_direct_login_and_its_url_answer_as_documented(
     for junk in ("", "?t=", "?t=" + "x" * 500, "?t=%00"):
         response = Client().get(BROWSER_PATH + junk)
         assert _conforms(BROWSER_PATH, "get", response) == "303"  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
+def test_direct_login_post_hand_off_answers_as_documented(
+    frozen_clock: datetime, settings: Settings
+) -> None:
+    path = reverse("api:direct_login")
+    post_path = BROWSER_POST_PATH
+    customer = make_customer()
+    token, _ = in_use_app_token(customer)
+    body = {
+        "service_id": str(settings.NETBANK_OTP["service_id"]),
+        "user_id": token.user_id,
+        "login_id": customer.login_id,
+        "password": PASSWORD,
+        "otp": current_otp(token),
+    }
+    data = json.loads(_call(path, body).content)
+    assert urlsplit(data["post_url"]).path == post_path
+    form_schema = SPEC["paths"][post_path]["post"]["requestBody"]["content"][
+        "application/x-www-form-urlencoded"
+    ]["schema"]
+    assert _errors({"t": data["ticket"]}, form_schema) == []
+    seen = set()
+    for method in ("get", "put"):
+        wrong = Client().generic(method.upper(), post_path)
+        seen.add(_conforms(post_path, "post", wrong))  # type: ignore[arg-type]
+    browser = Client(REMOTE_ADDR=_ip())
+    opened = browser.post(post_path, {"t": data["ticket"]}, HTTP_ORIGIN="null")
+    seen.add(_conforms(post_path, "post", opened))  # type: ignore[arg-type]
+    assert opened["Location"] == reverse("customers:top")
+    again = Client().post(post_path, {"t": data["ticket"]})
+    assert _conforms(post_path, "post", again) == "303"  # type: ignore[arg-type]
+    assert again["Location"] == "/login/direct/invalid/"
+    assert seen == _documented_statuses(post_path, "post")
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -638,3 +639,125 @@ def test_client_sends_one_request_and_never_retries() -> None:
 def test_client_refuses_plain_http_to_another_host() -> None:
     with pytest.raises(ValueError, match="https"):
         DirectLoginClient("http://bank.example.jp")
+
+
+# --- the POST hand-off: the ticket in a form body, never in a URL ----------------------------
+
+POST_OPEN = "/login/direct/open/"
+
+
+def _ticket_answer(customer: Customer, token: Token, app_token: ActivatedToken) -> dict[str, str]:
+    r = _post(_body(customer, token, app_token), secure=True)
+    assert r.status_code == 200, r.content  # type: ignore[attr-defined]
+    return json.loads(r.content)  # type: ignore[attr-defined,no-any-return]
+
+
+def _post_ticket(browser: Client, ticket: str, **headers: str) -> Any:
+    return browser.post(POST_OPEN, {"t": ticket}, secure=True, **headers)
+
+
+def test_answer_names_the_post_endpoint_and_the_ticket_apart(frozen_clock: datetime) -> None:
+    customer, token, app_token = _set_up()
+
+    data = _ticket_answer(customer, token, app_token)
+
+    assert data["post_url"] == "https://testserver" + POST_OPEN
+    assert data["ticket"] not in data["post_url"]
+    # The GET URL stays, as the documented fallback, and carries the same ticket.
+    assert data["url"] == "https://testserver/login/direct/?t=" + data["ticket"]
+
+
+def test_posted_ticket_logs_the_browser_in_once(frozen_clock: datetime) -> None:
+    customer, token, app_token = _set_up()
+    ticket = _ticket_answer(customer, token, app_token)["ticket"]
+
+    # A local file:// page sends "Origin: null"; the browser must still get in.
+    browser = phone_client()
+    r = _post_ticket(browser, ticket, HTTP_ORIGIN="null")
+
+    assert r.status_code == 303
+    assert r["Location"] == TOP
+    assert r["Cache-Control"] == "no-store"
+    assert r["Referrer-Policy"] == "no-referrer"
+    assert _browser_is_logged_in(browser)
+    assert browser.session["customer_id"] == customer.pk
+
+    other = phone_client()
+    again = _post_ticket(other, ticket, HTTP_ORIGIN="null")
+    assert again["Location"] == INVALID
+    assert not _browser_is_logged_in(other)
+    # Nor does the GET form of the same ticket work after the POST consumed it.
+    assert phone_client().get("/login/direct/?t=" + ticket)["Location"] == INVALID
+
+
+def test_posted_ticket_after_sixty_seconds_is_refused(frozen_clock: datetime) -> None:
+    customer, token, app_token = _set_up()
+    ticket = _ticket_answer(customer, token, app_token)["ticket"]
+    clock.advance(60)
+
+    browser = phone_client()
+    assert _post_ticket(browser, ticket)["Location"] == INVALID
+    assert not _browser_is_logged_in(browser)
+    assert AuditRecord.objects.get(event="direct_login.open_refused").data["reason"] == "expired"
+
+
+def test_posted_ticket_just_before_sixty_seconds_works(frozen_clock: datetime) -> None:
+    customer, token, app_token = _set_up()
+    ticket = _ticket_answer(customer, token, app_token)["ticket"]
+    clock.advance(59)
+
+    assert _post_ticket(phone_client(), ticket)["Location"] == TOP
+
+
+@pytest.mark.parametrize("method", ["get", "head", "put", "delete", "options"])
+def test_post_endpoint_answers_other_methods_405_and_consumes_nothing(
+    frozen_clock: datetime, method: str
+) -> None:
+    customer, token, app_token = _set_up()
+    ticket = _ticket_answer(customer, token, app_token)["ticket"]
+    browser = phone_client()
+
+    r = getattr(browser, method)(POST_OPEN + "?t=" + ticket, secure=True)
+
+    assert r.status_code == 405
+    assert r["Allow"] == "POST"
+    assert not _browser_is_logged_in(browser)
+    assert _post_ticket(phone_client(), ticket)["Location"] == TOP
+
+
+def test_post_from_a_foreign_web_page_is_refused_and_consumes_nothing(
+    frozen_clock: datetime,
+) -> None:
+    customer, token, app_token = _set_up()
+    ticket = _ticket_answer(customer, token, app_token)["ticket"]
+    browser = phone_client()
+
+    r = _post_ticket(browser, ticket, HTTP_ORIGIN="https://evil.example")
+
+    assert r["Location"] == INVALID
+    assert not _browser_is_logged_in(browser)
+    # The bank's own origin and a local page (no Origin, or "null") are let through.
+    assert _post_ticket(phone_client(), ticket, HTTP_ORIGIN="https://testserver")["Location"] == TOP
+
+
+@pytest.mark.parametrize(
+    "form", [{}, {"t": ""}, {"t": "short"}, {"t": "A" * 43}, {"t": "é" * 43}, {"x": "1"}]
+)
+def test_post_with_no_or_a_malformed_ticket_is_a_clean_redirect(form: dict[str, str]) -> None:
+    r = phone_client().post(POST_OPEN, form, secure=True)
+    assert r.status_code == 303
+    assert r["Location"] == INVALID
+
+
+def test_posted_ticket_never_reaches_a_log(
+    frozen_clock: datetime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    customer, token, app_token = _set_up()
+    ticket = _ticket_answer(customer, token, app_token)["ticket"]
+    _post_ticket(phone_client(), ticket, HTTP_ORIGIN="null")
+    _post_ticket(phone_client(), ticket)  # refused
+    phone_client().get(POST_OPEN + "?t=" + ticket)  # wrong method: logged by Django as a 405
+
+    assert "Method Not Allowed" in caplog.text  # the 405 was logged, without the ticket
+    assert ticket not in caplog.text

@@ -57,6 +57,7 @@ class LoopbackBank:
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
     last_step: dict[str, int] = field(default_factory=dict)
     logins: list[str] = field(default_factory=list)
+    tickets: list[str] = field(default_factory=list)
     # 取引認証: ユーザID → the question waiting on the customer's confirmation screen
     pending: dict[str, str] = field(default_factory=dict)
     requests: int = 0
@@ -140,11 +141,16 @@ class LoopbackBank:
         self.last_step[issue.user_id] = step
         self.logins.append(str(login_id))
         origin = "https://phishing.example" if self.mode == "foreign_url" else self.base_url
-        return 200, {
+        ticket = secrets.token_urlsafe(32)
+        answer: dict[str, Any] = {
             "status": "ok",
-            "url": f"{origin}/login/direct/?t={secrets.token_urlsafe(24)}",
+            "url": f"{origin}/login/direct/?t={ticket}",
             "expires_in": 60,
         }
+        if self.mode != "old_bank":  # a bank from before the POST form sends only the URL
+            answer.update(post_url=f"{origin}/login/direct/open/", ticket=ticket)
+        self.tickets.append(ticket)
+        return 200, answer
 
     def signing_pending(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         from netbank.token_app.signing import pending_request_mac

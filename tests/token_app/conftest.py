@@ -85,3 +85,19 @@ def make_token(label: str = "JAネットバンク", *, user_id: str = "394817265
         server_time_offset=0.0,
         added_at=START,
     )
+
+
+@pytest.fixture(autouse=True)
+def launch_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where this test's Directログイン pages go (never the machine's shared folder)."""
+    folder = tmp_path / "launch"
+    monkeypatch.setenv("NETBANK_TOKEN_LAUNCH_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's state folder (device-secret file, PIN counter), outside the vault's."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("NETBANK_TOKEN_SECRET_DIR", str(folder))
+    return folder

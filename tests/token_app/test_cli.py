@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +30,7 @@ from tests.token_app.conftest import CHEAP_KDF, PIN, ManualClock, make_token
 from tests.token_app.keyring_backend import MachineKeyring
 
 ACTIVATION_PASSWORD = "2468"
+FILE_PIN = "48213795"  # a vault without a keyring asks for 8 digits
 
 
 @dataclass
@@ -45,7 +49,13 @@ class CliRunner:
 
     vault_path: Path
     clock: ManualClock
-    environ: dict[str, str] = field(default_factory=lambda: {"LANG": "ja_JP.UTF-8"})
+    environ: dict[str, str] = field(
+        default_factory=lambda: {
+            "LANG": "ja_JP.UTF-8",
+            # conftest's launch_dir: this test's folder for Directログイン pages
+            "NETBANK_TOKEN_LAUNCH_DIR": os.environ["NETBANK_TOKEN_LAUNCH_DIR"],
+        }
+    )
     client_factory: Callable[[InstallConfig], Any] = field(
         default=lambda config: client_from_install_config(
             config, sleep=lambda seconds: None, timeout=3.0
@@ -513,7 +523,7 @@ def _logged_in_setup(runner: CliRunner, bank: LoopbackBank, tmp_path: Path) -> s
 
 
 def test_direct_login_opens_the_bank_in_the_browser(
-    runner: CliRunner, bank: LoopbackBank, tmp_path: Path
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, launch_dir: Path
 ) -> None:
     _logged_in_setup(runner, bank, tmp_path)
     result = runner(
@@ -528,8 +538,53 @@ def test_direct_login_opens_the_bank_in_the_browser(
     assert "ブラウザでネットバンクを開きました" in result.stdout
     assert bank.logins == ["yamada"]
     [url] = runner.opened_urls
-    assert url.startswith(bank.base_url + "/login/direct/?t=")
-    assert url not in result.stdout  # a single-use secret is not left in the scrollback
+    [ticket] = bank.tickets
+    # The browser gets a local page's path; the ticket is in the page, not in the URL.
+    assert url.startswith("file:///")
+    assert ticket not in url
+    assert ticket not in result.stdout  # a single-use secret is not left in the scrollback
+    page = Path(url.removeprefix("file://"))
+    assert page.parent == launch_dir
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    assert stat.S_IMODE(launch_dir.stat().st_mode) == 0o700
+    form = page.read_text()
+    assert f'action="{bank.base_url}/login/direct/open/"' in form
+    assert f'name="t" value="{ticket}"' in form
+    assert 'method="post"' in form
+
+
+def test_direct_login_page_is_deleted_by_a_later_run(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, launch_dir: Path
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    login = ("login", "--login-id", "yamada", "--password-stdin", "--pin-stdin")
+    assert runner(*login, stdin=f"Hatake-2024\n{PIN}\n").exit_code == cli.EXIT_OK
+    [page] = list(launch_dir.iterdir())
+    assert runner("list", "--pin-stdin", stdin=PIN + "\n").exit_code == cli.EXIT_OK
+    assert page.exists()  # the browser may still be reading it
+    old = time.time() - 61  # the ticket in it has expired
+    os.utime(page, (old, old))
+    assert runner("list", "--pin-stdin", stdin=PIN + "\n").exit_code == cli.EXIT_OK
+    assert not page.exists()
+
+
+def test_direct_login_against_an_older_bank_never_starts_a_browser_on_the_url(
+    runner: CliRunner, bank: LoopbackBank, tmp_path: Path, launch_dir: Path
+) -> None:
+    _logged_in_setup(runner, bank, tmp_path)
+    bank.mode = "old_bank"
+    result = runner(
+        "login",
+        "--login-id",
+        "yamada",
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"Hatake-2024\n{PIN}\n",
+    )
+    assert result.exit_code == cli.EXIT_OK
+    # A browser's argv would show the ticket: the URL is shown for the customer instead.
+    assert runner.opened_urls == []
+    assert bank.base_url + "/login/direct/?t=" + bank.tickets[0] in result.stdout
 
 
 def test_direct_login_prints_the_url_where_there_is_no_browser(
@@ -846,10 +901,11 @@ def test_console_script_exit_codes_from_a_fresh_process(
     assert json.loads(missing.stdout)["error"]["code"] == "vault_not_found"
 
     monkeypatch.setenv("NETBANK_TOKEN_NO_KEYRING", "1")
-    Vault(tmp_path / "home" / "vault.json", kdf=CHEAP_KDF).create(PIN, [make_token()])
+    # No keyring: the PIN is 8 digits.
+    Vault(tmp_path / "home" / "vault.json", kdf=CHEAP_KDF).create(FILE_PIN, [make_token()])
     ok = subprocess.run(
         [*command, "code", "--pin-stdin"],
-        input=PIN + "\n",
+        input=FILE_PIN + "\n",
         capture_output=True,
         text=True,
         env=env,
@@ -967,3 +1023,155 @@ def test_setup_refuses_an_expired_bank_key_before_asking_for_the_password(
     assert result.exit_code == cli.EXIT_USAGE
     assert result.json()["error"]["code"] == "bank_key_expired"
     assert bank.requests == 0
+
+
+# A browser that records what it was started with: its argv, its /proc/<pid>/cmdline, and
+# the page it was given (read at once, as a browser would).
+_RECORDING_BROWSER = """#!/bin/sh
+printf '%s\\n' "$@" > "$RECORD_DIR/argv"
+cat /proc/$$/cmdline > "$RECORD_DIR/cmdline"
+cat "${1#file://}" > "$RECORD_DIR/page"
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_direct_login_ticket_appears_on_no_command_line(
+    tmp_path: Path, bank: LoopbackBank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real launcher (webbrowser, $BROWSER) in a fresh process: while it runs, no
+    process's command line holds the ticket, and the browser is given only a file path."""
+    import dataclasses
+    import threading
+
+    pin = FILE_PIN
+    home = tmp_path / "home"
+    record = tmp_path / "record"
+    record.mkdir()
+    browser = tmp_path / "browser.sh"
+    browser.write_text(_RECORDING_BROWSER)
+    browser.chmod(0o700)
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    issue.state, issue.seed = "activated", bytes(range(20))
+    bank.account("yamada", "Hatake-2024", issue.user_id)
+    token = dataclasses.replace(make_token(user_id=issue.user_id), bank_url=bank.base_url)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        "NETBANK_TOKEN_HOME": str(home),
+        "NETBANK_TOKEN_SECRET_DIR": str(tmp_path / "secret"),
+        "NETBANK_TOKEN_NO_KEYRING": "1",
+        "BROWSER": str(browser),
+        "RECORD_DIR": str(record),
+        "LANG": "C.UTF-8",
+    }
+    for name in ("NETBANK_TOKEN_HOME", "NETBANK_TOKEN_SECRET_DIR", "NETBANK_TOKEN_NO_KEYRING"):
+        monkeypatch.setenv(name, env[name])
+    Vault(home / "vault.json", kdf=CHEAP_KDF).create(pin, [token])
+
+    seen: list[bytes] = []
+    done = threading.Event()
+
+    def watch() -> None:  # every process's command line, as `ps` shows it to anyone
+        while not done.is_set():
+            for proc in Path("/proc").iterdir():
+                if proc.name.isdigit():
+                    with contextlib.suppress(OSError):  # gone meanwhile
+                        seen.append((proc / "cmdline").read_bytes())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        child = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "netbank.token_app.cli",
+                "login",
+                "--login-id",
+                "yamada",
+                "--password-stdin",
+                "--pin-stdin",
+            ],
+            input=f"Hatake-2024\n{pin}\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        done.set()
+        watcher.join()
+    assert child.returncode == cli.EXIT_OK, child.stderr
+    [ticket] = bank.tickets
+    argv = (record / "argv").read_text().split("\n")
+    assert argv[0].startswith("file:///")
+    assert ticket not in (record / "argv").read_text()
+    cmdline = (record / "cmdline").read_bytes()
+    assert str(browser).encode() in cmdline  # the browser's own /proc entry was read
+    assert ticket.encode() not in cmdline
+    assert any(b"netbank.token_app.cli" in line for line in seen)  # the watcher saw the run
+    assert not [line for line in seen if ticket.encode() in line]
+    assert ticket not in child.stdout + child.stderr
+    # The browser got the ticket in the page it read, in a form posted to the bank.
+    page = (record / "page").read_text()
+    assert f'value="{ticket}"' in page
+    assert f'action="{bank.base_url}/login/direct/open/"' in page
+
+
+def test_setup_without_a_keyring_asks_for_8_digits_or_a_passphrase(
+    runner: CliRunner,
+    bank: LoopbackBank,
+    tmp_path: Path,
+    state_dir: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    request.getfixturevalue("no_keyring")  # after the runner's machine keyring
+    short = _setup_with_pin(runner, bank, tmp_path, PIN)
+    assert short.exit_code == cli.EXIT_USAGE
+    assert short.json()["error"]["code"] == "pin_too_weak"
+    assert "8桁の数字か、12文字以上のパスフレーズ" in short.json()["error"]["message"]
+    assert not runner.vault_path.exists()
+
+    ok = _setup_with_pin(runner, bank, tmp_path, "田んぼの畦道 2026 spring")
+    assert ok.exit_code == cli.EXIT_OK, ok.stdout
+    assert runner.vault().unlock("田んぼの畦道 2026 spring").device_secret_kind == "file"
+    assert list(state_dir.glob("*.device-secret"))
+    assert not list(runner.vault_path.parent.glob("*secret*"))
+
+
+def _setup_with_pin(runner: CliRunner, bank: LoopbackBank, tmp_path: Path, pin: str) -> Result:
+    _real_now(runner)
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    return runner(
+        "setup",
+        "--json",
+        "--service-id",
+        bank.service_id,
+        "--user-id",
+        issue.user_id,
+        "--bank-config",
+        str(tmp_path / "install.json"),
+        "--password-stdin",
+        "--pin-stdin",
+        stdin=f"{ACTIVATION_PASSWORD}\n{pin}\n",
+    )
+
+
+def test_a_vault_without_a_keyring_under_a_short_pin_from_before_asks_for_a_change(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    request.getfixturevalue("no_keyring")  # after the runner's machine keyring
+    from netbank.token_app import vault as vault_module
+
+    with monkeypatch.context() as before:  # made when 4 digits were enough
+        before.setattr(vault_module, "pin_check_new", lambda pin, kind: None)
+        runner.vault().create(PIN, [make_token()])
+    result = runner("code", "--pin-stdin", stdin=PIN + "\n")
+    assert result.exit_code == cli.EXIT_OK
+    assert "暗証番号を8桁の数字か12文字以上のパスフレーズに変更してください" in result.stderr
+    refused = runner("pin", "--pin-stdin", "--json", stdin=f"{PIN}\n1234\n")
+    assert refused.json()["error"]["code"] == "pin_too_weak"
+    assert runner("pin", "--pin-stdin", stdin=f"{PIN}\n{FILE_PIN}\n").exit_code == cli.EXIT_OK
+    again = runner("code", "--pin-stdin", stdin=FILE_PIN + "\n")
+    assert again.exit_code == cli.EXIT_OK
+    assert "変更してください" not in again.stderr

@@ -325,6 +325,37 @@ def test_pin_screen_refuses_short_or_mismatched_pins(
     assert vault.unlock("482193").tokens
 
 
+def test_without_a_keyring_the_pin_screen_asks_for_8_digits_or_a_passphrase(
+    vault_path: Path,
+    manual_clock: ManualClock,
+    bank: LoopbackBank,
+    request: pytest.FixtureRequest,
+) -> None:
+    request.getfixturevalue("no_keyring")
+    vault = Vault(vault_path, kdf=CHEAP_KDF, clock=manual_clock)
+    issue = bank.issue(ACTIVATION_PASSWORD)
+    passphrase = "田んぼの畦道 2026 spring"
+
+    async def set_up(pilot: Pilot[int]) -> None:
+        await fill_setup(pilot, bank.service_id, issue.user_id, ACTIVATION_PASSWORD)
+        await press_button(pilot, "#send")
+        await press_button(pilot, "#next")
+        assert "8桁の数字、または12文字以上のパスフレーズ" in screen_text(pilot)
+        await set_pin(pilot, PIN)
+        assert "キーリング" in screen_text(pilot)
+        assert not vault.exists()
+        await set_pin(pilot, passphrase)
+        assert isinstance(pilot.app.screen, MainScreen)
+
+    drive(make_app(vault, manual_clock, bank), set_up)
+
+    async def reopen(pilot: Pilot[int]) -> None:
+        await unlock(pilot, passphrase)
+        assert isinstance(pilot.app.screen, MainScreen)
+
+    drive(make_app(vault, manual_clock, bank), reopen)
+
+
 def test_quit_on_the_first_screen_ends_the_app(vault: Vault, manual_clock: ManualClock) -> None:
     app = make_app(vault, manual_clock)
 
@@ -623,7 +654,11 @@ def test_direct_login_opens_the_bank_in_the_browser(
     drive(app, scenario)
     assert bank.logins == ["yamada"]
     assert len(opened) == 1
-    assert opened[0].startswith(bank.base_url + "/login/direct/?t=")
+    # A local page that posts the ticket; the browser's URL carries no ticket.
+    assert opened[0].startswith("file:///")
+    [ticket] = bank.tickets
+    assert ticket not in opened[0]
+    assert f'value="{ticket}"' in Path(opened[0].removeprefix("file://")).read_text()
 
 
 def test_direct_login_shows_the_url_without_a_browser(

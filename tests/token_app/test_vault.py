@@ -14,6 +14,7 @@ import pytest
 from netbank.token_app import vault as vault_module
 from netbank.token_app.devicesecret import FileSecretStore, KeyringSecretStore
 from netbank.token_app.vault import (
+    FILE_KDF,
     MAX_PIN_FAILURES,
     PRODUCTION_KDF,
     DeviceSecretMissingError,
@@ -31,6 +32,8 @@ from netbank.token_app.vault import (
 )
 from tests.token_app.conftest import CHEAP_KDF, PIN, ManualClock, make_token
 from tests.token_app.keyring_backend import MachineKeyring
+
+FILE_PIN = "48213795"  # 8 digits: a vault without a keyring asks for them
 
 
 def _doc(path: Path) -> dict[str, object]:
@@ -248,23 +251,25 @@ def test_copied_vault_is_useless_on_another_machine(
 
 
 @pytest.mark.usefixtures("no_keyring")
-def test_without_a_keyring_the_device_secret_is_a_private_file_next_to_the_vault(
-    vault_path: Path, tmp_path: Path, manual_clock: ManualClock
+def test_without_a_keyring_the_device_secret_is_a_private_file_in_the_state_folder(
+    vault_path: Path, tmp_path: Path, manual_clock: ManualClock, state_dir: Path
 ) -> None:
     vault = Vault(vault_path, kdf=CHEAP_KDF, clock=manual_clock)
-    opened = vault.create(PIN, [make_token()])
+    opened = vault.create(FILE_PIN, [make_token()])
     assert opened.device_secret_kind == "file"
-    secret_file = vault_path.with_name("vault.device-secret")
+    [secret_file] = state_dir.glob("*.device-secret")
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert _doc(vault_path)["device_secret"] == "file"
-    assert vault.unlock(PIN).tokens
+    assert vault.unlock(FILE_PIN).tokens
 
-    # The vault file copied alone (no secret file beside it) cannot be opened.
+    # The vault file copied alone (without the state folder) cannot be opened.
     elsewhere = tmp_path / "copy" / "vault.json"
     elsewhere.parent.mkdir()
     shutil.copy2(vault_path, elsewhere)
     with pytest.raises(DeviceSecretMissingError):
-        Vault(elsewhere, kdf=CHEAP_KDF, clock=manual_clock).unlock(PIN)
+        Vault(elsewhere, kdf=CHEAP_KDF, clock=manual_clock, state_dir=tmp_path / "other").unlock(
+            FILE_PIN
+        )
 
     # Wiping takes the secret file too, so the copy can never be opened later.
     vault.wipe()
@@ -293,7 +298,7 @@ def test_explicit_store_of_the_wrong_kind_is_refused(
     vault: Vault, vault_path: Path, manual_clock: ManualClock
 ) -> None:
     vault.create(PIN, [make_token()])
-    store = FileSecretStore(vault_path.with_name("vault.device-secret"))
+    store = FileSecretStore(vault_path.parent)
     with pytest.raises(DeviceSecretMissingError):
         Vault(vault_path, secret_store=store, kdf=CHEAP_KDF, clock=manual_clock).unlock(PIN)
 
@@ -369,4 +374,5 @@ def test_production_key_derivation_defaults() -> None:
     assert PRODUCTION_KDF.time_cost == 3
     assert PRODUCTION_KDF.memory_cost == 64 * 1024
     assert PRODUCTION_KDF.parallelism == 4
-    assert Vault(Path("unused")).kdf == PRODUCTION_KDF
+    assert Vault(Path("unused")).kdf_for("keyring") == PRODUCTION_KDF
+    assert Vault(Path("unused")).kdf_for("file") == FILE_KDF

@@ -1,18 +1,29 @@
 """Directログイン over HTTP: the app's JSON call and the browser's single-use URL.
 
 POST /api/v1/direct-login {service_id, user_id, login_id, password, otp}
-    → 200 {"status": "ok", "url": "<single-use URL>", "expires_in": 60}
+    → 200 {"status": "ok", "post_url": "<…/login/direct/open/>", "ticket": "<43 chars>",
+      "url": "<single-use GET URL, the fallback>", "expires_in": 60}
     → 403 {"error": {"code": "direct_login_failed", …}} for every credential, token or
       OTP failure alike; 429 when the client address is throttled; 400/405/415 for a
       request that is not of the documented form.
 
-GET /login/direct/?t=<token> (the URL above, opened by the app in the browser)
+POST /login/direct/open/ (form field ``t``: the ticket), sent by the app's local page
+    → 303 to the top page, logged in; or 303 to the page that explains the ticket is no
+      longer valid; 405 for any other method. The ticket travels in the request body,
+      which neither access logs nor proxies record, and never on a command line: the
+      app writes an owner-only local page that posts it (``token_app.launch``) and opens
+      the browser on that file's path.
+
+GET /login/direct/?t=<token> (the fallback: the URL the customer copies where the app
+cannot open a browser, or an app that predates the POST form)
     → 303 to the top page, logged in; or 303 to a page that explains the URL is no
       longer valid. Both with ``Cache-Control: no-store`` and ``Referrer-Policy:
       no-referrer``, and never any other status for GET and HEAD: Django logs the path
       of every 4xx and 5xx answer, and the token is kept out of the path (it is in the
       query string) and out of every log. Any other method is a 405 (the path it logs
       holds no token), and consumes nothing.
+      A proxy that logs query strings does see it: the reason the app uses the POST
+      form.
 """
 
 from __future__ import annotations
@@ -115,7 +126,16 @@ def direct_login_view(request: HttpRequest) -> HttpResponse:
         return error_response(exc)
     path = reverse("otp:direct_login_open")
     url = request.build_absolute_uri(path) + f"?{TICKET_PARAM}={outcome.ticket}"
-    return json_response({"status": "ok", "url": url, "expires_in": url_seconds()})
+    post_url = request.build_absolute_uri(reverse("otp:direct_login_post"))
+    return json_response(
+        {
+            "status": "ok",
+            "post_url": post_url,
+            "ticket": outcome.ticket,
+            "url": url,
+            "expires_in": url_seconds(),
+        }
+    )
 
 
 def _clean_redirect(to: str) -> HttpResponse:
@@ -134,14 +154,53 @@ def direct_login_open_view(request: HttpRequest) -> HttpResponse:
     Only GET consumes it: a HEAD from a link preview gets the explanation page's
     redirect and leaves the URL usable; any other method is a 405.
     """
-    failed = reverse("otp:direct_login_failed")
     if request.method not in ("GET", "HEAD"):
         not_allowed = HttpResponseNotAllowed(["GET", "HEAD"])
         not_allowed["Cache-Control"] = "no-store"
         return not_allowed
     if request.method != "GET":
-        return _clean_redirect(failed)
-    ticket = request.GET.get(TICKET_PARAM, "")
+        return _clean_redirect(reverse("otp:direct_login_failed"))
+    return _consume(request, request.GET.get(TICKET_PARAM, ""))
+
+
+def _origin_acceptable(request: HttpRequest) -> bool:
+    """A form posted by the app's local page, or by the bank's own pages.
+
+    A page opened from a file sends ``Origin: null`` (an opaque origin); some browsers
+    send none for it. Any other origin is a web page elsewhere trying to log this
+    browser in with a ticket of its own choosing (login CSRF): refused.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return True
+    return origin == f"{request.scheme}://{request.get_host()}"
+
+
+# Exempt from Django's CSRF check, for this view only: the local page that posts here is
+# a file of the app, with no session and no CSRF cookie of the bank, and it sends
+# "Origin: null", which the CSRF check refuses. The ticket itself is the credential: 256
+# random bits, single-use, valid ≤ 60 s, given only to the app that proved password and
+# OTP, so a forged request cannot use a ticket it does not have. What a CSRF token would
+# add, stopping a foreign page from posting *its own* ticket into this browser, the
+# Origin check does for every page that is not a local file (see _origin_acceptable); the
+# GET fallback has the same exposure and no way to check it.
+@csrf_exempt
+def direct_login_post_view(request: HttpRequest) -> HttpResponse:
+    """POST /login/direct/open/ (see the module docstring)."""
+    if request.method != "POST":
+        # The path carries no ticket, so Django's 405 log line carries none either; a
+        # ticket in a query string here is not read, hence not consumed.
+        response: HttpResponse = HttpResponseNotAllowed(["POST"])
+        response["Cache-Control"] = "no-store"
+        return response
+    if not _origin_acceptable(request):
+        return _clean_redirect(reverse("otp:direct_login_failed"))
+    return _consume(request, request.POST.get(TICKET_PARAM, ""))
+
+
+def _consume(request: HttpRequest, ticket: str) -> HttpResponse:
+    """Log the browser in with ``ticket``, or send it to the explanation page."""
+    failed = reverse("otp:direct_login_failed")
     try:
         customer = direct_login_open(ticket=ticket, ip=client_ip(request))
     except DatabaseError:

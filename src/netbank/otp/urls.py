@@ -14,6 +14,7 @@ urlpatterns = [
     path("sp/otp/apply/done/", views_phone.phone_apply_done_view, name="phone_apply_done"),
     path("sp/otp/guide/", views_phone.phone_guide_view, name="phone_guide"),
     path("login/direct/", api_direct.direct_login_open_view, name="direct_login_open"),
+    path("login/direct/open/", api_direct.direct_login_post_view, name="direct_login_post"),
     path("login/direct/invalid/", api_direct.direct_login_failed_view, name="direct_login_failed"),
     # 各種お申込・手続き → ワンタイムパスワード
     path("procedures/otp/", views.menu_view, name="menu"),

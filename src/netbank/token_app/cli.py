@@ -24,22 +24,24 @@ import os
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from netbank.token_app.codes import CodeView, clock_skew_text, code_view
+from netbank.token_app.devicesecret import new_vault_store_kind
 from netbank.token_app.messages import Lang, Messages, detect_lang
 from netbank.token_app.paths import INSTALL_CONFIG_FILE_NAME, default_vault_path, token_home
 from netbank.token_app.timecheck import BootClock, boot_clock, clock_moved
 from netbank.token_app.vault import (
-    PRODUCTION_KDF,
     DeviceSecretMissingError,
     InvalidPinError,
     KdfParams,
     KeyringUnavailableError,
     PinDelayError,
+    PinTooWeakError,
+    StateFolderError,
     TokenRecord,
     UnlockedVault,
     Vault,
@@ -50,11 +52,11 @@ from netbank.token_app.vault import (
     VaultTamperedError,
     VaultWipedError,
     WrongPinError,
-    pin_check,
+    pin_check_new,
 )
 
 if TYPE_CHECKING:
-    from netbank.token_app.client import ActivatedToken
+    from netbank.token_app.client import ActivatedToken, DirectLoginLink
     from netbank.token_app.install_config import InstallConfig
     from netbank.token_app.signing import SigningRequest
 
@@ -106,6 +108,28 @@ def open_in_browser(url: str) -> bool:
         return False
 
 
+def open_login_link(
+    link: DirectLoginLink, open_browser: Callable[[str], bool], environ: Mapping[str, str]
+) -> bool:
+    """Open a Directログイン in the browser through the app's local page (``launch``).
+
+    The browser's command line gets the page's file:// path, never the ticket. False,
+    so the caller shows the GET URL instead, where no browser opened, the private page
+    could not be written, or an older bank sent no POST form: starting a browser on
+    the GET URL would put the ticket in its argv.
+    """
+    from netbank.token_app.launch import LaunchPageError, open_ticket_page
+
+    if not link.post_url or not link.ticket:
+        return False
+    try:
+        return (
+            open_ticket_page(link.post_url, link.ticket, open_browser, environ=environ) is not None
+        )
+    except LaunchPageError:
+        return False
+
+
 def _tty_prompt(prompt: str, *, secret: bool) -> str:
     """Ask on the terminal (not stdin, which may be a pipe); CliError when there is none."""
     try:
@@ -130,7 +154,7 @@ class Environment:
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     prompt: Callable[..., str] = _tty_prompt
     clock: Callable[[], float] = time.time
-    kdf: KdfParams = PRODUCTION_KDF
+    kdf: KdfParams | None = None  # None: the parameters for the vault's mode
     client_factory: Callable[[InstallConfig], Any] = _default_client
     login_client_factory: Callable[[str], Any] = _default_login_client
     open_browser: Callable[[str], bool] = open_in_browser
@@ -325,23 +349,26 @@ class Run:
             return self.stdin_line(what)
         return self.ask_secret("prompt_pin", what)
 
-    def read_new_pin(self) -> str:
+    def read_new_pin(self, kind: str) -> str:
+        """A new PIN for a vault keeping its device secret in ``kind`` ("keyring" or
+        "file": without a keyring, 8 digits or a passphrase)."""
         what = self.msg("pin_enter")
         if getattr(self.args, "pin_stdin", False):
             pin = self.stdin_line(what)
         else:
-            pin = self.ask_secret("prompt_new_pin", what)
-            try:
-                pin_check(pin)
-            except InvalidPinError:
-                raise CliError(EXIT_USAGE, "invalid_pin", self.msg("err_invalid_pin")) from None
+            prompt = "prompt_new_pin_file" if kind == "file" else "prompt_new_pin"
+            pin = self.ask_secret(prompt, what)
+            self._check_new_pin(pin, kind)
             if self.ask_secret("prompt_new_pin_again", what) != pin:
                 raise CliError(EXIT_USAGE, "pin_mismatch", self.msg("err_pin_mismatch"))
-        try:
-            pin_check(pin)
-        except InvalidPinError:
-            raise CliError(EXIT_USAGE, "invalid_pin", self.msg("err_invalid_pin")) from None
+        self._check_new_pin(pin, kind)
         return pin
+
+    def _check_new_pin(self, pin: str, kind: str) -> None:
+        try:
+            pin_check_new(pin, kind)
+        except InvalidPinError as exc:
+            raise vault_error(exc, self.msg, self.env.clock()) from None
 
     # -- vault ------------------------------------------------------------------------
 
@@ -364,9 +391,12 @@ class Run:
             if status.warn:
                 self.warn(self.msg("err_wrong_pin_left", n=status.attempts_left))
             pin = self.read_pin()
-            return vault.unlock(pin)
+            opened = vault.unlock(pin)
         except VaultError as exc:
             raise vault_error(exc, self.msg, self.env.clock()) from None
+        if not opened.pin_meets_current_rule:
+            self.warn(self.msg("warn_pin_too_short"))
+        return opened
 
     def find(self, opened: UnlockedVault, label: str | None) -> TokenRecord:
         try:
@@ -430,8 +460,12 @@ def vault_error(exc: VaultError, msg: Messages, now: float) -> CliError:
         return CliError(
             EXIT_LOCKED, exc.code, msg("err_vault_wiped") + "\n" + msg("helpdesk_generic")
         )
+    if isinstance(exc, PinTooWeakError):
+        return CliError(EXIT_USAGE, exc.code, msg("err_pin_too_weak"))
     if isinstance(exc, InvalidPinError):
         return CliError(EXIT_USAGE, exc.code, msg("err_invalid_pin"))
+    if isinstance(exc, StateFolderError):
+        return CliError(EXIT_USAGE, exc.code, msg("err_state_dir"), detail=str(exc))
     if isinstance(exc, VaultNotFoundError):
         return CliError(EXIT_NOT_FOUND, exc.code, msg("err_vault_not_found"))
     if isinstance(exc, VaultExistsError):
@@ -666,7 +700,7 @@ def cmd_setup(run: Run) -> int:
     if vault.exists():
         opened = run.unlock(vault)
     else:
-        pin = run.read_new_pin()
+        pin = run.read_new_pin(new_vault_store_kind())
         try:
             opened = vault.create(pin, [])
         except VaultError as exc:
@@ -814,7 +848,7 @@ def cmd_remove(run: Run) -> int:
 
 def cmd_pin(run: Run) -> int:
     opened = run.unlock(run.vault())
-    new_pin = run.read_new_pin()
+    new_pin = run.read_new_pin(opened.device_secret_kind)
     try:
         opened.change_pin(new_pin)
     except VaultError as exc:
@@ -867,7 +901,7 @@ def cmd_login(run: Run) -> int:
     view = current_view(run, token)
     try:
         client = run.env.login_client_factory(token.bank_url)
-        url = client.direct_login(
+        link = client.direct_login_link(
             service_id=token.service_id,
             user_id=token.user_id,
             login_id=login_id,
@@ -879,15 +913,18 @@ def cmd_login(run: Run) -> int:
     except Exception as exc:
         raise login_error(exc, msg) from None
     warn_clock_skew(run, view)
-    opened_browser = False if args.no_browser or run.as_json else run.env.open_browser(url)
+    opened_browser = False
+    if not (args.no_browser or run.as_json):
+        opened_browser = open_login_link(link, run.env.open_browser, run.env.environ)
     if opened_browser:
         run.say(msg("login_opened"))
     else:
+        # The documented fallback: the GET URL, for the customer to open themselves.
         run.say(msg("login_url"))
-        run.say(url)
+        run.say(link.url)
     result: dict[str, Any] = {"label": token.label, "browser_opened": opened_browser}
     if not opened_browser:
-        result["url"] = url
+        result["url"] = link.url
     run.result(result)
     return EXIT_OK
 
@@ -1007,6 +1044,9 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
 
         return run_tui(lang=lang, vault_path=args.vault, kdf=env.kdf, environ=env.environ)
     current = Run(args=args, env=env, msg=msg, as_json=bool(getattr(args, "json", False)))
+    from netbank.token_app.launch import pages_remove_stale
+
+    pages_remove_stale(environ=env.environ)  # an earlier Directログイン's page, now useless
     try:
         return COMMANDS[args.command](current)
     except CliError as exc:

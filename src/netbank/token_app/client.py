@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -374,6 +375,24 @@ class DirectLoginError(Exception):
         self.status = status
 
 
+# The bank's ticket: token_urlsafe(32), 43 characters of the URL-safe base64 alphabet.
+_TICKET_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+@dataclass(frozen=True, repr=False)
+class DirectLoginLink:
+    """A successful Directログイン: ``post_url`` and ``ticket`` for the local page that
+    posts the ticket (``token_app.launch``), ``url`` the GET form to show where no
+    browser can be opened. An older bank sends only ``url``."""
+
+    url: str
+    post_url: str | None = None
+    ticket: str | None = None
+
+    def __repr__(self) -> str:  # the ticket never reaches a log or a traceback
+        return f"DirectLoginLink(post_url={self.post_url!r})"
+
+
 class DirectLoginClient:
     """The app's Directログイン: ログインID + ログインパスワード, the token's ユーザID and the
     OTP the app computes itself → a single-use URL to open in the browser (valid ≤ 60 s).
@@ -396,7 +415,17 @@ class DirectLoginClient:
     def direct_login(
         self, *, service_id: str, user_id: str, login_id: str, password: str, code: str
     ) -> str:
-        """The single-use URL. Raises ``DirectLoginError``."""
+        """The single-use GET URL (the fallback form). Raises ``DirectLoginError``."""
+        return self.direct_login_link(
+            service_id=service_id, user_id=user_id, login_id=login_id, password=password, code=code
+        ).url
+
+    def direct_login_link(
+        self, *, service_id: str, user_id: str, login_id: str, password: str, code: str
+    ) -> DirectLoginLink:
+        """The bank's answer: where to POST the ticket, and the GET fallback URL.
+
+        Raises ``DirectLoginError``."""
         body = json.dumps(
             {
                 "service_id": service_id,
@@ -421,15 +450,27 @@ class DirectLoginClient:
             raise DirectLoginError(exc.code, exc.message, exc.message_en, exc.status) from None
         except TransportError as exc:
             raise DirectLoginError("transport", exc.message, exc.message_en, status) from None
+        untrusted = DirectLoginError(
+            "untrusted",
+            "銀行からの応答が正しくありません。",
+            "The answer's URL is not on the bank's site.",
+        )
         url = data.get("url")
         if not isinstance(url, str) or not self._same_origin(url):
             # The app opens only the bank's own pages, whatever an answer says.
-            raise DirectLoginError(
-                "untrusted",
-                "銀行からの応答が正しくありません。",
-                "The answer's URL is not on the bank's site.",
-            )
-        return url
+            raise untrusted
+        post_url, ticket = data.get("post_url"), data.get("ticket")
+        if post_url is None and ticket is None:
+            return DirectLoginLink(url=url)  # a bank from before the POST form
+        if (
+            not isinstance(post_url, str)
+            or not self._same_origin(post_url)
+            or urllib.parse.urlsplit(post_url).query
+            or not isinstance(ticket, str)
+            or not _TICKET_RE.fullmatch(ticket)
+        ):
+            raise untrusted
+        return DirectLoginLink(url=url, post_url=post_url, ticket=ticket)
 
     def direct_login_with_token(
         self, token: ActivatedToken, *, login_id: str, password: str, now: float | None = None

@@ -4,8 +4,10 @@ A random 256-bit secret per vault, kept in the OS keyring (the ``keyring`` packa
 macOS Keychain, Windows Credential Locker, the Secret Service on Linux desktops) so a
 copy of the vault file alone cannot be brute-forced over the few PIN digits. Where no
 usable keyring exists (keyring's ``fail``/``null`` backends, an empty chainer, or the
-plaintext ``keyrings.alt`` files) the secret lives in a 0600 file next to the vault;
-docs/token-app.md says exactly what each case protects against.
+plaintext ``keyrings.alt`` files) the secret lives in a 0600 file in the app's state
+folder (``paths.state_dir_for``), never in the folder of the vault, so a backup of that
+folder does not carry both; docs/token-app.md says exactly what each case protects
+against.
 """
 
 from __future__ import annotations
@@ -106,20 +108,29 @@ class KeyringSecretStore:
 
 
 class FileSecretStore:
-    """The fallback: the device secret in a 0600 file next to the vault."""
+    """The fallback: the device secret in a 0600 file in the state folder, one per vault.
+
+    ``legacy`` is where an earlier version kept it (next to the vault): found there, it
+    is moved here on first use.
+    """
 
     kind = "file"
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, folder: Path, *, legacy: Path | None = None) -> None:
+        self.folder = folder
+        self.legacy = legacy
 
-    def load(self, vault_id: str) -> bytes | None:
+    def path_for(self, vault_id: str) -> Path:
+        return self.folder / f"{vault_id}.device-secret"
+
+    @staticmethod
+    def _read(path: Path, vault_id: str) -> bytes | None:
         try:
-            raw = read_private_file(self.path, limit=4096)
+            raw = read_private_file(path, limit=4096)
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise DeviceSecretError(f"cannot read {self.path}: {exc}") from exc
+            raise DeviceSecretError(f"cannot read {path}: {exc}") from exc
         try:
             doc = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
@@ -129,20 +140,35 @@ class FileSecretStore:
         secret = doc.get("secret")
         return _decode_secret(secret) if isinstance(secret, str) else None
 
+    def load(self, vault_id: str) -> bytes | None:
+        secret = self._read(self.path_for(vault_id), vault_id)
+        if secret is None and self.legacy is not None:
+            secret = self._read(self.legacy, vault_id)
+            if secret is not None:
+                # Out of the vault's folder: written in the state folder, then removed.
+                self.store(vault_id, secret)
+                try:
+                    remove_file(self.legacy)
+                except OSError as exc:
+                    raise DeviceSecretError(f"cannot delete {self.legacy}: {exc}") from exc
+        return secret
+
     def store(self, vault_id: str, secret: bytes) -> None:
         doc = {"vault_id": vault_id, "secret": base64.b64encode(secret).decode("ascii")}
+        path = self.path_for(vault_id)
         try:
-            atomic_write(self.path, json.dumps(doc).encode("ascii") + b"\n")
+            atomic_write(path, json.dumps(doc).encode("ascii") + b"\n")
         except OSError as exc:
-            raise DeviceSecretError(f"cannot write {self.path}: {exc}") from exc
+            raise DeviceSecretError(f"cannot write {path}: {exc}") from exc
 
     def delete(self, vault_id: str) -> None:
-        if self.load(vault_id) is None and self.path.exists():
-            return  # another vault's secret: not ours to delete
-        try:
-            remove_file(self.path)
-        except OSError as exc:
-            raise DeviceSecretError(f"cannot delete {self.path}: {exc}") from exc
+        for path in (self.path_for(vault_id), self.legacy):
+            if path is None or self._read(path, vault_id) is None:
+                continue  # absent, or another vault's secret: not ours to delete
+            try:
+                remove_file(path)
+            except OSError as exc:
+                raise DeviceSecretError(f"cannot delete {path}: {exc}") from exc
 
 
 def keyring_usable() -> bool:
@@ -176,21 +202,6 @@ def _real_backend(backend: object) -> bool:
     return not type(backend).__module__.startswith("keyrings.alt")
 
 
-def store_for_new_vault(vault_path: Path) -> DeviceSecretStore:
-    """The store a vault created now on this machine will use."""
-    from netbank.token_app.paths import device_secret_file_for
-
-    if keyring_usable():
-        return KeyringSecretStore()
-    return FileSecretStore(device_secret_file_for(vault_path))
-
-
-def store_by_kind(kind: str, vault_path: Path) -> DeviceSecretStore | None:
-    """The store an existing vault names in its header, or None if it is not usable here."""
-    from netbank.token_app.paths import device_secret_file_for
-
-    if kind == "keyring":
-        return KeyringSecretStore() if keyring_usable() else None
-    if kind == "file":
-        return FileSecretStore(device_secret_file_for(vault_path))
-    return None
+def new_vault_store_kind() -> str:
+    """``"keyring"`` or ``"file"``: where a vault created now would keep its secret."""
+    return "keyring" if keyring_usable() else "file"

@@ -46,6 +46,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "pin_title": ("暗証番号の設定", "Set your PIN"),
     "pin_new": ("暗証番号（4～8桁の数字）", "PIN (4 to 8 digits)"),
+    "pin_new_file": (
+        "暗証番号（8桁の数字、または12文字以上のパスフレーズ）",
+        "PIN (8 digits, or a passphrase of 12 characters or more)",
+    ),
     "pin_again": ("暗証番号（確認用）", "PIN (again)"),
     "pin_again_hint": ("確認のため再度入力して下さい。", "Type it again to confirm."),
     "pin_enter": ("暗証番号", "PIN"),
@@ -238,6 +242,24 @@ CATALOG: dict[str, tuple[str, str]] = {
         "暗証番号は4～8桁の数字で入力してください。",
         "The PIN must be 4 to 8 digits.",
     ),
+    "err_pin_too_weak": (
+        "この端末にはキーリング（OSの鍵保管庫）がないため、暗証番号は8桁の数字か、"
+        "12文字以上のパスフレーズにしてください。",
+        "This device has no keyring (the system's key store), so the PIN must be 8 digits "
+        "or a passphrase of 12 characters or more.",
+    ),
+    "warn_pin_too_short": (
+        "この端末にはキーリングがありません。暗証番号を8桁の数字か12文字以上の"
+        "パスフレーズに変更してください。",
+        "This device has no keyring: please change your PIN to 8 digits or a passphrase "
+        "of 12 characters or more.",
+    ),
+    "err_state_dir": (
+        "端末の秘密情報の保存先がアプリのデータフォルダの中にあります。"
+        "NETBANK_TOKEN_SECRET_DIR にデータフォルダの外のフォルダを指定してください。",
+        "The folder for the device secret is inside the app's data folder. Set "
+        "NETBANK_TOKEN_SECRET_DIR to a folder outside it.",
+    ),
     "err_pin_mismatch": (
         "暗証番号が一致しません。もう一度入力してください。",
         "The two PINs differ. Please type them again.",
@@ -419,6 +441,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "prompt_password": ("利用開始パスワード: ", "Activation password: "),
     "prompt_pin": ("暗証番号: ", "PIN: "),
     "prompt_new_pin": ("暗証番号（4～8桁の数字）: ", "New PIN (4 to 8 digits): "),
+    "prompt_new_pin_file": (
+        "暗証番号（8桁の数字、または12文字以上のパスフレーズ）: ",
+        "New PIN (8 digits, or a passphrase of 12+ characters): ",
+    ),
     "prompt_new_pin_again": ("暗証番号（確認用）: ", "New PIN again: "),
     "prompt_remove": ("削除しますか？ [y/N]: ", "Remove it? [y/N]: "),
     "list_empty": ("トークンはありません。", "No tokens."),

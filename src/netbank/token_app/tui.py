@@ -38,17 +38,20 @@ from textual.widgets import (
 )
 
 from netbank.token_app.codes import clock_skew_text, code_view
+from netbank.token_app.devicesecret import new_vault_store_kind
 from netbank.token_app.messages import Lang, Messages
 from netbank.token_app.paths import default_vault_path
 from netbank.token_app.timecheck import BootClock
 from netbank.token_app.timecheck import boot_clock as timecheck_boot_clock
 from netbank.token_app.vault import (
-    PRODUCTION_KDF,
+    PASSPHRASE_MAX_CHARS,
     DeviceSecretMissingError,
     InvalidPinError,
     KdfParams,
     KeyringUnavailableError,
     PinDelayError,
+    PinTooWeakError,
+    StateFolderError,
     TokenRecord,
     UnlockedVault,
     Vault,
@@ -56,7 +59,7 @@ from netbank.token_app.vault import (
     VaultTamperedError,
     VaultWipedError,
     WrongPinError,
-    pin_check,
+    pin_check_new,
 )
 
 if TYPE_CHECKING:
@@ -113,8 +116,12 @@ def vault_message(exc: VaultError, msg: Messages, now: float) -> str:
         if exc.warn:
             lines.append(msg("err_wrong_pin_left", n=exc.attempts_left))
         return "\n".join(lines)
+    if isinstance(exc, PinTooWeakError):
+        return msg("err_pin_too_weak")
     if isinstance(exc, InvalidPinError):
         return msg("err_invalid_pin")
+    if isinstance(exc, StateFolderError):
+        return msg("err_state_dir")
     if isinstance(exc, VaultWipedError):
         return msg("err_vault_wiped")
     if isinstance(exc, KeyringUnavailableError):
@@ -371,18 +378,27 @@ class AppLockInfoScreen(AppScreen):
         self.app.push_screen(PinSetScreen())
 
 
+def pin_input(input_id: str, kind: str | None) -> Input:
+    """A PIN field: digits only with a keyring; without one ("file") a passphrase too."""
+    if kind == "file":
+        return Input(id=input_id, password=True, max_length=PASSPHRASE_MAX_CHARS)
+    return Input(id=input_id, password=True, max_length=8, restrict=r"[0-9]*")
+
+
 class PinSetScreen(AppScreen):
     """The app-lock PIN, 4–8 digits, typed twice; creates the vault with the new token."""
 
     def compose(self) -> ComposeResult:
         app = self.token_app
         m = app.msg
+        self.kind = new_vault_store_kind()
         yield Title(m("pin_title"), classes="title")
         with VerticalScroll(classes="body"):
-            yield Label(m("pin_new") + ":", classes="field-label")
-            yield Input(id="pin", password=True, max_length=8, restrict=r"[0-9]*")
+            label = "pin_new_file" if self.kind == "file" else "pin_new"
+            yield Label(m(label) + ":", classes="field-label")
+            yield pin_input("pin", self.kind)
             yield Label(m("pin_again") + ":", classes="field-label")
-            yield Input(id="pin-again", password=True, max_length=8, restrict=r"[0-9]*")
+            yield pin_input("pin-again", self.kind)
             yield Static(m("pin_again_hint"), classes="hint")
             yield ErrorText("", id="error", classes="error")
             yield Static(m("unsaved_token_warning"), classes="hint")
@@ -407,9 +423,9 @@ class PinSetScreen(AppScreen):
         pin = self.query_one("#pin", Input).value
         again = self.query_one("#pin-again", Input).value
         try:
-            pin_check(pin)
-        except InvalidPinError:
-            error.show(m("err_invalid_pin"))
+            pin_check_new(pin, self.kind)
+        except InvalidPinError as exc:
+            error.show(vault_message(exc, m, app.clock()))
             return
         if pin != again:
             self.query_one("#pin-again", Input).value = ""
@@ -453,7 +469,7 @@ class UnlockScreen(AppScreen):
         with VerticalScroll(classes="body"):
             yield Static(m("unlock_intro"), classes="intro")
             yield Label(m("pin_enter") + ":", classes="field-label")
-            yield Input(id="unlock-pin", password=True, max_length=8, restrict=r"[0-9]*")
+            yield pin_input("unlock-pin", app.vault.stored_kind())
             yield ErrorText("", id="error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button(m("unlock_button"), id="unlock", variant="primary")
@@ -528,7 +544,9 @@ class UnlockScreen(AppScreen):
             self._refresh_status()
             return
         app.opened = opened
-        app.switch_to_main()
+        app.switch_to_main(
+            message="" if opened.pin_meets_current_rule else app.msg("warn_pin_too_short")
+        )
 
     @on(Button.Pressed, "#quit")
     def _quit(self) -> None:
@@ -786,8 +804,8 @@ class DirectLoginScreen(AppScreen):
         code = code_view(token, app.clock()).code
         try:
             client = app.login_client_factory(token.bank_url)
-            url = await asyncio.to_thread(
-                client.direct_login,
+            link = await asyncio.to_thread(
+                client.direct_login_link,
                 service_id=token.service_id,
                 user_id=token.user_id,
                 login_id=login_id,
@@ -811,13 +829,18 @@ class DirectLoginScreen(AppScreen):
                 error.show(m.pick(exc.message, exc.message_en) or m("err_login_failed"))
             return
         self.query_one("#login-password", Input).value = ""
-        opened = await asyncio.to_thread(app.open_browser, url)
+        from netbank.token_app.cli import open_login_link
+        from netbank.token_app.launch import PAGE_MAX_AGE_SECONDS, pages_remove_stale
+
+        opened = await asyncio.to_thread(open_login_link, link, app.open_browser, os.environ)
         if opened:
+            # The local page is useless once the ticket expired: delete it then.
+            app.set_timer(PAGE_MAX_AGE_SECONDS + 1, lambda: pages_remove_stale())
             app.switch_to_main(message=m("login_opened"))
             return
         error.show("")
         shown = self.query_one("#login-url", Static)
-        shown.update(m("login_url") + "\n" + url)
+        shown.update(m("login_url") + "\n" + link.url)
         shown.display = True
 
     @on(Button.Pressed, "#back")
@@ -985,11 +1008,14 @@ class SettingsScreen(AppScreen):
                 yield Button(m("check_time"), id="check-time")
             yield Label(m("change_pin"), classes="section")
             yield Label(m("pin_current") + ":", classes="field-label")
-            yield Input(id="pin-current", password=True, max_length=8, restrict=r"[0-9]*")
-            yield Label(m("pin_new") + ":", classes="field-label")
-            yield Input(id="pin-new", password=True, max_length=8, restrict=r"[0-9]*")
+            kind = app.require_opened().device_secret_kind
+            yield pin_input("pin-current", kind)
+            yield Label(
+                m("pin_new_file" if kind == "file" else "pin_new") + ":", classes="field-label"
+            )
+            yield pin_input("pin-new", kind)
             yield Label(m("pin_again") + ":", classes="field-label")
-            yield Input(id="pin-new-again", password=True, max_length=8, restrict=r"[0-9]*")
+            yield pin_input("pin-new-again", kind)
             yield Button(m("change_pin"), id="change-pin")
             yield Label(m("remove_token"), classes="section")
             yield Button(m("remove_token"), id="remove", variant="error")
@@ -1090,9 +1116,9 @@ class SettingsScreen(AppScreen):
         new = self.query_one("#pin-new", Input).value
         again = self.query_one("#pin-new-again", Input).value
         try:
-            pin_check(new)
-        except InvalidPinError:
-            self._fail(m("err_invalid_pin"))
+            pin_check_new(new, app.require_opened().device_secret_kind)
+        except InvalidPinError as exc:
+            self._fail(vault_message(exc, m, app.clock()))
             return
         if new != again:
             self._fail(m("err_pin_mismatch"))
@@ -1384,7 +1410,7 @@ def run_tui(
     *,
     lang: Lang,
     vault_path: Path | None,
-    kdf: KdfParams = PRODUCTION_KDF,
+    kdf: KdfParams | None = None,
     environ: dict[str, str] | None = None,
 ) -> int:
     from netbank.token_app.cli import install_config_source

@@ -4,7 +4,7 @@ File layout (JSON, one object)::
 
     format, version, vault_id, device_secret ("keyring" | "file"), generation,
     kdf {algorithm, time_cost, memory_cost, parallelism, salt}     ← header
-    lock {failures, last_failure_at}                               ← PIN failure counter
+    lock {failures, last_failure_at}                               ← PIN failure counter (copy)
     nonce, ciphertext                                              ← AES-256-GCM(tokens)
     mac                                                            ← HMAC over all of the above
 
@@ -21,6 +21,17 @@ Wrong PINs: the counter is raised *before* the key derivation (and reset after a
 success), so killing the app mid-attempt does not give a free try. From the third
 failure on the next try waits 15 s, doubling each time; the tenth failure wipes the
 vault (device secret first, then the file). Time comes from an injectable clock.
+
+The counter that counts is kept outside the vault file too, in the state folder
+(``<vault_id>.pin-failures``, MAC'd with the device secret; ``paths.state_dir_for``):
+the higher of the two wins, so putting back an older copy of the vault file (from a
+backup of the data folder) does not reset it.
+
+Without a keyring (the device secret in a file, ``"file"``) the PIN and Argon2 are all
+that stands between a copy of both files and the tokens, so that mode asks for 8 digits
+or a passphrase (``pin_check_new``) and a costlier Argon2 (``FILE_KDF``). The parameters
+are in each header: a vault made with older ones still opens, and is moved to the
+current ones at its next unlock.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import hmac
 import json
 import secrets
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -47,11 +59,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from netbank.token_app.devicesecret import (
     DeviceSecretError,
     DeviceSecretStore,
+    FileSecretStore,
+    KeyringSecretStore,
+    keyring_usable,
     new_device_secret,
-    store_by_kind,
-    store_for_new_vault,
 )
 from netbank.token_app.fileio import atomic_write, exclusive_lock, read_private_file, remove_file
+from netbank.token_app.paths import StateDirError, legacy_device_secret_file_for, state_dir_for
 
 FORMAT = "netbank-token-vault"
 VERSION = 1
@@ -62,6 +76,10 @@ FIRST_DELAY_SECONDS = 15.0
 MAX_FILE_BYTES = 1 << 20
 PIN_MIN_DIGITS = 4
 PIN_MAX_DIGITS = 8
+# Without a keyring: 8 digits, or a passphrase of at least 12 characters.
+FILE_PIN_DIGITS = 8
+PASSPHRASE_MIN_CHARS = 12
+PASSPHRASE_MAX_CHARS = 128
 
 Clock = Callable[[], float]
 
@@ -109,9 +127,21 @@ class VaultChangedError(VaultError):
 
 
 class InvalidPinError(VaultError):
-    """Not 4–8 ASCII digits. Not counted as a failure: the format is no secret."""
+    """Not 4–8 ASCII digits (nor a passphrase). Not counted: the format is no secret."""
 
     code = "invalid_pin"
+
+
+class PinTooWeakError(InvalidPinError):
+    """A new PIN for a vault without a keyring: 8 digits or a passphrase are required."""
+
+    code = "pin_too_weak"
+
+
+class StateFolderError(VaultError):
+    """The state folder (device secret, PIN counter) is inside the app's data folder."""
+
+    code = "state_dir_invalid"
 
 
 class WrongPinError(VaultError):
@@ -175,8 +205,22 @@ class KdfParams:
 
 
 # RFC 9106 section 4, second recommended option (for memory-constrained devices):
-# Argon2id, t=3, m=64 MiB, p=4. About 0.14 s on this project's 2-core machine.
+# Argon2id, t=3, m=64 MiB, p=4. About 0.14 s on this project's 2-core machine. Used with
+# a keyring, where a copied vault file is useless without the keyring's secret.
 PRODUCTION_KDF = KdfParams(time_cost=3, memory_cost=64 * 1024, parallelism=4)
+# Without a keyring a copy of both files leaves only the PIN and this: four times the
+# memory, the most a phone-class budget allows (256 MiB; 0.9 CPU-s a try, about 0.45 s
+# on this project's 2-core machine, docs/token-app.md).
+FILE_KDF = KdfParams(time_cost=3, memory_cost=256 * 1024, parallelism=4)
+
+
+def default_kdf(kind: str) -> KdfParams:
+    """The Argon2 parameters for a vault keeping its device secret in ``kind``."""
+    return FILE_KDF if kind == "file" else PRODUCTION_KDF
+
+
+def kdf_weaker(stored: KdfParams, target: KdfParams) -> bool:
+    return stored.memory_cost < target.memory_cost or stored.time_cost < target.time_cost
 
 
 def _b64(data: bytes) -> str:
@@ -272,10 +316,45 @@ def _number(doc: dict[str, Any], key: str, default: float | None = None) -> floa
     return float(value)
 
 
+def _is_digits(pin: str) -> bool:
+    return pin.isascii() and pin.isdigit()
+
+
+def _is_passphrase(pin: str) -> bool:
+    text = unicodedata.normalize("NFC", pin)
+    return (
+        PASSPHRASE_MIN_CHARS <= len(text) <= PASSPHRASE_MAX_CHARS
+        and text.isprintable()
+        and text == text.strip()
+        and not _is_digits(text)
+    )
+
+
 def pin_check(pin: str) -> None:
-    """4–8 ASCII digits (the leaflet's rule for the 利用開始パスワード, reused for the PIN)."""
-    if not (PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS and pin.isascii() and pin.isdigit()):
-        raise InvalidPinError("the PIN must be 4 to 8 digits")
+    """A PIN a vault may be opened with: 4–8 ASCII digits (the leaflet's rule for the
+    利用開始パスワード, reused for the PIN), or a passphrase of 12–128 characters."""
+    if _is_digits(pin) and PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS:
+        return
+    if _is_passphrase(pin):
+        return
+    raise InvalidPinError("the PIN must be 4 to 8 digits or a passphrase")
+
+
+def pin_check_new(pin: str, kind: str) -> None:
+    """A PIN a vault keeping its device secret in ``kind`` may be given (create, change).
+
+    With a keyring: 4–8 digits, the rule so far (a passphrase is accepted too). Without
+    one: 8 digits or a passphrase, since a copy of the vault and its secret file can be
+    searched offline over every PIN."""
+    pin_check(pin)
+    if kind == "file" and not (_is_passphrase(pin) or len(pin) == FILE_PIN_DIGITS):
+        raise PinTooWeakError("without a keyring the PIN must be 8 digits or a passphrase")
+
+
+def _pin_bytes(pin: str) -> bytes:
+    # NFC, so the same passphrase typed on another keyboard gives the same bytes; ASCII
+    # digits are unchanged, so vaults made before passphrases existed open as before.
+    return unicodedata.normalize("NFC", pin).encode("utf-8")
 
 
 def failure_delay(failures: int) -> float:
@@ -313,7 +392,7 @@ def _mac_key(device_secret: bytes, vault_id: str) -> bytes:
 
 def _vault_key(pin: str, kdf: KdfParams, salt: bytes, device_secret: bytes, vault_id: str) -> bytes:
     pin_key = hash_secret_raw(
-        pin.encode("ascii"),
+        _pin_bytes(pin),
         salt,
         time_cost=kdf.time_cost,
         memory_cost=kdf.memory_cost,
@@ -430,6 +509,57 @@ def _verify_and_parse(doc: dict[str, Any], vault_id: str, kind: str, mac_key: by
     return parsed
 
 
+# --- the wrong-PIN counter outside the vault file ----------------------------------------
+
+
+def _counter_key(device_secret: bytes, vault_id: str) -> bytes:
+    return _hkdf(device_secret, salt=None, info=f"netbank-token pin counter v1|{vault_id}")
+
+
+class _PinCounter:
+    """``<vault_id>.pin-failures`` in the state folder: failures and the last one's time,
+    with an HMAC under a key from the device secret (so it is this vault's, unedited)."""
+
+    def __init__(self, folder: Path, vault_id: str, device_secret: bytes) -> None:
+        self.path = folder / f"{vault_id}.pin-failures"
+        self.vault_id = vault_id
+        self.key = _counter_key(device_secret, vault_id)
+
+    def _mac(self, doc: dict[str, Any]) -> str:
+        return _b64(hmac.new(self.key, _canonical(doc), hashlib.sha256).digest())
+
+    def read(self) -> tuple[int, float | None] | None:
+        """(failures, last_failure_at), or None when there is no counter yet."""
+        try:
+            raw = read_private_file(self.path, limit=4096)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise VaultTamperedError(f"cannot read the PIN counter: {exc}") from exc
+        try:
+            doc = json.loads(raw)
+            given = _unb64(doc.pop("mac"))
+            failures = _int(doc, "failures")
+            last = doc.get("last_failure_at")
+            last_at = None if last is None else _number(doc, "last_failure_at")
+            ok = doc.get("vault_id") == self.vault_id and failures >= 0
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise VaultTamperedError("the PIN counter file is malformed") from exc
+        expected = hmac.new(self.key, _canonical(doc), hashlib.sha256).digest()
+        if not ok or not hmac.compare_digest(given, expected):
+            raise VaultTamperedError("the PIN counter file has been altered")
+        return failures, last_at
+
+    def write(self, failures: int, last_failure_at: float | None) -> None:
+        doc: dict[str, Any] = {
+            "vault_id": self.vault_id,
+            "failures": failures,
+            "last_failure_at": last_failure_at,
+        }
+        doc["mac"] = self._mac(doc)
+        atomic_write(self.path, json.dumps(doc, sort_keys=True).encode("ascii") + b"\n")
+
+
 # --- the vault -------------------------------------------------------------------------
 
 
@@ -441,13 +571,47 @@ class Vault:
         path: Path,
         *,
         secret_store: DeviceSecretStore | None = None,
-        kdf: KdfParams = PRODUCTION_KDF,
+        kdf: KdfParams | None = None,
         clock: Clock = time.time,
+        state_dir: Path | None = None,
     ) -> None:
+        """``kdf`` None: the parameters for the vault's mode (``default_kdf``); a test
+        passes cheap ones. ``state_dir`` None: ``paths.state_dir_for(path)``."""
         self.path = path
         self._store = secret_store
         self.kdf = kdf
         self.clock = clock
+        self._state_dir = state_dir
+
+    def stored_kind(self) -> str | None:
+        """Where the vault file says its device secret is ("keyring" or "file"), read
+        without any check (to choose a PIN field); None without a readable vault."""
+        try:
+            _doc, _vault_id, kind = _parse_untrusted(
+                read_private_file(self.path, limit=MAX_FILE_BYTES)
+            )
+        except (OSError, VaultError):
+            return None
+        return kind
+
+    def kdf_for(self, kind: str) -> KdfParams:
+        return self.kdf if self.kdf is not None else default_kdf(kind)
+
+    def state_dir(self) -> Path:
+        if self._state_dir is not None:
+            return self._state_dir
+        try:
+            return state_dir_for(self.path)
+        except StateDirError as exc:
+            raise StateFolderError(str(exc)) from exc
+
+    def _file_store(self) -> FileSecretStore:
+        """The device secret without a keyring: in the state folder (moved there from
+        beside the vault, where earlier versions kept it)."""
+        return FileSecretStore(self.state_dir(), legacy=legacy_device_secret_file_for(self.path))
+
+    def _counter(self, vault_id: str, device_secret: bytes) -> _PinCounter:
+        return _PinCounter(self.state_dir(), vault_id, device_secret)
 
     @property
     def lock_path(self) -> Path:
@@ -465,7 +629,9 @@ class Vault:
                     f"the vault keeps its device secret in the {kind} store, not available here"
                 )
             return self._store
-        store = store_by_kind(kind, self.path)
+        if kind == "file":
+            return self._file_store()
+        store = KeyringSecretStore() if kind == "keyring" and keyring_usable() else None
         if store is None:
             raise KeyringUnavailableError(
                 "the vault's device secret is in the OS keyring, unusable now"
@@ -492,9 +658,16 @@ class Vault:
                 "this vault's device secret is not on this machine (a copied vault cannot be opened)"
             )
         parsed = _verify_and_parse(doc, vault_id, kind, _mac_key(device_secret, vault_id))
+        # The counter outside the file wins when higher: an older copy of the vault file
+        # put back does not bring back the tries it had.
+        outside = self._counter(vault_id, device_secret).read()
+        if outside is not None and outside[0] > parsed.failures:
+            parsed.failures, parsed.last_failure_at = outside
         return parsed, store, device_secret
 
     def _write(self, parsed: _Document, device_secret: bytes) -> None:
+        # The counter first: a crash between the two writes leaves the try counted.
+        self._counter(parsed.vault_id, device_secret).write(parsed.failures, parsed.last_failure_at)
         atomic_write(self.path, parsed.serialise(_mac_key(device_secret, parsed.vault_id)))
 
     def status(self) -> LockStatus:
@@ -520,8 +693,13 @@ class Vault:
     def create(self, pin: str, tokens: Sequence[TokenRecord] = ()) -> UnlockedVault:
         """A new vault under ``pin``. Refuses to overwrite an existing one."""
         pin_check(pin)
-        self.kdf.check()
-        store = self._store if self._store is not None else store_for_new_vault(self.path)
+        store = self._store
+        if store is None:
+            store = KeyringSecretStore() if keyring_usable() else self._file_store()
+        pin_check_new(pin, store.kind)
+        kdf = self.kdf_for(store.kind)
+        kdf.check()
+        self.state_dir()  # refused before anything is written if it is misplaced (keyring)
         with exclusive_lock(self.lock_path):
             if self.exists():
                 raise VaultExistsError(f"a vault already exists at {self.path}")
@@ -532,12 +710,12 @@ class Vault:
             except DeviceSecretError as exc:
                 raise DeviceSecretMissingError(str(exc)) from exc
             salt = secrets.token_bytes(16)
-            key = _vault_key(pin, self.kdf, salt, device_secret, vault_id)
+            key = _vault_key(pin, kdf, salt, device_secret, vault_id)
             parsed = _Document(
                 vault_id=vault_id,
                 device_secret_kind=store.kind,
                 generation=0,
-                kdf=self.kdf,
+                kdf=kdf,
                 salt=salt,
                 failures=0,
                 last_failure_at=None,
@@ -592,7 +770,14 @@ class Vault:
             parsed.failures = 0
             parsed.last_failure_at = None
             self._write(parsed, device_secret)
-            return UnlockedVault(self, parsed, device_secret, key, tokens)
+            opened = UnlockedVault(self, parsed, device_secret, key, tokens)
+            opened._note_pin(pin)
+            target = self.kdf_for(parsed.device_secret_kind)
+            if kdf_weaker(parsed.kdf, target):
+                # Made with older (cheaper) parameters: re-derived under today's, with
+                # the PIN the customer just typed, and saved.
+                opened._rekey_locked(pin, target)
+            return opened
 
     # -- wiping ---------------------------------------------------------------------------
 
@@ -606,7 +791,7 @@ class Vault:
             try:
                 _doc, vault_id, kind = _parse_untrusted(raw)
                 store: DeviceSecretStore | None = self._store_for(kind)
-            except (VaultTamperedError, DeviceSecretMissingError):
+            except (VaultTamperedError, DeviceSecretMissingError, StateFolderError):
                 vault_id, store = "", None
             self._wipe_locked(vault_id, store)
 
@@ -617,6 +802,9 @@ class Vault:
             with contextlib.suppress(DeviceSecretError):
                 store.delete(vault_id)
         remove_file(self.path)
+        if vault_id:
+            with contextlib.suppress(StateFolderError, OSError):
+                (self.state_dir() / f"{vault_id}.pin-failures").unlink(missing_ok=True)
 
 
 def _decrypt_tokens(key: bytes, parsed: _Document) -> list[TokenRecord]:
@@ -648,6 +836,7 @@ class UnlockedVault:
         self._device_secret = device_secret
         self._key = key
         self._tokens = tokens
+        self._pin_ok = True
 
     @property
     def tokens(self) -> tuple[TokenRecord, ...]:
@@ -719,20 +908,37 @@ class UnlockedVault:
         return token
 
     def change_pin(self, new_pin: str) -> None:
-        pin_check(new_pin)
+        pin_check_new(new_pin, self.device_secret_kind)
         with exclusive_lock(self.vault.lock_path):
             self._check_not_changed()
-            salt = secrets.token_bytes(16)
-            kdf = self.vault.kdf
-            kdf.check()
-            key = _vault_key(new_pin, kdf, salt, self._device_secret, self._parsed.vault_id)
-            old = (self._parsed.salt, self._parsed.kdf, self._key)
-            self._parsed.salt, self._parsed.kdf, self._key = salt, kdf, key
-            try:
-                self._save_locked()
-            except BaseException:
-                self._parsed.salt, self._parsed.kdf, self._key = old
-                raise
+            self._rekey_locked(new_pin, self.vault.kdf_for(self.device_secret_kind))
+
+    def _rekey_locked(self, pin: str, kdf: KdfParams) -> None:
+        """Encrypt under ``pin`` with ``kdf`` and a fresh salt (the vault lock held)."""
+        kdf.check()
+        salt = secrets.token_bytes(16)
+        key = _vault_key(pin, kdf, salt, self._device_secret, self._parsed.vault_id)
+        old = (self._parsed.salt, self._parsed.kdf, self._key)
+        self._parsed.salt, self._parsed.kdf, self._key = salt, kdf, key
+        try:
+            self._save_locked()
+        except BaseException:
+            self._parsed.salt, self._parsed.kdf, self._key = old
+            raise
+
+    @property
+    def pin_meets_current_rule(self) -> bool:
+        """False for a vault without a keyring still under a PIN shorter than 8 digits
+        (set before that rule): the app asks the customer to change it."""
+        return self._pin_ok
+
+    def _note_pin(self, pin: str) -> None:
+        try:
+            pin_check_new(pin, self.device_secret_kind)
+        except InvalidPinError:
+            self._pin_ok = False
+        else:
+            self._pin_ok = True
 
     def save(self) -> None:
         with exclusive_lock(self.vault.lock_path):
