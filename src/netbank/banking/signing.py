@@ -39,6 +39,7 @@ from netbank.banking.errors import NewTokenHoldError, SigningRejectedError, Sign
 from netbank.banking.models import SigningChallenge
 from netbank.customers import lockout
 from netbank.customers.models import Customer
+from netbank.digits import is_ascii_digits
 from netbank.oath.ocra import ocra_verify
 from netbank.otp import crypto
 from netbank.otp.models import Token
@@ -108,7 +109,7 @@ def build_question(
 ) -> str:
     """The OCRA question (36 digits) for an operation; see the module docstring."""
     digit = PURPOSE_DIGIT[SigningChallenge.Purpose(purpose)]
-    if len(nonce) != NONCE_DIGITS or not nonce.isascii() or not nonce.isdigit():
+    if not is_ascii_digits(nonce, length=NONCE_DIGITS):
         raise ValueError("nonce must be 8 ASCII digits")
     if purpose == SigningChallenge.Purpose.LIMIT:
         if destination is not None:

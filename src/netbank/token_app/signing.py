@@ -19,6 +19,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Final
 
+from netbank.digits import is_ascii_digits
 from netbank.oath.errors import OathError
 from netbank.oath.ocra import ocra
 
@@ -81,7 +82,7 @@ class SigningRequest:
 
 
 def _digits(value: str, size: int, label: str) -> str:
-    if len(value) != size or not value.isascii() or not value.isdigit():
+    if not is_ascii_digits(value, length=size):
         raise SigningQuestionError(f"{label} must be {size} digits")
     return value
 

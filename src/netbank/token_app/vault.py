@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from netbank.digits import is_ascii_digits
 from netbank.token_app.devicesecret import (
     DeviceSecretError,
     DeviceSecretStore,
@@ -268,7 +269,7 @@ def _number(doc: dict[str, Any], key: str, default: float | None = None) -> floa
 
 def pin_check(pin: str) -> None:
     """4–8 ASCII digits (the leaflet's rule for the 利用開始パスワード, reused for the PIN)."""
-    if not (PIN_MIN_DIGITS <= len(pin) <= PIN_MAX_DIGITS and pin.isascii() and pin.isdigit()):
+    if not (len(pin) >= PIN_MIN_DIGITS and is_ascii_digits(pin, max_length=PIN_MAX_DIGITS)):
         raise InvalidPinError("the PIN must be 4 to 8 digits")
 
 
