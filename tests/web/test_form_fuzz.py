@@ -30,15 +30,23 @@ from netbank import clock
 from netbank.audit.models import AuditRecord
 from netbank.banking.models import Account, AccountType
 from netbank.banking.payees import payee_seed
+from netbank.helpdesk.services import emergency_suspend, lift_request
 from tests.banking.factories import (
     PASSWORD,
     TRANSACTION_PASSWORD,
     customer_with_account,
     issue_token,
     login,
+    open_account,
     other_bank,
 )
-from tests.helpdesk.factories import OPERATOR_PASSWORD, make_operator, operator_login
+from tests.helpdesk.factories import (
+    OPERATOR_PASSWORD,
+    make_operator,
+    operator_login,
+    verified_check,
+)
+from tests.helpdesk.factories import issue_token as pending_token
 
 pytestmark = pytest.mark.django_db
 
@@ -284,6 +292,7 @@ def customer_area() -> Client:
     A new one for each form, as a form that succeeds (緊急停止, a new password) leaves
     its customer unable to sign in again."""
     customer, _ = customer_with_account()
+    open_account(customer, balance=10_000, account_type=AccountType.SAVINGS)  # for 振替
     token, _ = issue_token(customer)
     payee_seed(customer=customer, destination=other_bank())
     clock.advance(30)  # a new OTP step for each login: a code is accepted once
@@ -316,11 +325,19 @@ def _names(forms: list[Form]) -> set[str]:
 
 
 def test_customer_forms_on_a_pc(frozen_clock: datetime) -> None:
-    start = ["/top/", "/banking/furikomi/", "/banking/payees/", "/banking/limit/", "/procedures/"]
+    start = [
+        "/top/",
+        "/banking/furikae/",
+        "/banking/furikomi/",
+        "/banking/payees/",
+        "/banking/limit/",
+        "/procedures/",
+    ]
     forms = crawl(customer_area(), start)
-    assert {"/banking/furikomi/input/", "/banking/payees/add/", "/banking/limit/"} <= _names(
+    expected = {"/banking/furikae/", "/banking/furikomi/input/", "/banking/payees/add/"}
+    assert expected | {"/banking/limit/", "/security/emergency-stop/"} <= _names(forms), _names(
         forms
-    ), _names(forms)
+    )
     fuzz_forms(customer_area, forms, start)
 
 
@@ -348,9 +365,55 @@ def test_forms_before_login(frozen_clock: datetime) -> None:
     fuzz_forms(client_for, forms, start)
 
 
+@pytest.mark.parametrize("user_agent", ["", IPHONE])
+def test_one_time_password_login_form(user_agent: str, frozen_clock: datetime) -> None:
+    def client_for() -> Client:
+        """A customer with a token, past the password step: the ワンタイムパスワード screen."""
+        customer, _ = customer_with_account()
+        issue_token(customer)
+        client = Client(HTTP_USER_AGENT=user_agent, raise_request_exception=False)
+        r = client.post("/", {"login_id": customer.login_id, "password": PASSWORD})
+        assert r["Location"] == "/login/otp/"
+        return client
+
+    start = ["/login/otp/"]
+    forms = crawl(client_for(), start, limit=1)
+    assert "/login/otp/" in _names(forms), _names(forms)
+    fuzz_forms(client_for, forms, start)
+
+
 def test_helpdesk_console_forms(frozen_clock: datetime) -> None:
-    customer, _ = customer_with_account()
-    issue_token(customer)
+    # Customers in each state a console form acts on: a login lock (解除), a token
+    # waiting for its app (トークン通知の再送), a suspension with a 再開 request awaiting
+    # the supervisor's decision, and a locked operator (オペレーター解除).
+    locked, _ = customer_with_account()
+    issue_token(locked)
+    for _ in range(5):
+        Client(REMOTE_ADDR="198.51.100.40").post(
+            "/", {"login_id": locked.login_id, "password": "wrong-password-9"}
+        )
+    waiting, _ = customer_with_account()
+    pending_token(waiting)
+    suspended, _ = customer_with_account()
+    asker = make_operator("supervisor")
+    emergency_suspend(customer=suspended, operator=asker.user, reason="不正送金の申告", ip=None)
+    request = lift_request(
+        customer=suspended,
+        operator=asker.user,
+        reason="ご本人から再開の依頼（折り返し確認済み）",
+        token_action="resume",
+        check=verified_check(),
+        ip=None,
+    ).lift_request
+    assert request is not None
+    to_lift, _ = customer_with_account()
+    emergency_suspend(customer=to_lift, operator=asker.user, reason="不正送金の申告", ip=None)
+    stuck = make_operator("operator")
+    for _ in range(5):
+        Client(REMOTE_ADDR="198.51.100.41").post(
+            "/helpdesk/login/",
+            {"username": stuck.user.username, "password": "Wrong-Pass-2026", "code": "000000"},
+        )
     operator = make_operator("supervisor")
 
     def client_for() -> Client:
@@ -358,9 +421,24 @@ def test_helpdesk_console_forms(frozen_clock: datetime) -> None:
         client.raise_request_exception = False
         return client
 
-    start = ["/helpdesk/", f"/helpdesk/customers/{customer.pk}/"]
+    start = [
+        "/helpdesk/",
+        "/helpdesk/operators/",
+        f"/helpdesk/lift-requests/{request.pk}/",
+        *(f"/helpdesk/customers/{c.pk}/" for c in (locked, waiting, suspended, to_lift)),
+    ]
     forms = crawl(client_for(), start)
-    assert f"/helpdesk/customers/{customer.pk}/suspend/" in _names(forms), _names(forms)
+    names = {_ID.sub("#", name) for name in _names(forms)}
+    expected = {
+        "/helpdesk/customers/#/suspend/",
+        "/helpdesk/customers/#/token-reset/",
+        "/helpdesk/customers/#/unlock/#/",
+        "/helpdesk/customers/#/token-mail/",
+        "/helpdesk/customers/#/lift/",
+        "/helpdesk/lift-requests/#/",
+        "/helpdesk/operators/#/unlock/",
+    }
+    assert expected <= names, names
     fuzz_forms(client_for, forms, start)
 
 
@@ -393,6 +471,7 @@ STEPS: dict[str, tuple[Callable[[], Client], str, dict[str, str]]] = {
         },
     ),
     "limit": (customer_area, "/banking/limit/", {"new_limit": "50,000"}),
+    "furikae": (customer_area, "/banking/furikae/", {"amount": "1000"}),
     "token_issue": (
         newcomer_area,
         "/procedures/otp/issue/",
@@ -416,6 +495,9 @@ def test_confirm_forms(step: str, frozen_clock: datetime) -> None:
         # What the page offers (the 支払口座, say), with this step's valid input.
         offered = [f for f in _forms(client.get(path).content.decode(), path) if f.action == path]
         data = {**offered[0].fields, **good}
+        if "to_account" in data:  # 振替: from the first account to the second
+            own = Account.objects.filter(customer_id=client.session["customer_id"]).order_by("pk")
+            data["from_account"], data["to_account"] = (str(a.pk) for a in own[:2])
         r = client.post(path, data)
         assert r.status_code == 302, r.content.decode()[:3000]
         confirm_pages.append(r["Location"])
