@@ -12,6 +12,7 @@ ones so a broken crawl cannot pass quietly.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,8 +28,10 @@ from hypothesis import strategies as st
 
 from netbank import clock
 from netbank.audit.models import AuditRecord
-from netbank.banking.models import Account, AccountType
+from netbank.banking.business_days import next_business_day, today_jst
+from netbank.banking.models import Account, AccountType, Transfer
 from netbank.banking.payees import payee_seed
+from netbank.banking.transfers import furikomi_order, transfer_schedule
 from netbank.helpdesk.services import emergency_suspend, lift_request
 from tests.banking.factories import (
     PASSWORD,
@@ -293,10 +296,18 @@ def customer_area() -> Client:
     """A customer with an account, an app token in use and a 登録先, signed in on a PC.
     A new one for each form, as a form that succeeds (緊急停止, a new password) leaves
     its customer unable to sign in again."""
-    customer, _ = customer_with_account()
+    customer, account = customer_with_account()
     open_account(customer, balance=10_000, account_type=AccountType.SAVINGS)  # for 振替
     token, _ = issue_token(customer)
     payee_seed(customer=customer, destination=other_bank())
+    order = furikomi_order(  # a 振込予約 to its 登録先, for the 取消 form
+        customer=customer,
+        from_account_id=account.pk,
+        amount=10_000,
+        destination=other_bank(),
+        scheduled_for=next_business_day(today_jst()),
+    )
+    transfer_schedule(customer=customer, order=order, idempotency_key=secrets.token_urlsafe(32))
     clock.advance(30)  # a new OTP step for each login: a code is accepted once
     client = login(customer, token)
     client.raise_request_exception = False
@@ -331,12 +342,14 @@ def test_customer_forms_on_a_pc(frozen_clock: datetime) -> None:
         "/top/",
         "/banking/furikae/",
         "/banking/furikomi/",
+        "/banking/scheduled/",
         "/banking/payees/",
         "/banking/limit/",
         "/procedures/",
     ]
     forms = crawl(customer_area(), start)
     expected = {"/banking/furikae/", "/banking/furikomi/input/", "/banking/payees/add/"}
+    expected |= {f"/banking/scheduled/{Transfer.objects.get().pk}/cancel/"}
     assert expected | {"/banking/limit/", "/security/emergency-stop/"} <= _names(forms), _names(
         forms
     )
