@@ -25,6 +25,7 @@ from netbank import clock
 from netbank.banking.models import SigningChallenge
 from netbank.banking.signing import is_current_format, signing_key
 from netbank.customers.throttle import client_key, throttle_hit
+from netbank.digits import is_ascii_digits
 from netbank.oath.txquestion import SUITE
 from netbank.oath.txsign import pending_mac
 from netbank.otp.api_json import (
@@ -67,7 +68,7 @@ def _pending(request: HttpRequest) -> dict[str, Any]:
     data = read_object(request, required=("service_id", "user_id", "time", "mac"))
     user_id, time_text = data["user_id"], data["time"]
     token = None
-    if len(user_id) == 12 and user_id.isascii() and user_id.isdigit():
+    if is_ascii_digits(user_id, length=12):
         token = Token.objects.filter(
             user_id=user_id, state=Token.State.IN_USE, kind=Token.Kind.APP
         ).first()
@@ -76,9 +77,7 @@ def _pending(request: HttpRequest) -> dict[str, Any]:
     expected = _mac(key, data["service_id"], user_id, time_text)
     mac_ok = hmac.compare_digest(expected, _decode_mac(data["mac"]))
     fresh = (
-        time_text.isascii()
-        and time_text.isdigit()
-        and len(time_text) <= 12
+        is_ascii_digits(time_text, max_length=12)
         and abs(int(time_text) - clock.timestamp()) <= MAX_CLOCK_SKEW_SECONDS
     )
     service_ok = hmac.compare_digest(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netbank.banking.models import ZENGIN_ACCOUNT_TYPE, Account, AccountType, Payee
+from netbank.digits import is_ascii_digits
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Destination:
             (self.branch_code, 3, "branch_code"),
             (self.account_number, 7, "account_number"),
         ):
-            if len(value) != size or not value.isascii() or not value.isdigit():
+            if not is_ascii_digits(value, length=size):
                 raise ValueError(f"{label} must be {size} ASCII digits")
         AccountType(self.account_type)
 

@@ -295,6 +295,12 @@ class ConfirmForm(forms.Form):
         return parse_fixed_digits(_raw(self, "signing_code"), 8, gettext("取引認証番号"))
 
 
+# The period a statement may ask for. Dates far outside it are no customer's question and
+# would overflow the day bounds (9999-12-31 has no next day; 0001-01-01 none before it in UTC).
+STATEMENT_EARLIEST = date(2000, 1, 1)
+STATEMENT_LATEST = date(2099, 12, 31)
+
+
 class StatementFilterForm(forms.Form):
     """入出金明細: the period (both ends inclusive, dates in Japan)."""
 
@@ -322,6 +328,17 @@ class StatementFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for name in ("date_from", "date_to"):
+            day = cleaned.get(name)
+            if day is not None and not STATEMENT_EARLIEST <= day <= STATEMENT_LATEST:
+                self.add_error(
+                    name,
+                    gettext("日付は%(first)sから%(last)sまでの範囲で入力してください。")
+                    % {
+                        "first": STATEMENT_EARLIEST.strftime("%Y/%m/%d"),
+                        "last": STATEMENT_LATEST.strftime("%Y/%m/%d"),
+                    },
+                )
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", gettext("終了日は開始日以降の日付を指定してください。"))

@@ -53,6 +53,7 @@ from netbank.banking.views_common import (
 from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
 from netbank.customers.messages import form_refuse_if_locked
+from netbank.digits import parse_id
 
 
 def _business_days() -> list[date]:
@@ -158,7 +159,7 @@ def furikomi_input_view(request: HttpRequest) -> HttpResponse:
     payee = None
     payee_id = request.GET.get("payee")
     if payee_id:
-        payee = customer_payees(customer).filter(pk=payee_id if payee_id.isdigit() else 0).first()
+        payee = customer_payees(customer).filter(pk=parse_id(payee_id) or 0).first()
         if payee is None:
             return redirect("banking:furikomi")
     initial: dict[str, Any] = {}

@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from netbank.digits import is_ascii_digits
+
 PROTOCOL = "netbank-activation/1"
 
 PUBLIC_KEY_BYTES = 32  # X25519 and Ed25519 public keys
@@ -228,7 +230,7 @@ class Transcript:
 
         def number(name: str) -> int:
             raw = text(name)
-            if not raw.isdigit() or str(int(raw)) != raw:
+            if not is_ascii_digits(raw, max_length=20) or str(int(raw)) != raw:
                 raise ActivationError(f"{name} must be a decimal integer")
             return int(raw)
 

@@ -13,6 +13,7 @@ from typing import Final, Literal, cast
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.twofactor.hotp import HOTP
 
+from netbank.digits import is_ascii_digits
 from netbank.oath.errors import OathError
 
 Algorithm = Literal["SHA1", "SHA256", "SHA512"]
@@ -99,7 +100,7 @@ def hotp(key: bytes, counter: int, *, digits: int = 6, algorithm: str = "SHA1") 
 
 def is_code(code: object, digits: int) -> bool:
     """True when ``code`` is a string of exactly ``digits`` ASCII digits (no spaces, no ２)."""
-    return isinstance(code, str) and len(code) == digits and code.isascii() and code.isdigit()
+    return is_ascii_digits(code, length=digits)
 
 
 def hotp_verify(

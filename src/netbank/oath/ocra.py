@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal, cast
 
+from netbank.digits import is_ascii_digits
 from netbank.oath.errors import OathError
 from netbank.oath.hotp import (
     MAX_COUNTER,
@@ -315,12 +316,7 @@ def _matched_step(
         low = max(0, timestamp_steps - timestamp_window)
         high = min(MAX_COUNTER, timestamp_steps + timestamp_window)
         steps = list(range(low, high + 1))
-    well_formed = (
-        isinstance(response, str)
-        and len(response) == s.digits
-        and response.isascii()
-        and response.isdigit()
-    )
+    well_formed = is_ascii_digits(response, length=s.digits)
     expected = response.encode("ascii") if well_formed else b""
     matched: int | None = None
     # Every candidate is computed and compared in constant time, whichever matches.

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from netbank.digits import is_ascii_digits
+
 FORMAT_VERSION: Final = 2
 SUITE: Final = "OCRA-1:HOTP-SHA256-8:QN54"
 QUESTION_DIGITS: Final = 54
@@ -68,15 +70,9 @@ class SigningRequest:
         return _parse_date(self.execution_date)
 
 
-def is_digits(value: object, size: int) -> bool:
-    """Exactly ``size`` ASCII digits (``str.isdigit`` alone passes ² and ①)."""
-    return isinstance(value, str) and len(value) == size and value.isascii() and value.isdigit()
-
-
 def _digits(value: object, size: int, label: str) -> str:
-    if not is_digits(value, size):
+    if not is_ascii_digits(value, length=size):
         raise SigningQuestionError(f"{label} must be {size} digits")
-    assert isinstance(value, str)  # noqa: S101 (narrowed by is_digits)
     return value
 
 

@@ -118,6 +118,37 @@ def error_response(error: JsonApiError) -> HttpResponse:
     return response
 
 
+def _is_text(value: Any) -> bool:
+    """Every string in ``value`` (keys too) is text that UTF-8 can carry: JSON's
+    ``\\ud800`` escapes decode to lone surrogates, which no answer, log line or
+    database column can hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_is_text(k) and _is_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_text(item) for item in value)
+    return True
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """The one strict reader of JSON request bodies: UTF-8 JSON whose top level is an
+    object and whose strings are all valid text. Anything else is a ``bad_request``
+    (never echoed). Raises JsonApiError."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        text = _is_text(data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise JsonApiError("bad_request") from None
+    if not isinstance(data, dict) or not text:
+        raise JsonApiError("bad_request")
+    return data
+
+
 def read_object(
     request: HttpRequest, *, required: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> dict[str, str]:
@@ -137,12 +168,7 @@ def read_object(
         raise JsonApiError("too_large") from None
     if len(raw) > MAX_BODY_BYTES:
         raise JsonApiError("too_large")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise JsonApiError("bad_request") from None
-    if not isinstance(data, dict):
-        raise JsonApiError("bad_request")
+    data = parse_json_object(raw)
     unknown = sorted(set(data) - set(required) - set(optional))
     if unknown:
         raise JsonApiError("invalid_field", field=str(unknown[0])[:64])

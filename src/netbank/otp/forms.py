@@ -18,6 +18,7 @@ from netbank.customers.validators import (
     validate_password_input,
     validate_secret_answer,
 )
+from netbank.digits import is_ascii_digits
 
 ACTIVATION_PASSWORD_MIN = 4
 ACTIVATION_PASSWORD_MAX = 8
@@ -44,7 +45,7 @@ class OtpCodeForm(forms.Form):
 
     def clean_code(self) -> str:
         code: str = self.cleaned_data["code"].strip()
-        if not code.isascii() or not code.isdigit():
+        if not is_ascii_digits(code):
             raise forms.ValidationError(_("ワンタイムパスワードは半角数字で入力してください。"))
         if len(code) != self.digits:
             raise forms.ValidationError(

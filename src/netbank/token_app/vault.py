@@ -56,6 +56,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from netbank.digits import is_ascii_digits
 from netbank.token_app.devicesecret import (
     DeviceSecretError,
     DeviceSecretStore,
@@ -317,7 +318,7 @@ def _number(doc: dict[str, Any], key: str, default: float | None = None) -> floa
 
 
 def _is_digits(pin: str) -> bool:
-    return pin.isascii() and pin.isdigit()
+    return is_ascii_digits(pin, max_length=PASSPHRASE_MAX_CHARS)
 
 
 def _is_passphrase(pin: str) -> bool:
