@@ -11,6 +11,7 @@ server, until Ctrl-C or SIGTERM stops them all and the command exits 0.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import io
 import ipaddress
 import logging
@@ -31,7 +32,6 @@ from django.urls import clear_url_caches
 
 from netbank.config.env import data_dir
 from netbank.demo.jobs import PeriodicJob, available_jobs, start_jobs
-from netbank.demo.mailcatcher import MailCatcher
 
 WSGI_THREADS = 8
 WORKER_POLL_SECONDS = 1.0
@@ -143,6 +143,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("netbank demo never runs with NETBANK_ENV=production.")
+        # The mail catcher and the WSGI server are the demo extra's, not the bank's
+        # (production installs neither): say so rather than fail on an import.
+        missing = [
+            name for name in ("aiosmtpd", "waitress") if importlib.util.find_spec(name) is None
+        ]
+        if missing:
+            raise CommandError(
+                f"netbank demo needs the demo extra ({', '.join(missing)} not installed): "
+                "run ./bin/demo, or pip install 'netbank-otp[demo]'."
+            )
+        from netbank.demo.mailcatcher import MailCatcher
+
         host: str = options["host"]
         port: int = options["port"]
         smtp_port: int = options["smtp_port"]
