@@ -24,7 +24,7 @@ def test_the_mail_link_opens_the_download_page_without_login() -> None:
     assert r.status_code == 200
     page = r.content.decode()
     assert "ワンタイムパスワードアプリのダウンロード" in page
-    assert "pipx install 'netbank-otp[token]'" in page
+    assert "pipx install netbank-token" in page
     public = signing_public_key_text()
     assert f'<code id="key-fingerprint">{key_fingerprint(public)}</code>' in page
     assert f'<code id="key-id">{key_id_for(public)}</code>' in page
