@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import pyotp
 import pytest
@@ -275,6 +276,42 @@ def test_create_operator_refuses_a_short_password_and_a_missing_role(
     with pytest.raises(CommandError):
         call_command("create_operator", "kimura", "--password-stdin")
     assert not User.objects.filter(username="kimura").exists()
+
+
+def test_create_operator_json_gives_a_script_the_enrolment_and_reads_the_given_stdin() -> None:
+    out = io.StringIO()
+    call_command(
+        "create_operator",
+        "sato",
+        "--role",
+        "operator",
+        "--full-name",
+        "佐藤 一郎",
+        "--password-stdin",
+        "--json",
+        stdin=io.StringIO("Long-enough-pass-1\n"),
+        stdout=out,
+    )
+    data = json.loads(out.getvalue())
+    user = User.objects.get(username="sato")
+    credential = OperatorCredential.objects.get(user=user)
+    assert data["username"] == "sato"
+    assert data["otpauth_uri"].startswith("otpauth://totp/")
+    assert data["enrolled_at"] == credential.enrolled_at.isoformat()
+    assert base64.b32encode(_unseal(credential)).decode().rstrip("=") == data[
+        "secret_base32"
+    ].rstrip("=")
+    assert user.first_name == "佐藤 一郎"
+    clock.advance(30)
+    code = pyotp.TOTP(data["secret_base32"]).at(clock.now())
+    assert post_login(Client(), "sato", "Long-enough-pass-1", code).status_code == 302
+
+    again = io.StringIO()
+    call_command("create_operator", "sato", "--reenrol", "--json", stdout=again)
+    renewed = json.loads(again.getvalue())
+    assert renewed["secret_base32"] != data["secret_base32"]
+    credential.refresh_from_db()
+    assert renewed["enrolled_at"] == credential.enrolled_at.isoformat()
 
 
 def test_reenrol_replaces_the_seed_and_lifts_the_lock() -> None:

@@ -91,7 +91,7 @@ def open_challenge(customer: Customer, token: Token) -> SigningChallenge:
     )
 
 
-def test_the_helpdesk_registers_the_other_apps_suspension_steps() -> None:
+def test_the_apps_register_their_suspension_steps() -> None:
     names = {step.__name__ for step in suspension_steps()}
     assert names == {"tokens_suspend", "direct_login_void", "transfers_void_for_suspension"}
 

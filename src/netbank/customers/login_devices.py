@@ -25,8 +25,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from netbank.customers import session as customer_session
 from netbank.customers.models import Customer
+from netbank.customers.session_keys import CUSTOMER_ID
 
 DEVICE_COOKIE = "netbank_device"
 DEVICE_SALT = "netbank.customers.device"
@@ -98,12 +98,12 @@ class NewDeviceLoginMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        before = request.session.get(customer_session.CUSTOMER_ID)
+        before = request.session.get(CUSTOMER_ID)
         response = self.get_response(request)
         customer = getattr(request, "customer", None)
         if not isinstance(customer, Customer):
             return response
-        after = request.session.get(customer_session.CUSTOMER_ID)
+        after = request.session.get(CUSTOMER_ID)
         if after is not None and after == customer.pk and before != after:
             device_login_seen(request, response, customer)
         return response

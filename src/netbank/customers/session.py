@@ -12,25 +12,41 @@ from typing import Any
 from django.http import HttpRequest
 
 from netbank import clock
-
-# A module import: login_devices imports this module too (its middleware reads the
-# session keys below), and names are looked up only when a login runs.
 from netbank.customers import login_devices
 from netbank.customers.models import Customer
 from netbank.customers.services import login_completed
+from netbank.customers.session_keys import (
+    CHANNEL,
+    CUSTOMER_ID,
+    ENDED_REASON,
+    LAST_ACTIVITY,
+    LOGIN_AT,
+    OPERATOR_KEYS,
+    OTP_SETUP_ONLY,
+    PENDING,
+    SECURITY_COUNTER,
+)
 
-CUSTOMER_ID = "customer_id"
-SECURITY_COUNTER = "security_counter"
-LOGIN_AT = "login_at"
-LAST_ACTIVITY = "last_activity"
-CHANNEL = "login_channel"
-PENDING = "pending_login"
-ENDED_REASON = "session_ended"
-# Set at a login that passed without OTP while the bank makes OTP mandatory: the session
-# may use only the OTP application (netbank.otp.confinement) until 利用開始 in it.
-OTP_SETUP_ONLY = "otp_setup_only"
-# An operator's keys (django.contrib.auth) never share a session with a customer's.
-OPERATOR_KEYS = ("_auth_user_id", "_auth_user_backend", "_auth_user_hash")
+# The keys live in their own module, which login_devices reads too (so neither of the
+# two imports the other); callers keep naming them here, as ``session.CUSTOMER_ID``.
+__all__ = [
+    "CHANNEL",
+    "CUSTOMER_ID",
+    "ENDED_REASON",
+    "LAST_ACTIVITY",
+    "LOGIN_AT",
+    "OPERATOR_KEYS",
+    "OTP_SETUP_ONLY",
+    "PENDING",
+    "SECURITY_COUNTER",
+    "session_begin_pending",
+    "session_login",
+    "session_logout",
+    "session_otp_setup_only",
+    "session_otp_started",
+    "session_pending",
+    "session_sync_security_counter",
+]
 
 
 def _drop_operator_keys(request: HttpRequest) -> None:

@@ -8,9 +8,11 @@ process, and a transfer waiting for the row lock finds the customer suspended.
 
 The other apps' parts of a suspension (tokens, Direct-login URLs, scheduled transfers)
 live in those apps. ``customers`` imports none of them (dependencies point one way), so
-they are registered here as *suspension steps* at start-up by the app that composes
-them (``netbank.helpdesk``, see its ``apps.py``), and run inside the same transaction,
-in registration order, after the customer row is locked. The helpdesk console and the
+each app registers its own part here as a *suspension step* at start-up, from its own
+``AppConfig.ready`` (``otp``: tokens and Direct-login URLs; ``banking``: scheduled
+transfers), and the steps run inside the same transaction, in registration order
+(``INSTALLED_APPS`` order), after the customer row is locked. No console app is needed
+for a customer's own emergency stop to reach every app. The helpdesk console and the
 customer's own emergency stop both come through ``customer_suspend``, so both do exactly
 the same thing.
 """

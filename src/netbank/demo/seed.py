@@ -10,7 +10,9 @@ the apps' own services, as a customer, the bank or an administrator would:
 - ``seed_otp``: demo0002 registers a standard authenticator app behind its
   確認用パスワード and 追加認証 and confirms it with a code, so its login asks for the
   ワンタイムパスワード; demo0001 keeps no token, for walking the leaflet's journey;
-- ``seed_operators``: a helpdesk operator and a supervisor (``operator_create``).
+- ``seed_operators``: a helpdesk operator and a supervisor, through the console's own
+  ``create_operator`` command (nothing imports the helpdesk; without it installed the
+  demo has no operators).
 
 The bank shows a TOTP key once and stores it sealed. The demo must print the keys it
 made on every start, so it keeps them in ``<data dir>/demo-credentials.json`` (0600,
@@ -22,13 +24,17 @@ a visitor set up for demo0002 meanwhile is left alone.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.apps import apps
 from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from netbank import clock
@@ -172,12 +178,12 @@ def customer_key(login_id: str) -> DemoKey | None:
 
 def operator_key(username: str) -> DemoKey | None:
     """The TOTP key of a demo operator, if it is still the operator's current one."""
-    from netbank.helpdesk.models import OperatorCredential
-
     key = _keys_read()["operators"].get(username)
-    if key is None:
+    if key is None or not apps.is_installed("netbank.helpdesk"):
         return None
-    credential = OperatorCredential.objects.filter(user__username=username).first()
+    # Looked up by name: the demo imports nothing of the console.
+    credentials = apps.get_model("helpdesk", "OperatorCredential")
+    credential = credentials.objects.filter(user__username=username).first()
     if credential is None or credential.enrolled_at.isoformat() != key.bound_to:
         return None
     return key
@@ -308,39 +314,58 @@ def seed_otp() -> list[str]:
 
 
 def seed_operators() -> list[str]:
-    """A helpdesk operator and a supervisor, each with a TOTP key in the demo's key file."""
-    from netbank.helpdesk.models import OperatorCredential
-    from netbank.helpdesk.operators import OperatorError, operator_create, operator_reenrol
-
+    """A helpdesk operator and a supervisor, each with a TOTP key in the demo's key file,
+    enrolled by ``create_operator`` as an administrator would."""
+    if not apps.is_installed("netbank.helpdesk"):
+        return []
     created: list[str] = []
     reenrolled: list[str] = []
     lines = []
     for demo in DEMO_OPERATORS:
         if operator_key(demo.username) is not None:
             continue
+        out = io.StringIO()
         try:
             with transaction.atomic():
                 if User.objects.filter(username=demo.username).exists():
                     # The key file lost its entry: a new key, as for a lost phone.
-                    enrolment = operator_reenrol(username=demo.username, password=demo.password)
+                    # The demo's password is set again too, as the table prints it.
+                    call_command(
+                        "create_operator",
+                        demo.username,
+                        "--reenrol",
+                        "--new-password",
+                        "--password-stdin",
+                        "--json",
+                        stdin=io.StringIO(demo.password + "\n"),
+                        stdout=out,
+                    )
                     reenrolled.append(demo.username)
                 else:
-                    enrolment = operator_create(
-                        username=demo.username,
-                        password=demo.password,
-                        role=demo.role,
-                        full_name=demo.full_name,
+                    call_command(
+                        "create_operator",
+                        demo.username,
+                        "--role",
+                        demo.role,
+                        "--full-name",
+                        demo.full_name,
+                        "--password-stdin",
+                        "--json",
+                        stdin=io.StringIO(demo.password + "\n"),
+                        stdout=out,
                     )
                     created.append(demo.username)
-                enrolled_at = OperatorCredential.objects.get(user=enrolment.user).enrolled_at
+                enrolment = json.loads(out.getvalue())
                 _key_store(
                     "operators",
                     demo.username,
                     DemoKey(
-                        enrolment.secret_base32, enrolment.otpauth_uri, enrolled_at.isoformat()
+                        enrolment["secret_base32"],
+                        enrolment["otpauth_uri"],
+                        enrolment["enrolled_at"],
                     ),
                 )
-        except OperatorError as exc:
+        except CommandError as exc:
             lines.append(
                 f"{demo.username}: ヘルプデスク担当者を作成できません / not created: {exc}"
             )

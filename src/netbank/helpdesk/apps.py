@@ -7,10 +7,3 @@ class HelpdeskConfig(AppConfig):
     name = "netbank.helpdesk"
     label = "helpdesk"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        # customers.suspension cannot import otp or banking (dependencies point one
-        # way); the helpdesk, which may use every app, registers their suspension steps.
-        from netbank.helpdesk.services import suspension_steps_install
-
-        suspension_steps_install()

@@ -32,7 +32,6 @@ from django.utils.translation import gettext_lazy
 
 from netbank import clock
 from netbank.audit.services import record
-from netbank.banking.suspension import transfers_void_for_suspension
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.customers.notices import KIND_LABELS
@@ -46,19 +45,16 @@ from netbank.customers.suspension import (
     SuspendOutcome,
     customer_reactivate,
     customer_suspend,
-    suspension_step_register,
 )
 from netbank.helpdesk.conf import console_int
 from netbank.helpdesk.models import IdentityCheck, LiftRequest
 from netbank.helpdesk.operators import ROLE_SUPERVISOR, operator_role
 from netbank.otp import mails as otp_mails
 from netbank.otp.suspension import (
-    direct_login_void,
     token_mail_pending,
     tokens_resettable,
     tokens_resume,
     tokens_revoke,
-    tokens_suspend,
 )
 
 REASON_MAX = 500
@@ -114,18 +110,6 @@ class IdentityCheckInput:
 
     def __repr__(self) -> str:
         return f"IdentityCheckInput(method={self.method!r}, result={self.result!r})"
-
-
-# --- start-up wiring ----------------------------------------------------------------
-
-
-def suspension_steps_install() -> None:
-    """Register the other apps' parts of a suspension with ``customers.suspension``
-    (called once from ``HelpdeskConfig.ready``). Order: tokens, Direct-login URLs,
-    transfers, each under the customer row lock the suspension already holds."""
-    suspension_step_register(tokens_suspend)
-    suspension_step_register(direct_login_void)
-    suspension_step_register(transfers_void_for_suspension)
 
 
 # --- checks -------------------------------------------------------------------------

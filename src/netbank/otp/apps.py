@@ -6,3 +6,13 @@ class OtpConfig(AppConfig):
 
     name = "netbank.otp"
     label = "otp"
+
+    def ready(self) -> None:
+        # otp's part of every 緊急利用停止, whoever asks for it (the customer or the
+        # helpdesk): the token in use is suspended, pending issues and unused
+        # Direct-login URLs voided. customers imports no other app, so it is told here.
+        from netbank.customers.suspension import suspension_step_register
+        from netbank.otp.suspension import direct_login_void, tokens_suspend
+
+        suspension_step_register(tokens_suspend)
+        suspension_step_register(direct_login_void)

@@ -3,19 +3,22 @@
 Prints the otpauth URI (and a QR code in the terminal) once; the seed is stored
 sealed and can never be shown again. ``--reenrol`` gives an existing operator a new
 seed (lost phone), lifts their login lock, and with ``--new-password`` sets a new
-password too.
+password too. ``--json`` prints the enrolment as one JSON object instead, for a script
+(the demo seeds its operators through this command).
 """
 
 from __future__ import annotations
 
 import getpass
 import io
+import json
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import segno
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from netbank.helpdesk.models import OperatorCredential
 from netbank.helpdesk.operators import (
     ROLE_GROUPS,
     Enrolment,
@@ -26,6 +29,8 @@ from netbank.helpdesk.operators import (
 
 
 class Command(BaseCommand):
+    # As createsuperuser: a caller of call_command may hand in the password's stream.
+    stealth_options = ("stdin",)
     help = (
         "Create a helpdesk operator (or --reenrol one) and print the OTP enrolment "
         "(otpauth URI and QR code) once."
@@ -48,10 +53,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--new-password", action="store_true", help="with --reenrol")
         parser.add_argument("--no-qr", action="store_true", help="print the URI only")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print the enrolment as one JSON object (username, otpauth_uri, "
+            "secret_base32, enrolled_at) for a script",
+        )
 
     def _password(self, options: dict[str, Any]) -> str:
         if options["password_stdin"]:
-            line = sys.stdin.readline()
+            stream: TextIO = options.get("stdin") or sys.stdin
+            line: str = stream.readline()
             return line.rstrip("\r\n")
         first = getpass.getpass("Password: ")
         if getpass.getpass("Password (again): ") != first:
@@ -64,7 +76,7 @@ class Command(BaseCommand):
             if options["reenrol"]:
                 password = self._password(options) if options["new_password"] else None
                 enrolment = operator_reenrol(username=username, password=password)
-                self.stdout.write(f"Re-enrolled operator {username!r}; the old OTP seed is gone.")
+                done = f"Re-enrolled operator {username!r}; the old OTP seed is gone."
             else:
                 if not options["role"]:
                     raise CommandError("--role is required (operator or supervisor)")
@@ -75,10 +87,24 @@ class Command(BaseCommand):
                     full_name=options["full_name"],
                     email=options["email"],
                 )
-                self.stdout.write(f"Created {options['role']} {username!r}.")
+                done = f"Created {options['role']} {username!r}."
         except OperatorError as exc:
             raise CommandError(str(exc)) from exc
+        if options["json"]:
+            self._print_json(enrolment)
+            return
+        self.stdout.write(done)
         self._print_enrolment(enrolment, qr=not options["no_qr"])
+
+    def _print_json(self, enrolment: Enrolment) -> None:
+        credential = OperatorCredential.objects.get(user=enrolment.user)
+        data = {
+            "username": enrolment.user.username,
+            "otpauth_uri": enrolment.otpauth_uri,
+            "secret_base32": enrolment.secret_base32,
+            "enrolled_at": credential.enrolled_at.isoformat(),
+        }
+        self.stdout.write(json.dumps(data, ensure_ascii=False))
 
     def _print_enrolment(self, enrolment: Enrolment, *, qr: bool) -> None:
         self.stdout.write(
