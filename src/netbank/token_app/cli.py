@@ -24,13 +24,27 @@ import os
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from netbank.token_app.codes import CodeView, clock_skew_text, code_view
 from netbank.token_app.devicesecret import new_vault_store_kind
+from netbank.token_app.install_source import (  # re-exported: callers name them cli.X
+    DEVELOPMENT_SOURCES as DEVELOPMENT_SOURCES,
+)
+from netbank.token_app.install_source import SOURCE_DOWNLOADED as SOURCE_DOWNLOADED
+from netbank.token_app.install_source import SOURCE_ENVIRONMENT as SOURCE_ENVIRONMENT
+from netbank.token_app.install_source import SOURCE_OPTION as SOURCE_OPTION
+from netbank.token_app.install_source import SOURCE_SHIPPED as SOURCE_SHIPPED
+from netbank.token_app.install_source import bank_key_lines as bank_key_lines
+from netbank.token_app.install_source import install_config_source as _install_config_source
+from netbank.token_app.install_source import (
+    shipped_install_config_path as shipped_install_config_path,
+)
+from netbank.token_app.launch import open_in_browser as open_in_browser
+from netbank.token_app.launch import open_login_link as open_login_link
 from netbank.token_app.messages import Lang, Messages, detect_lang
 from netbank.token_app.paths import INSTALL_CONFIG_FILE_NAME, default_vault_path, token_home
 from netbank.token_app.timecheck import BootClock, boot_clock, clock_moved
@@ -56,7 +70,7 @@ from netbank.token_app.vault import (
 )
 
 if TYPE_CHECKING:
-    from netbank.token_app.client import ActivatedToken, DirectLoginLink
+    from netbank.token_app.client import ActivatedToken
     from netbank.token_app.install_config import InstallConfig
     from netbank.token_app.signing import SigningRequest
 
@@ -92,42 +106,6 @@ def _default_login_client(bank_url: str) -> Any:
     from netbank.token_app.client import DirectLoginClient
 
     return DirectLoginClient(bank_url)
-
-
-def open_in_browser(url: str) -> bool:
-    """Open ``url`` in the customer's browser; False where there is none (a server, SSH)."""
-    import webbrowser
-
-    try:
-        browser = webbrowser.get()
-    except webbrowser.Error:
-        return False
-    try:
-        return bool(browser.open(url))
-    except Exception:  # a broken browser command is the same as none: show the URL instead
-        return False
-
-
-def open_login_link(
-    link: DirectLoginLink, open_browser: Callable[[str], bool], environ: Mapping[str, str]
-) -> bool:
-    """Open a Directログイン in the browser through the app's local page (``launch``).
-
-    The browser's command line gets the page's file:// path, never the ticket. False,
-    so the caller shows the GET URL instead, where no browser opened, the private page
-    could not be written, or an older bank sent no POST form: starting a browser on
-    the GET URL would put the ticket in its argv.
-    """
-    from netbank.token_app.launch import LaunchPageError, open_ticket_page
-
-    if not link.post_url or not link.ticket:
-        return False
-    try:
-        return (
-            open_ticket_page(link.post_url, link.ticket, open_browser, environ=environ) is not None
-        )
-    except LaunchPageError:
-        return False
 
 
 def _tty_prompt(prompt: str, *, secret: bool) -> str:
@@ -488,57 +466,14 @@ def _normalise_digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-# Where the install configuration came from. The two development sources can point the
-# app at any server and any key, so the app says loudly when one is in use.
-SOURCE_OPTION = "--bank-config"
-SOURCE_ENVIRONMENT = "NETBANK_TOKEN_INSTALL_CONFIG"
-SOURCE_SHIPPED = "shipped"
-SOURCE_DOWNLOADED = "downloaded"
-DEVELOPMENT_SOURCES = (SOURCE_OPTION, SOURCE_ENVIRONMENT)
-
-
 def install_config_source(explicit: Path | None, environ: dict[str, str]) -> tuple[Path, str]:
-    """The install configuration to use and where it comes from: --bank-config, else
-    $NETBANK_TOKEN_INSTALL_CONFIG (both for development), else the one shipped inside the
-    bank's own build of the app (the production default), else install.json in the app's
-    folder (downloaded from the bank's page, for an app built without one)."""
-    if explicit is not None:
-        return explicit, SOURCE_OPTION
-    from_env = environ.get("NETBANK_TOKEN_INSTALL_CONFIG", "").strip()
-    if from_env:
-        return Path(from_env), SOURCE_ENVIRONMENT
-    shipped = shipped_install_config_path()
-    if shipped.is_file():
-        return shipped, SOURCE_SHIPPED
-    return token_home() / INSTALL_CONFIG_FILE_NAME, SOURCE_DOWNLOADED
-
-
-def shipped_install_config_path() -> Path:
-    """Package data of the bank's build (`netbank token-install-config` writes it)."""
-    return Path(__file__).with_name(INSTALL_CONFIG_FILE_NAME)
+    """install_source.install_config_source, with the shipped file looked up here at call
+    time (so replacing ``shipped_install_config_path`` on this module takes effect)."""
+    return _install_config_source(explicit, environ, shipped=shipped_install_config_path())
 
 
 def install_config_path(explicit: Path | None, environ: dict[str, str]) -> Path:
     return install_config_source(explicit, environ)[0]
-
-
-def bank_key_lines(config: InstallConfig, now: float, msg: Messages) -> list[str]:
-    """What the app shows at 初期設定 so the customer can compare the key with the mail:
-    the fingerprint of every key it trusts now. Raises BankKeyExpiredConfigError."""
-    from netbank.oath.bankkeys import not_after_text
-
-    lines = []
-    for index, key in enumerate(config.keys_at(now)):
-        lines.append(
-            msg(
-                "bank_key_line" if index == 0 else "bank_next_key_line",
-                fingerprint=key.fingerprint,
-                key_id=key.key_id,
-                not_after=not_after_text(key.not_after),
-            )
-        )
-    lines.append(msg("bank_key_compare"))
-    return lines
 
 
 def load_install_config(path: Path, msg: Messages) -> InstallConfig:
@@ -1042,7 +977,13 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
     if args.command is None:
         from netbank.token_app.tui import run_tui
 
-        return run_tui(lang=lang, vault_path=args.vault, kdf=env.kdf, environ=env.environ)
+        return run_tui(
+            lang=lang,
+            vault_path=args.vault,
+            kdf=env.kdf,
+            environ=env.environ,
+            config_source=install_config_source,
+        )
     current = Run(args=args, env=env, msg=msg, as_json=bool(getattr(args, "json", False)))
     from netbank.token_app.launch import pages_remove_stale
 

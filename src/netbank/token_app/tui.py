@@ -39,6 +39,11 @@ from textual.widgets import (
 
 from netbank.token_app.codes import clock_skew_text, code_view
 from netbank.token_app.devicesecret import new_vault_store_kind
+from netbank.token_app.install_source import (
+    DEVELOPMENT_SOURCES,
+    bank_key_lines,
+    install_config_source,
+)
 from netbank.token_app.messages import Lang, Messages
 from netbank.token_app.paths import default_vault_path
 from netbank.token_app.timecheck import BootClock
@@ -75,6 +80,8 @@ IDLE_LOCK_SECONDS = 300.0
 ClientFactory = Callable[["InstallConfig"], Any]
 ConfigLoader = Callable[[], "InstallConfig"]
 TimeChecker = Callable[[str], float]
+# install_source.install_config_source, or the command line's (install_source.install_config_source)
+ConfigSource = Callable[[Path | None, dict[str, str]], tuple[Path, str]]
 
 
 @dataclass
@@ -196,8 +203,6 @@ class SetupScreen(AppScreen):
     def _show_bank_key(self) -> None:
         """The fingerprint of the bank key the app trusts, to compare with the token mail
         (and a loud warning when a development source chose the configuration)."""
-        from netbank.token_app.cli import DEVELOPMENT_SOURCES, bank_key_lines
-
         app = self.token_app
         m = app.msg
         warning = ""
@@ -829,8 +834,11 @@ class DirectLoginScreen(AppScreen):
                 error.show(m.pick(exc.message, exc.message_en) or m("err_login_failed"))
             return
         self.query_one("#login-password", Input).value = ""
-        from netbank.token_app.cli import open_login_link
-        from netbank.token_app.launch import PAGE_MAX_AGE_SECONDS, pages_remove_stale
+        from netbank.token_app.launch import (
+            PAGE_MAX_AGE_SECONDS,
+            open_login_link,
+            pages_remove_stale,
+        )
 
         opened = await asyncio.to_thread(open_login_link, link, app.open_browser, os.environ)
         if opened:
@@ -1233,7 +1241,7 @@ class TokenApp(App[int]):
         boot_clock: Callable[[], BootClock | None] = timecheck_boot_clock,
     ) -> None:
         super().__init__()
-        # Where the install configuration comes from (cli.install_config_source).
+        # Where the install configuration comes from (install_source.install_config_source).
         self.config_source = config_source
         self.vault = vault
         self.msg = Messages(lang)
@@ -1379,7 +1387,7 @@ def _fetch_pending(token: TokenRecord, now: float) -> str | None:
 
 
 def _open_browser(url: str) -> bool:
-    from netbank.token_app.cli import open_in_browser
+    from netbank.token_app.launch import open_in_browser
 
     return open_in_browser(url)
 
@@ -1390,12 +1398,13 @@ def _default_client(config: InstallConfig) -> Any:
     return client_from_install_config(config)
 
 
-def _config_loader(environ: dict[str, str]) -> ConfigLoader:
+def _config_loader(
+    environ: dict[str, str], source: ConfigSource = install_config_source
+) -> ConfigLoader:
     def load() -> InstallConfig:
-        from netbank.token_app.cli import install_config_path
         from netbank.token_app.install_config import install_config_load
 
-        return install_config_load(install_config_path(None, environ))
+        return install_config_load(source(None, environ)[0])
 
     return load
 
@@ -1412,17 +1421,16 @@ def run_tui(
     vault_path: Path | None,
     kdf: KdfParams | None = None,
     environ: dict[str, str] | None = None,
+    config_source: ConfigSource = install_config_source,
 ) -> int:
-    from netbank.token_app.cli import install_config_source
-
     vault = Vault(vault_path or default_vault_path(), kdf=kdf)
     environ = dict(os.environ) if environ is None else environ
     app = TokenApp(
         vault=vault,
         lang=lang,
-        config_loader=_config_loader(environ),
+        config_loader=_config_loader(environ, config_source),
         time_checker=_default_time_checker,
-        config_source=install_config_source(None, environ)[1],
+        config_source=config_source(None, environ)[1],
     )
     result = app.run()
     return int(result or 0)
