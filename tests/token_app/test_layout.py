@@ -47,3 +47,47 @@ def test_the_shared_modules_import_neither_the_screens_nor_the_command_line() ->
             imported = _imported(path)
             assert not _reaches(imported, "netbank.token_app.cli"), path
             assert not _reaches(imported, "netbank.token_app.tui"), path
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """The modules ``path`` imports when it is loaded (not those inside functions or
+    under TYPE_CHECKING)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_module_of_the_token_app_imports_itself_back_when_loaded() -> None:
+    files = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph = {
+        name: {other for other in _top_level_imports(path) if other in files and other != name}
+        for name, path in files.items()
+    }
+    # A package's __init__ importing its own modules is how packages work, not a circle.
+    for name in graph:
+        graph[name] = {other for other in graph[name] if not other.startswith(name + ".")}
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == "done":
+            return
+        assert state.get(name) != "open", " -> ".join([*trail, name])
+        state[name] = "open"
+        for other in sorted(graph[name]):
+            visit(other, [*trail, name])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        visit(name, [])
