@@ -16,9 +16,9 @@ PROBE = textwrap.dedent(
     import netbank.token_app as app
     names = ["netbank.oath.activation", "netbank.oath.totp"]
     names += [
-        f"netbank.token_app.{m.name}"
-        for m in pkgutil.iter_modules(app.__path__)
-        if m.name != "__main__"
+        m.name
+        for m in pkgutil.walk_packages(app.__path__, "netbank.token_app.")
+        if not m.name.endswith("__main__")
     ]
     for name in names:
         importlib.import_module(name)

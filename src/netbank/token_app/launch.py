@@ -28,6 +28,10 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from netbank.token_app.client import DirectLoginLink
 
 # A ticket lives at most 60 s at the bank; a page older than that has no use.
 PAGE_MAX_AGE_SECONDS = 60.0
@@ -171,3 +175,37 @@ def open_ticket_page(
         return path
     page_remove(path)
     return None
+
+
+def open_in_browser(url: str) -> bool:
+    """Open ``url`` in the customer's browser; False where there is none (a server, SSH)."""
+    import webbrowser
+
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    try:
+        return bool(browser.open(url))
+    except Exception:  # a broken browser command is the same as none: show the URL instead
+        return False
+
+
+def open_login_link(
+    link: DirectLoginLink, open_browser: Callable[[str], bool], environ: Mapping[str, str]
+) -> bool:
+    """Open a Directログイン in the browser through the app's local page (``launch``).
+
+    The browser's command line gets the page's file:// path, never the ticket. False,
+    so the caller shows the GET URL instead, where no browser opened, the private page
+    could not be written, or an older bank sent no POST form: starting a browser on
+    the GET URL would put the ticket in its argv.
+    """
+    if not link.post_url or not link.ticket:
+        return False
+    try:
+        return (
+            open_ticket_page(link.post_url, link.ticket, open_browser, environ=environ) is not None
+        )
+    except LaunchPageError:
+        return False

@@ -17,7 +17,7 @@ from netbank.otp.signing_key import SigningKeyError
 
 def shipped_config_path() -> Path:
     """install.json next to the token app's modules: the wheel then carries it (package
-    data), and the app uses it before anything else (netbank.token_app.cli)."""
+    data), and the app uses it before anything else (netbank.token_app.install_source)."""
     spec = importlib.util.find_spec("netbank.token_app")
     if spec is None or spec.origin is None:
         raise CommandError("the token app package is not installed")
