@@ -9,6 +9,7 @@ them the moment the customer follows the warning and fixes the clock.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from netbank.oath import seconds_remaining, time_step, totp
@@ -30,6 +31,11 @@ class CodeView:
     @property
     def skew_warning(self) -> bool:
         return clock_skew_warning(self.skew_seconds)
+
+    @property
+    def whole_seconds_left(self) -> int:
+        """Whole seconds the code stays current, rounded up: 1 to the period, never 0."""
+        return math.ceil(self.seconds_left)
 
     @property
     def fraction_left(self) -> float:

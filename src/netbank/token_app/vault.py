@@ -80,6 +80,8 @@ PIN_MAX_DIGITS = 8
 # Without a keyring: 8 digits, or a passphrase of at least 12 characters.
 FILE_PIN_DIGITS = 8
 PASSPHRASE_MIN_CHARS = 12
+# A token's label (the bank's name by default), as the app's screens and commands take it.
+LABEL_MAX = 40
 PASSPHRASE_MAX_CHARS = 128
 
 Clock = Callable[[], float]

@@ -35,7 +35,6 @@ from netbank.token_app.cli.common import (
     EXIT_SERVER,
     EXIT_USAGE,
     EXIT_VAULT_REFUSED,
-    LABEL_MAX,
     CliError,
     Environment,
     Run,
@@ -60,6 +59,7 @@ from netbank.token_app.install_source import (
 from netbank.token_app.install_source import install_config_source as _install_config_source
 from netbank.token_app.launch import open_in_browser, open_login_link
 from netbank.token_app.messages import Lang, Messages, detect_lang
+from netbank.token_app.vault import LABEL_MAX
 
 __all__ = [
     "COMMANDS",

@@ -10,13 +10,13 @@ def cmd_code(run: Run) -> int:
     token = run.find(opened, run.args.token)
     view = current_view(run, token)
     run.say(view.code)
-    run.warn(run.msg("seconds_left", seconds=int(view.seconds_left)))
+    run.warn(run.msg("seconds_left", seconds=view.whole_seconds_left))
     warn_clock_skew(run, view)
     run.result(
         {
             "label": token.label,
             "code": view.code,
-            "seconds_left": int(view.seconds_left),
+            "seconds_left": view.whole_seconds_left,
             "period": view.period,
             "clock_skew_seconds": round(view.skew_seconds, 1),
             "clock_skew_warning": view.skew_warning,

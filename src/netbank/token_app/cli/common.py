@@ -53,8 +53,6 @@ EXIT_VAULT_REFUSED = 6  # the vault is tampered with, from another device, or ch
 EXIT_REFUSED = 7  # the bank refused: activation (wrong 利用開始パスワード, void) or Directログイン
 EXIT_INTERRUPTED = 130
 
-LABEL_MAX = 40
-
 
 class CliError(Exception):
     def __init__(self, exit_code: int, code: str, message: str, **extra: Any) -> None:

@@ -13,7 +13,6 @@ from netbank.token_app.cli.common import (
     EXIT_REFUSED,
     EXIT_SERVER,
     EXIT_USAGE,
-    LABEL_MAX,
     CliError,
     Run,
     _token_json,
@@ -25,7 +24,7 @@ from netbank.token_app.devicesecret import new_vault_store_kind
 from netbank.token_app.install_source import DEVELOPMENT_SOURCES, bank_key_lines
 from netbank.token_app.messages import Messages
 from netbank.token_app.timecheck import BootClock
-from netbank.token_app.vault import TokenRecord, VaultError
+from netbank.token_app.vault import LABEL_MAX, TokenRecord, VaultError
 
 if TYPE_CHECKING:
     from netbank.token_app.client import ActivatedToken
@@ -228,14 +227,14 @@ def cmd_setup(run: Run) -> int:
 
     view = code_view(record, now)
     run.say(msg("setup_done", label=record.label))
-    run.say(msg("code_line", code=view.code, seconds=int(view.seconds_left)))
+    run.say(msg("code_line", code=view.code, seconds=view.whole_seconds_left))
     run.say(msg("setup_next"))
     warn_clock_skew(run, view)
     run.result(
         {
             "token": _token_json(record),
             "code": view.code,
-            "seconds_left": int(view.seconds_left),
+            "seconds_left": view.whole_seconds_left,
             "clock_skew_seconds": round(view.skew_seconds, 1),
             "clock_skew_warning": view.skew_warning,
             "device_secret": opened.device_secret_kind,

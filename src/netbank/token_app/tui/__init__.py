@@ -17,13 +17,14 @@ the common ground in base.py; this package exports what callers import.
 from __future__ import annotations
 
 from netbank.token_app.tui.app import TokenApp, run_tui
-from netbank.token_app.tui.base import IDLE_LOCK_SECONDS, LABEL_MAX, PendingToken, vault_message
+from netbank.token_app.tui.base import IDLE_LOCK_SECONDS, PendingToken, vault_message
 from netbank.token_app.tui.lock import RefusedScreen, UnlockScreen, WipedScreen
 from netbank.token_app.tui.login import DirectLoginScreen
 from netbank.token_app.tui.main import MainScreen
 from netbank.token_app.tui.settings import ConfirmScreen, SettingsScreen
 from netbank.token_app.tui.setup import AppLockInfoScreen, PinSetScreen, SetupScreen, VoidedScreen
 from netbank.token_app.tui.signing import SigningScreen
+from netbank.token_app.vault import LABEL_MAX
 
 __all__ = [
     "IDLE_LOCK_SECONDS",

@@ -18,7 +18,6 @@ from netbank.token_app.paths import default_vault_path
 from netbank.token_app.timecheck import BootClock
 from netbank.token_app.timecheck import boot_clock as timecheck_boot_clock
 from netbank.token_app.tui.base import (
-    LABEL_MAX,
     ClientFactory,
     ConfigLoader,
     ConfigSource,
@@ -29,7 +28,14 @@ from netbank.token_app.tui.base import (
 from netbank.token_app.tui.lock import RefusedScreen, UnlockScreen
 from netbank.token_app.tui.main import MainScreen
 from netbank.token_app.tui.setup import SetupScreen
-from netbank.token_app.vault import KdfParams, TokenRecord, UnlockedVault, Vault, VaultError
+from netbank.token_app.vault import (
+    LABEL_MAX,
+    KdfParams,
+    TokenRecord,
+    UnlockedVault,
+    Vault,
+    VaultError,
+)
 
 if TYPE_CHECKING:
     from netbank.token_app.install_config import InstallConfig

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 # The bank voids an issue after this many wrong 利用開始パスワード (DESIGN.md).
 BANK_ACTIVATION_TRIES = 5
-LABEL_MAX = 40
 # Lock the app again after this long without a key press (a phone app locks when put away).
 IDLE_LOCK_SECONDS = 300.0
 

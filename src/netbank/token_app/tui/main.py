@@ -118,7 +118,7 @@ class MainScreen(AppScreen):
         view = code_view(token, app.clock())
         code.update(view.grouped())
         bar.update(total=view.period, progress=view.seconds_left)
-        left.update(m("seconds_left", seconds=int(view.seconds_left) or 1))
+        left.update(m("seconds_left", seconds=view.whole_seconds_left))
         self.query_one("#token-label", Static).update(token.label)
         bank = token.bank_name or token.bank_url
         self.query_one("#token-info", Static).update(

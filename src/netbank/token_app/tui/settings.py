@@ -13,7 +13,6 @@ from textual.widgets import Button, Input, Label, Static
 
 from netbank.token_app.codes import clock_skew_text, code_view
 from netbank.token_app.tui.base import (
-    LABEL_MAX,
     AppScreen,
     ErrorText,
     Title,
@@ -22,7 +21,13 @@ from netbank.token_app.tui.base import (
 )
 from netbank.token_app.tui.lock import WipedScreen
 from netbank.token_app.tui.setup import SetupScreen
-from netbank.token_app.vault import InvalidPinError, VaultError, VaultWipedError, pin_check_new
+from netbank.token_app.vault import (
+    LABEL_MAX,
+    InvalidPinError,
+    VaultError,
+    VaultWipedError,
+    pin_check_new,
+)
 
 
 class ConfirmScreen(ModalScreen[bool]):
