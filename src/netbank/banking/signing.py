@@ -51,14 +51,13 @@ from netbank.oath.txquestion import (
     SUITE,
 )
 from netbank.oath.txsign import ocra_key
-from netbank.otp import crypto
 from netbank.otp.models import Token
-from netbank.otp.verification import SEED_PURPOSE
+from netbank.otp.selectors import token_in_use
+from netbank.otp.token_secret import token_signing_key
 
 # Question format 2 (format 1, QN36, bound neither the debit account nor the date); the
 # encoding is netbank.oath.txquestion, the same module the token app parses with.
 CODE_DIGITS = 8
-SIGNING_KEY_BYTES = 32
 
 PURPOSE_DIGIT = {
     SigningChallenge.Purpose.TRANSFER: txquestion.PURPOSE_TRANSFER,
@@ -177,30 +176,9 @@ def question_hash(question: str) -> str:
     return hashlib.sha256(f"{SUITE}|{question}".encode("ascii")).hexdigest()
 
 
-def signing_key(token: Token) -> bytes:
-    """The token's transaction-signing key: the last 32 bytes of its sealed secret."""
-    secret = crypto.unseal(
-        purpose=SEED_PURPOSE,
-        token_id=token.pk,
-        customer_id=token.customer_id,
-        key_id=token.secret_key_id,
-        nonce=bytes(token.secret_nonce or b""),
-        ciphertext=bytes(token.secret_ciphertext or b""),
-    )
-    return secret[-SIGNING_KEY_BYTES:]
-
-
-def _token_in_use(customer: Customer) -> Token | None:
-    return (
-        Token.objects.filter(customer=customer, state=Token.State.IN_USE)
-        .order_by("-in_use_at", "-pk")
-        .first()
-    )
-
-
 def signing_capability(customer: Customer) -> Capability:
     """The bank's token app in use can sign; a standard authenticator cannot."""
-    token = _token_in_use(customer)
+    token = token_in_use(customer)
     if token is None:
         return Capability(None, NO_TOKEN_NOTICE)
     if token.kind != Token.Kind.APP or not token.secret_ciphertext:
@@ -210,7 +188,7 @@ def signing_capability(customer: Customer) -> Capability:
 
 def new_token_hold_until(customer: Customer) -> datetime | None:
     """When the hold after a token issue or re-issue ends, if it has not yet."""
-    token = _token_in_use(customer)
+    token = token_in_use(customer)
     if token is None:
         return None
     until = token.created_at + timedelta(seconds=int_setting("new_token_hold_seconds"))
@@ -390,7 +368,9 @@ def signing_verify(
                 and token.kind == Token.Kind.APP
             )
             if fresh and bound:
-                code_ok = ocra_verify(SUITE, ocra_key(signing_key(token)), code, question=expected)
+                code_ok = ocra_verify(
+                    SUITE, ocra_key(token_signing_key(token)), code, question=expected
+                )
         if bound and fresh and code_ok:
             consumed = SigningChallenge.objects.filter(
                 pk=challenge.pk,  # type: ignore[union-attr]

@@ -37,15 +37,13 @@ from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import MAX_DRIFT, TotpCheck, totp_check
 from netbank.otp import crypto
 from netbank.otp.models import Token
+from netbank.otp.token_secret import token_secret_open
 
 if TYPE_CHECKING:
     from django.db.backends.utils import CursorWrapper
 
 log = logging.getLogger(__name__)
 
-# Sealing purpose of a token's secret: the OTP seed ‖ the 32-byte transaction-signing key.
-SEED_PURPOSE = "token-secret"
-SIGNING_KEY_BYTES = 32
 # The learned drift never exceeds this many steps either way (5 minutes at 30 s).
 MAX_DRIFT_STEPS = MAX_DRIFT
 
@@ -174,40 +172,6 @@ def locked_token(row: tuple[Any, ...]) -> LockedToken:
     )
 
 
-def _unseal(
-    *, token_id: int, customer_id: int, key_id: str, nonce: bytes | None, ciphertext: bytes | None
-) -> bytes:
-    secret = crypto.unseal(
-        purpose=SEED_PURPOSE,
-        token_id=token_id,
-        customer_id=customer_id,
-        key_id=key_id,
-        nonce=nonce or b"",
-        ciphertext=ciphertext or b"",
-    )
-    if len(secret) < SIGNING_KEY_BYTES + 16:
-        raise crypto.SealError("sealed token secret is too short")
-    return secret
-
-
-def token_secret(token: Token) -> bytes:
-    """The whole sealed secret: seed ‖ signing key. Raises crypto.SealError if the row's
-    ciphertext does not open for this token and customer (e.g. copied from another row).
-    """
-    return _unseal(
-        token_id=token.pk,
-        customer_id=token.customer_id,
-        key_id=token.secret_key_id,
-        nonce=bytes(token.secret_nonce or b""),
-        ciphertext=bytes(token.secret_ciphertext or b""),
-    )
-
-
-def token_seed(token: Token) -> bytes:
-    """The OTP seed, unsealed. The sealed blob holds seed ‖ signing key (20 + 32 bytes for SHA1)."""
-    return token_secret(token)[:-SIGNING_KEY_BYTES]
-
-
 def otp_verify(
     *,
     token: Token,
@@ -258,13 +222,13 @@ def otp_verify_locked(
     check: TotpCheck | None = None
     if locked.state in states and locked.secret_ciphertext:
         try:
-            seed = _unseal(
+            seed = token_secret_open(
                 token_id=locked.id,
                 customer_id=locked.customer_id,
                 key_id=locked.secret_key_id,
                 nonce=locked.secret_nonce,
                 ciphertext=locked.secret_ciphertext,
-            )[:-SIGNING_KEY_BYTES]
+            ).seed
         except crypto.SealError:
             # Not the customer's fault (a damaged or tampered row, or a missing key):
             # refuse without counting, and leave a trail for the bank's engineers.

@@ -22,10 +22,9 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 
-from netbank.otp import crypto
+from netbank.otp import crypto, token_secret
 from netbank.otp.activation import ACTIVATION_PASSWORD_PURPOSE, EPHEMERAL_PURPOSE
 from netbank.otp.models import ActivationSession, Token
-from netbank.otp.verification import SEED_PURPOSE
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,9 @@ class SealedColumn:
 
 
 SEALED_COLUMNS = (
-    SealedColumn("token seeds", Token, SEED_PURPOSE, "secret", lambda t: (t.pk, t.customer_id)),
+    SealedColumn(
+        "token seeds", Token, token_secret.PURPOSE, "secret", lambda t: (t.pk, t.customer_id)
+    ),
     SealedColumn(
         "activation passwords",
         Token,
