@@ -10,12 +10,9 @@ login never says which part was wrong, or that the account is locked.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
@@ -28,7 +25,7 @@ from netbank.audit.services import record
 from netbank.customers.services import dummy_password_hash
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.helpdesk.conf import console_int
-from netbank.helpdesk.models import OperatorCredential
+from netbank.helpdesk.models import OperatorCredential, operator_seed_aad
 from netbank.oath import OtpAuthUri, b32encode, build_uri, totp_verify
 from netbank.otp import crypto
 
@@ -61,46 +58,27 @@ def operator_role(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
 # --- the sealed OTP seed ------------------------------------------------------------
 
 
-def _aad(user_id: int) -> bytes:
-    return f"netbank-helpdesk|operator-seed|user={user_id}".encode()
-
-
 def _seal(user_id: int, seed: bytes) -> tuple[str, bytes, bytes]:
-    key_id, key = crypto.keyring()[0]
-    nonce = os.urandom(12)
-    return key_id, nonce, AESGCM(key).encrypt(nonce, seed, _aad(user_id))
+    sealed = crypto.seal_bound(aad=operator_seed_aad(user_id), plaintext=seed)
+    return sealed.key_id, sealed.nonce, sealed.ciphertext
 
 
 def _unseal(credential: OperatorCredential) -> bytes:
-    key = dict(crypto.keyring()).get(credential.secret_key_id)
-    if key is None:
-        raise crypto.SealError(f"no key-encryption key with id {credential.secret_key_id!r}")
-    try:
-        return AESGCM(key).decrypt(
-            bytes(credential.secret_nonce),
-            bytes(credential.secret_ciphertext),
-            _aad(credential.user_id),
-        )
-    except InvalidTag as exc:
-        raise crypto.SealError("operator seed does not open for this operator") from exc
+    return crypto.unseal_bound(
+        aad=operator_seed_aad(credential.user_id),
+        key_id=credential.secret_key_id,
+        nonce=bytes(credential.secret_nonce),
+        ciphertext=bytes(credential.secret_ciphertext),
+    )
 
 
-def operator_seeds_reseal() -> int:
-    """Re-seal every operator seed under the current key (after a key rotation)."""
-    current = crypto.current_key_id()
-    done = 0
-    with transaction.atomic():
-        for credential in OperatorCredential.objects.select_for_update().exclude(
-            secret_key_id=current
-        ):
-            seed = _unseal(credential)
-            key_id, nonce, ciphertext = _seal(credential.user_id, seed)
-            credential.secret_key_id = key_id
-            credential.secret_nonce = nonce
-            credential.secret_ciphertext = ciphertext
-            credential.save(update_fields=["secret_key_id", "secret_nonce", "secret_ciphertext"])
-            done += 1
-    return done
+def operator_seeds_reseal(*, batch_size: int = 200) -> tuple[int, int]:
+    """Re-seal every operator seed under the current key (after a key rotation), with
+    the routine ``rotate-otp-key`` uses. Returns (re-sealed, could not be opened)."""
+    (column,) = OperatorCredential.sealed_columns()
+    return crypto.sealed_column_rotate(
+        column, current=crypto.current_key_id(), batch_size=batch_size
+    )
 
 
 def _otpauth_uri(user: User, seed: bytes) -> str:
