@@ -32,6 +32,7 @@ from django.db import connection, transaction
 
 from netbank import clock
 from netbank.audit.services import Guard, record, record_if, record_on
+from netbank.credentials import Verdict, credential_check_locked
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import MAX_DRIFT, TotpCheck, totp_check
@@ -214,13 +215,64 @@ def otp_verify_locked(
 ) -> VerifyOutcome:
     """The sequence after the lock. The caller holds the locks of ``lock_for_check``,
     which read ``locked`` and ``status``, inside ``transaction.atomic()``."""
-    subject = lockout.subject_for_customer_id(locked.customer_id)
-    if status.locked:
-        record_on(cursor, "otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
+    check = _OtpCheck(
+        cursor,
+        code=code,
+        channel=channel,
+        ip=ip,
+        states=states,
+        counter=lockout.CustomerLockout(
+            kind=lockout.OTP,
+            customer_id=locked.customer_id,
+            status=status,
+            customer=customer,
+            ip=ip,
+        ),
+    )
+    return credential_check_locked(check, locked)
+
+
+class _OtpCheck:
+    """The customer's OTP as a kind of credential (``netbank.credentials``): the token
+    row and the OTP lockout counter are locked by ``lock_for_check`` (its callers run it
+    first, with their own WHERE); the proof is the
+    accepted (step, drift); consuming it advances ``last_step`` (the replay guard)."""
+
+    __slots__ = ("_counter", "channel", "code", "cursor", "ip", "states")
+
+    def __init__(
+        self,
+        cursor: CursorWrapper,
+        *,
+        code: str,
+        channel: str,
+        ip: str | None,
+        states: tuple[str, ...],
+        counter: lockout.CustomerLockout,
+    ) -> None:
+        self.cursor = cursor
+        self.code = code
+        self.channel = channel
+        self.ip = ip
+        self.states = states
+        self._counter = counter
+
+    def counter(self, locked: LockedToken) -> lockout.CustomerLockout:
+        return self._counter
+
+    def refuse_locked(self, locked: LockedToken) -> VerifyOutcome:
+        record_on(
+            self.cursor,
+            "otp.locked",
+            customer_id=locked.customer_id,
+            channel=self.channel,
+            ip=self.ip,
+        )
         return VerifyOutcome(Result.LOCKED)
-    now = clock.timestamp()
-    check: TotpCheck | None = None
-    if locked.state in states and locked.secret_ciphertext:
+
+    def verify(self, locked: LockedToken) -> Verdict[TotpCheck, VerifyOutcome]:
+        if locked.state not in self.states or not locked.secret_ciphertext:
+            return Verdict()
         try:
             seed = token_secret_open(
                 token_id=locked.id,
@@ -236,15 +288,15 @@ def otp_verify_locked(
             record(
                 "otp.unseal_failed",
                 customer_id=locked.customer_id,
-                channel=channel,
-                ip=ip,
+                channel=self.channel,
+                ip=self.ip,
                 token_id=locked.id,
             )
-            return VerifyOutcome(Result.REJECTED)
+            return Verdict(settled=VerifyOutcome(Result.REJECTED))
         check = totp_check(
             seed,
-            code,
-            now,
+            self.code,
+            clock.timestamp(),
             last_step=locked.last_step,
             drift=locked.drift_steps,
             window=cast(int, settings.NETBANK_OTP["window"]),
@@ -252,42 +304,41 @@ def otp_verify_locked(
             digits=locked.digits,
             algorithm=locked.algorithm,
         )
-    if check is not None and check.accepted:
-        step, drift = check.step, check.drift
+        return Verdict(passed=check.accepted, proof=check)
+
+    def consume(self, locked: LockedToken, proof: TotpCheck) -> bool:
+        # The conditional update guards the acceptance's audit record: one statement on
+        # PostgreSQL (audit.services.record_if).
         advance = Guard(
             _ADVANCE_SQL,
-            {"advance_step": step, "advance_drift": drift, "advance_token": locked.id},
+            {"advance_step": proof.step, "advance_drift": proof.drift, "advance_token": locked.id},
         )
-        accepted = record_if(
-            cursor,
+        return record_if(
+            self.cursor,
             advance,
             "otp.accepted",
             customer_id=locked.customer_id,
-            channel=channel,
-            ip=ip,
+            channel=self.channel,
+            ip=self.ip,
             token_id=locked.id,
-            drift_steps=drift,
+            drift_steps=proof.drift,
         )
-        if accepted:
-            if status.failures:
-                # No failures read means nothing to reset: a failure committed since
-                # then simply counts after this success.
-                lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
-            return VerifyOutcome(Result.ACCEPTED, step)
-    # Right for a step in the window but already past: a used code (or one that a
-    # concurrent check has just accepted, or an older one).
-    replay = check is not None and check.step is not None
-    if customer is None:
-        customer = Customer.objects.get(pk=locked.customer_id)
-    failed = lockout.lockout_register_failure(
-        kind=lockout.OTP, subject=subject, customer=customer, ip=ip
-    )
-    record(
-        "otp.rejected",
-        customer_id=locked.customer_id,
-        channel=channel,
-        ip=ip,
-        token_id=locked.id,
-        replay=replay,
-    )
-    return VerifyOutcome(Result.LOCKED if failed.locked else Result.REJECTED, replay=replay)
+
+    def accepted(self, locked: LockedToken, proof: TotpCheck) -> VerifyOutcome:
+        return VerifyOutcome(Result.ACCEPTED, proof.step)
+
+    def rejected(
+        self, locked: LockedToken, verdict: Verdict[TotpCheck, VerifyOutcome], *, now_locked: bool
+    ) -> VerifyOutcome:
+        # Right for a step in the window but already past: a used code (or one that a
+        # concurrent check has just accepted, or an older one).
+        replay = verdict.proof is not None and verdict.proof.step is not None
+        record(
+            "otp.rejected",
+            customer_id=locked.customer_id,
+            channel=self.channel,
+            ip=self.ip,
+            token_id=locked.id,
+            replay=replay,
+        )
+        return VerifyOutcome(Result.LOCKED if now_locked else Result.REJECTED, replay=replay)
