@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from netbank import clock
 from netbank.audit.services import record
+from netbank.credentials import Verdict, credential_check_locked
 from netbank.customers.services import dummy_password_hash
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.helpdesk.conf import console_int
@@ -247,33 +249,91 @@ def operator_login_check(
             check_password(password, dummy_password_hash())
             record("helpdesk.login_failed", ip=ip, reason="unknown_user")
             return _invalid()
-        password_ok = user.check_password(password)
-        if credential.locked_at is not None:
-            record("helpdesk.login_refused_locked", operator_id=user.pk, ip=ip)
-            return _invalid()
-        step = _otp_step(credential, code) if password_ok else None
-        now = clock.now()
-        if step is not None:
-            credential.last_step = step
-            credential.consecutive_failures = 0
-            credential.confirmed_at = credential.confirmed_at or now
-            credential.save(update_fields=["last_step", "consecutive_failures", "confirmed_at"])
-            user.last_login = now
-            user.save(update_fields=["last_login"])
-            record("helpdesk.login", operator_id=user.pk, ip=ip)
-            return LoginOutcome(user)
-        credential.consecutive_failures += 1
+        # The password's hash runs before the lock is looked at: a locked operator costs
+        # the same as any other.
+        rows = _OperatorRows(user, credential, user.check_password(password))
+        return credential_check_locked(_OperatorOtpCheck(code=code, ip=ip), rows)
+
+
+@dataclass(frozen=True)
+class _OperatorRows:
+    user: User
+    credential: OperatorCredential  # locked by the caller
+    password_ok: bool
+
+
+class _OperatorCounter:
+    """The operator's own lockout (``max_login_failures``, lifted by a supervisor), on the
+    credential row; saved by the check's last step."""
+
+    def __init__(self, credential: OperatorCredential, now: datetime) -> None:
+        self.credential = credential
+        self.now = now
+
+    @property
+    def locked(self) -> bool:
+        return self.credential.locked_at is not None
+
+    def reset(self) -> None:
+        self.credential.consecutive_failures = 0
+
+    def count_failure(self) -> bool:
+        self.credential.consecutive_failures += 1
+        if self.credential.consecutive_failures >= console_int("max_login_failures"):
+            self.credential.locked_at = self.now
+            return True
+        return False
+
+
+class _OperatorOtpCheck:
+    """The console login's second factor as a kind of credential (``netbank.credentials``):
+    the proof is the accepted time step, consumed by moving ``last_step`` past it."""
+
+    def __init__(self, *, code: str, ip: str | None) -> None:
+        self.code = code
+        self.ip = ip
+        self.now = clock.now()
+
+    def counter(self, locked: _OperatorRows) -> _OperatorCounter:
+        return _OperatorCounter(locked.credential, self.now)
+
+    def refuse_locked(self, locked: _OperatorRows) -> LoginOutcome:
+        record("helpdesk.login_refused_locked", operator_id=locked.user.pk, ip=self.ip)
+        return _invalid()
+
+    def verify(self, locked: _OperatorRows) -> Verdict[int, LoginOutcome]:
+        step = _otp_step(locked.credential, self.code) if locked.password_ok else None
+        return Verdict(passed=step is not None, proof=step)
+
+    def consume(self, locked: _OperatorRows, proof: int) -> bool:
+        # The row is locked and _otp_step refused steps at or before last_step.
+        credential = locked.credential
+        credential.last_step = proof
+        credential.confirmed_at = credential.confirmed_at or self.now
+        return True
+
+    def accepted(self, locked: _OperatorRows, proof: int) -> LoginOutcome:
+        locked.credential.save(update_fields=["last_step", "consecutive_failures", "confirmed_at"])
+        user = locked.user
+        user.last_login = self.now
+        user.save(update_fields=["last_login"])
+        record("helpdesk.login", operator_id=user.pk, ip=self.ip)
+        return LoginOutcome(user)
+
+    def rejected(
+        self, locked: _OperatorRows, verdict: Verdict[int, LoginOutcome], *, now_locked: bool
+    ) -> LoginOutcome:
+        user = locked.user
         record(
             "helpdesk.login_failed",
             operator_id=user.pk,
-            ip=ip,
-            reason="otp" if password_ok else "password",
+            ip=self.ip,
+            reason="otp" if locked.password_ok else "password",
         )
-        if credential.consecutive_failures >= console_int("max_login_failures"):
-            credential.locked_at = now
-            record("helpdesk.operator_locked", operator_id=user.pk, ip=ip)
-        credential.save(update_fields=["consecutive_failures", "locked_at"])
-    return _invalid()
+        if now_locked:
+            record("helpdesk.operator_locked", operator_id=user.pk, ip=self.ip)
+        locked.credential.save(update_fields=["consecutive_failures", "locked_at"])
+        return _invalid()
 
 
 def operator_unlock(*, target: User, supervisor: User, reason: str) -> None:
