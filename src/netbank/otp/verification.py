@@ -1,5 +1,8 @@
 """OTP verification: the one fixed sequence every channel goes through.
 
+The sequence itself is the credential core's (``netbank.credentials``); this module is
+the customer OTP's part of it: its SQL, its verification, its events.
+
 Lock the token row together with the customer's OTP lockout counter, check the lockout,
 verify with ``netbank.oath.totp_check``, advance the last accepted step with a
 conditional update (so two processes can never both accept one code), then reset or
@@ -235,8 +238,8 @@ def otp_verify_locked(
 class _OtpCheck:
     """The customer's OTP as a kind of credential (``netbank.credentials``): the token
     row and the OTP lockout counter are locked by ``lock_for_check`` (its callers run it
-    first, with their own WHERE); the proof is the
-    accepted (step, drift); consuming it advances ``last_step`` (the replay guard)."""
+    first, with their own WHERE); the proof is the accepted (step, drift); consuming it
+    advances ``last_step`` (the replay guard)."""
 
     __slots__ = ("_counter", "channel", "code", "cursor", "ip", "states")
 
