@@ -55,7 +55,7 @@ def setup(*, customers: int, out: Path) -> None:
     from netbank.otp import crypto
     from netbank.otp.channels import channel_key_create
     from netbank.otp.models import Token
-    from netbank.otp.verification import SEED_PURPOSE
+    from netbank.otp.token_secret import PURPOSE as SEED_PURPOSE
 
     call_command("migrate", verbosity=0, interactive=False)
     template = customer_create(

@@ -17,7 +17,8 @@ from netbank.customers.models import Customer
 from netbank.oath.totp import totp
 from netbank.otp import crypto
 from netbank.otp.models import Token
-from netbank.otp.verification import SEED_PURPOSE, token_seed
+from netbank.otp.token_secret import PURPOSE as SEED_PURPOSE
+from netbank.otp.token_secret import token_seed
 from netbank.token_app.signing import sign_question
 from tests.customers.factories import PASSWORD, TRANSACTION_PASSWORD, make_customer
 

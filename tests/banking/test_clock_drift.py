@@ -27,7 +27,7 @@ from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import totp
 from netbank.otp.channels import channel_key_create
 from netbank.otp.models import Token
-from netbank.otp.verification import token_seed
+from netbank.otp.token_secret import token_seed
 from netbank.token_app.signing import sign_question
 from netbank.token_app.signing_view import fetch_pending_question
 from netbank.token_app.vault import TokenRecord

@@ -25,7 +25,7 @@ from netbank.config import wsgi, wsgi_api
 from netbank.oath.totp import totp
 from netbank.otp.channels import channel_key_create
 from netbank.otp.models import Token
-from netbank.otp.verification import token_seed
+from netbank.otp.token_secret import token_seed
 from tests.otp.factories import in_use_token
 
 pytestmark = pytest.mark.django_db

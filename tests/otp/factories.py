@@ -22,7 +22,7 @@ from netbank.customers.services import customer_create
 from netbank.otp import crypto
 from netbank.otp.activation import ACTIVATION_PASSWORD_PURPOSE
 from netbank.otp.models import Token
-from netbank.otp.verification import SEED_PURPOSE
+from netbank.otp.token_secret import PURPOSE as SEED_PURPOSE
 from netbank.token_app.client import Transport
 
 BANK_URL = "https://testserver"

@@ -28,7 +28,8 @@ from netbank.otp.activation import (
 )
 from netbank.otp.models import ActivationSession, Token
 from netbank.otp.signing_key import signing_key, signing_public_key_text
-from netbank.otp.verification import Result, otp_verify, token_secret
+from netbank.otp.token_secret import token_secret
+from netbank.otp.verification import Result, otp_verify
 from netbank.token_app.client import (
     ActivatedToken,
     ActivationClient,

@@ -31,7 +31,7 @@ from netbank.otp.channels import (
     channel_key_revoke,
 )
 from netbank.otp.models import ChannelApiKey, Token
-from netbank.otp.verification import token_seed
+from netbank.otp.token_secret import token_seed
 from tests.otp.factories import in_use_token, issue_token, make_customer
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from netbank.oath.totp import totp
 from netbank.otp import crypto
 from netbank.otp.models import ActivationSession, Token
 from netbank.otp.signing_key import signing_public_key_text
-from netbank.otp.verification import Result, otp_verify, token_seed
+from netbank.otp.token_secret import token_seed
+from netbank.otp.verification import Result, otp_verify
 from netbank.token_app.client import ActivationClient
 from tests.otp.factories import (
     ACTIVATION_PASSWORD,

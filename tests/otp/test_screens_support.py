@@ -20,7 +20,8 @@ from netbank.customers.services import customer_create
 from netbank.oath.totp import totp
 from netbank.otp import crypto
 from netbank.otp.models import Token
-from netbank.otp.verification import SEED_PURPOSE, token_seed
+from netbank.otp.token_secret import PURPOSE as SEED_PURPOSE
+from netbank.otp.token_secret import token_seed
 
 LOGIN_PASSWORD = "Login-pass-1"
 TRANSACTION_PASSWORD = "Kakunin-77"

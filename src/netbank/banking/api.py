@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from netbank import clock
 from netbank.banking.models import SigningChallenge
-from netbank.banking.signing import is_current_format, signing_key
+from netbank.banking.signing import is_current_format
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.digits import is_ascii_digits
 from netbank.oath.txquestion import SUITE
@@ -36,6 +36,7 @@ from netbank.otp.api_json import (
     read_object,
 )
 from netbank.otp.models import Token
+from netbank.otp.token_secret import token_signing_key
 
 MAX_CLOCK_SKEW_SECONDS = 120
 THROTTLE_PER_MINUTE = 30
@@ -73,7 +74,7 @@ def _pending(request: HttpRequest) -> dict[str, Any]:
             user_id=user_id, state=Token.State.IN_USE, kind=Token.Kind.APP
         ).first()
     # The same HMAC work whether or not the token exists.
-    key = signing_key(token) if token is not None else secrets.token_bytes(32)
+    key = token_signing_key(token) if token is not None else secrets.token_bytes(32)
     expected = _mac(key, data["service_id"], user_id, time_text)
     mac_ok = hmac.compare_digest(expected, _decode_mac(data["mac"]))
     fresh = (

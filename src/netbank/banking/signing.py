@@ -40,6 +40,7 @@ from netbank.banking.conf import int_setting
 from netbank.banking.destination import Destination
 from netbank.banking.errors import NewTokenHoldError, SigningRejectedError, SigningRequiredError
 from netbank.banking.models import SigningChallenge
+from netbank.credentials import Verdict, credential_check
 from netbank.customers import lockout
 from netbank.customers.models import Customer
 from netbank.oath import txquestion
@@ -51,14 +52,13 @@ from netbank.oath.txquestion import (
     SUITE,
 )
 from netbank.oath.txsign import ocra_key
-from netbank.otp import crypto
 from netbank.otp.models import Token
-from netbank.otp.verification import SEED_PURPOSE
+from netbank.otp.selectors import token_in_use
+from netbank.otp.token_secret import token_signing_key
 
 # Question format 2 (format 1, QN36, bound neither the debit account nor the date); the
 # encoding is netbank.oath.txquestion, the same module the token app parses with.
 CODE_DIGITS = 8
-SIGNING_KEY_BYTES = 32
 
 PURPOSE_DIGIT = {
     SigningChallenge.Purpose.TRANSFER: txquestion.PURPOSE_TRANSFER,
@@ -177,30 +177,9 @@ def question_hash(question: str) -> str:
     return hashlib.sha256(f"{SUITE}|{question}".encode("ascii")).hexdigest()
 
 
-def signing_key(token: Token) -> bytes:
-    """The token's transaction-signing key: the last 32 bytes of its sealed secret."""
-    secret = crypto.unseal(
-        purpose=SEED_PURPOSE,
-        token_id=token.pk,
-        customer_id=token.customer_id,
-        key_id=token.secret_key_id,
-        nonce=bytes(token.secret_nonce or b""),
-        ciphertext=bytes(token.secret_ciphertext or b""),
-    )
-    return secret[-SIGNING_KEY_BYTES:]
-
-
-def _token_in_use(customer: Customer) -> Token | None:
-    return (
-        Token.objects.filter(customer=customer, state=Token.State.IN_USE)
-        .order_by("-in_use_at", "-pk")
-        .first()
-    )
-
-
 def signing_capability(customer: Customer) -> Capability:
     """The bank's token app in use can sign; a standard authenticator cannot."""
-    token = _token_in_use(customer)
+    token = token_in_use(customer)
     if token is None:
         return Capability(None, NO_TOKEN_NOTICE)
     if token.kind != Token.Kind.APP or not token.secret_ciphertext:
@@ -210,7 +189,7 @@ def signing_capability(customer: Customer) -> Capability:
 
 def new_token_hold_until(customer: Customer) -> datetime | None:
     """When the hold after a token issue or re-issue ends, if it has not yet."""
-    token = _token_in_use(customer)
+    token = token_in_use(customer)
     if token is None:
         return None
     until = token.created_at + timedelta(seconds=int_setting("new_token_hold_seconds"))
@@ -331,94 +310,164 @@ def signing_verify(
 ) -> SigningOutcome:
     """Check a signing code for exactly this operation, and consume its challenge.
 
-    Lock the challenge row, check the lockout, rebuild the question from the
-    operation, verify the OCRA code with the token's signing key, consume the
-    challenge with a conditional update, then reset or count the failure.
+    The credential core's sequence (``netbank.credentials``): lock the challenge row,
+    check the lockout, rebuild the question from the operation, verify the OCRA code
+    with the token's signing key, consume the challenge with a conditional update, then
+    reset or count the failure.
     """
-    subject = lockout.subject_for_customer(customer)
-    now = clock.now()
-    with transaction.atomic():
+    return credential_check(
+        _SigningCheck(
+            customer=customer,
+            challenge_id=challenge_id,
+            purpose=purpose,
+            code=code,
+            operation={
+                "destination": destination,
+                "amount": amount,
+                "debit_account": debit_account,
+                "scheduled_for": scheduled_for,
+            },
+            ip=ip,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Locked:
+    challenge: SigningChallenge | None
+    counter: lockout.CustomerLockout
+
+
+@dataclass(frozen=True)
+class _Signed:
+    challenge: SigningChallenge
+    # The question rebuilt from what is being executed is the one issued.
+    bound: bool
+
+
+class _SigningCheck:
+    """取引認証 as a kind of credential: the challenge row is locked, the proof is the
+    challenge the code signed, consuming it sets ``used_at`` (once), and failures count
+    on the customer's SIGNING_CODE lockout."""
+
+    def __init__(
+        self,
+        *,
+        customer: Customer,
+        challenge_id: int | None,
+        purpose: str,
+        code: str,
+        operation: dict[str, Any],
+        ip: str | None,
+    ) -> None:
+        self.customer = customer
+        self.challenge_id = challenge_id
+        self.purpose = purpose
+        self.code = code
+        self.operation = operation
+        self.ip = ip
+        self.now = clock.now()
+
+    def lock(self) -> _Locked:
         challenge = (
             SigningChallenge.objects.select_for_update(of=("self",))
-            .filter(pk=challenge_id, customer=customer)
+            .filter(pk=self.challenge_id, customer=self.customer)
             .select_related("token")
             .first()
-            if challenge_id is not None
+            if self.challenge_id is not None
             else None
         )
-        if lockout.lockout_status(kind=lockout.SIGNING_CODE, subject=subject).locked:
-            record("banking.signing.locked", customer_id=customer.pk, ip=ip, purpose=purpose)
-            return SigningOutcome(False, locked=True, message=LOCKED_MESSAGE)
-        if (
-            challenge is not None
-            and challenge.used_at is None
-            and (challenge.expires_at <= now or not is_current_format(challenge))
+        subject = lockout.subject_for_customer(self.customer)
+        status = lockout.lockout_status(kind=lockout.SIGNING_CODE, subject=subject)
+        # The counter's row is not locked here (lockout_register_failure locks it), so a
+        # success resets it whatever this read saw.
+        counter = lockout.CustomerLockout(
+            kind=lockout.SIGNING_CODE,
+            customer_id=self.customer.pk,
+            status=status,
+            customer=self.customer,
+            ip=self.ip,
+            failures_known=False,
+        )
+        return _Locked(challenge, counter)
+
+    def counter(self, locked: _Locked) -> lockout.CustomerLockout:
+        return locked.counter
+
+    def refuse_locked(self, locked: _Locked) -> SigningOutcome:
+        record(
+            "banking.signing.locked", customer_id=self.customer.pk, ip=self.ip, purpose=self.purpose
+        )
+        return SigningOutcome(False, locked=True, message=LOCKED_MESSAGE)
+
+    def verify(self, locked: _Locked) -> Verdict[_Signed, SigningOutcome]:
+        challenge = locked.challenge
+        if challenge is None:
+            return Verdict()
+        if challenge.used_at is None and (
+            challenge.expires_at <= self.now or not is_current_format(challenge)
         ):
             # An older format's question (issued before an upgrade) is answered like an
             # expired one, not counted: the customer did nothing wrong.
             record(
                 "banking.signing.expired",
-                customer_id=customer.pk,
-                ip=ip,
+                customer_id=self.customer.pk,
+                ip=self.ip,
                 challenge_id=challenge.pk,
             )
-            return SigningOutcome(False, message=EXPIRED_MESSAGE)
-        bound = False
-        fresh = False
-        code_ok = False
-        if challenge is not None:
-            nonce = challenge.challenge[-NONCE_DIGITS:]
-            try:
-                expected = build_question(
-                    purpose=purpose,
-                    nonce=nonce,
-                    destination=destination,
-                    amount=amount,
-                    debit_account=debit_account,
-                    scheduled_for=scheduled_for,
-                )
-            except ValueError:
-                expected = ""
-            # Bound: the question rebuilt from what is being executed is the one issued.
-            bound = challenge.purpose == purpose and hmac.compare_digest(
-                expected.encode("ascii"), challenge.challenge.encode("ascii")
-            )
-            token = challenge.token
-            fresh = (
-                challenge.used_at is None
-                and token.state == Token.State.IN_USE
-                and token.kind == Token.Kind.APP
-            )
-            if fresh and bound:
-                code_ok = ocra_verify(SUITE, ocra_key(signing_key(token)), code, question=expected)
-        if bound and fresh and code_ok:
-            consumed = SigningChallenge.objects.filter(
-                pk=challenge.pk,  # type: ignore[union-attr]
-                used_at__isnull=True,
-            ).update(used_at=now)
-            if consumed:
-                lockout.lockout_register_success(kind=lockout.SIGNING_CODE, subject=subject)
-                record(
-                    "banking.signing.accepted",
-                    customer_id=customer.pk,
-                    ip=ip,
-                    challenge_id=challenge.pk,  # type: ignore[union-attr]
-                    purpose=purpose,
-                )
-                return SigningOutcome(True)
-        status = lockout.lockout_register_failure(
-            kind=lockout.SIGNING_CODE, subject=subject, customer=customer, ip=ip
+            return Verdict(settled=SigningOutcome(False, message=EXPIRED_MESSAGE))
+        nonce = challenge.challenge[-NONCE_DIGITS:]
+        try:
+            expected = build_question(purpose=self.purpose, nonce=nonce, **self.operation)
+        except ValueError:
+            expected = ""
+        bound = challenge.purpose == self.purpose and hmac.compare_digest(
+            expected.encode("ascii"), challenge.challenge.encode("ascii")
         )
+        token = challenge.token
+        fresh = (
+            challenge.used_at is None
+            and token.state == Token.State.IN_USE
+            and token.kind == Token.Kind.APP
+        )
+        code_ok = (
+            fresh
+            and bound
+            and ocra_verify(SUITE, ocra_key(token_signing_key(token)), self.code, question=expected)
+        )
+        return Verdict(passed=code_ok, proof=_Signed(challenge, bound))
+
+    def consume(self, locked: _Locked, proof: _Signed) -> bool:
+        return bool(
+            SigningChallenge.objects.filter(pk=proof.challenge.pk, used_at__isnull=True).update(
+                used_at=self.now
+            )
+        )
+
+    def accepted(self, locked: _Locked, proof: _Signed) -> SigningOutcome:
+        record(
+            "banking.signing.accepted",
+            customer_id=self.customer.pk,
+            ip=self.ip,
+            challenge_id=proof.challenge.pk,
+            purpose=self.purpose,
+        )
+        return SigningOutcome(True)
+
+    def rejected(
+        self, locked: _Locked, verdict: Verdict[_Signed, SigningOutcome], *, now_locked: bool
+    ) -> SigningOutcome:
+        challenge = locked.challenge
         record(
             "banking.signing.rejected",
-            customer_id=customer.pk,
-            ip=ip,
+            customer_id=self.customer.pk,
+            ip=self.ip,
             challenge_id=challenge.pk if challenge is not None else None,
-            purpose=purpose,
-            bound=bound,
+            purpose=self.purpose,
+            bound=verdict.proof is not None and verdict.proof.bound,
             reused=challenge is not None and challenge.used_at is not None,
         )
-        if status.locked:
+        if now_locked:
             return SigningOutcome(False, locked=True, message=LOCKED_MESSAGE)
         return SigningOutcome(False, message=WRONG_CODE_MESSAGE)
 

@@ -217,3 +217,50 @@ def lockout_purge_idle_unknown(*, before: datetime) -> int:
         .delete()
     )
     return deleted
+
+
+class CustomerLockout:
+    """A customer's counter of one kind, as the credential core counts on it
+    (``netbank.credentials.FailureCounter``).
+
+    ``status`` is what the check read (with the counter's row locked, or not). A reset
+    is skipped when that read saw no failures to reset: a failure committed since then
+    simply counts after this success. Give ``failures_known=False`` to reset always.
+    ``customer`` is loaded only when a failure needs it (the lock mail), if not given.
+    """
+
+    __slots__ = ("_customer", "customer_id", "failures_known", "ip", "kind", "status", "subject")
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        customer_id: int,
+        status: LockStatus,
+        customer: Customer | None = None,
+        ip: str | None = None,
+        failures_known: bool = True,
+    ) -> None:
+        self.kind = kind
+        self.customer_id = customer_id
+        self.subject = subject_for_customer_id(customer_id)
+        self.status = status
+        self._customer = customer
+        self.ip = ip
+        self.failures_known = failures_known
+
+    @property
+    def locked(self) -> bool:
+        return self.status.locked
+
+    def reset(self) -> None:
+        if self.status.failures or not self.failures_known:
+            lockout_register_success(kind=self.kind, subject=self.subject)
+
+    def count_failure(self) -> bool:
+        if self._customer is None:
+            self._customer = Customer.objects.get(pk=self.customer_id)
+        failed = lockout_register_failure(
+            kind=self.kind, subject=self.subject, customer=self._customer, ip=self.ip
+        )
+        return failed.locked

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from netbank.otp import crypto
+
 
 class OperatorCredential(models.Model):
     """An operator's second factor (TOTP) and login lockout.
@@ -36,6 +38,20 @@ class OperatorCredential(models.Model):
 
     def __str__(self) -> str:
         return f"credential of operator {self.user_id}"
+
+    @classmethod
+    def sealed_columns(cls) -> tuple[crypto.SealedColumn, ...]:
+        """The sealed seed, for the key rotation (``netbank rotate-otp-key --all``)."""
+        return (
+            crypto.SealedColumn(
+                "operator seeds", cls, "secret", lambda c: operator_seed_aad(c.user_id)
+            ),
+        )
+
+
+def operator_seed_aad(user_id: int) -> bytes:
+    """The AAD an operator's seed is sealed under: it opens for this operator only."""
+    return f"netbank-helpdesk|operator-seed|user={user_id}".encode()
 
 
 class IdentityCheck(models.Model):

@@ -10,12 +10,10 @@ login never says which part was wrong, or that the account is locked.
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, User
@@ -25,10 +23,11 @@ from django.utils.translation import gettext as _
 
 from netbank import clock
 from netbank.audit.services import record
+from netbank.credentials import Verdict, credential_check_locked
 from netbank.customers.services import dummy_password_hash
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.helpdesk.conf import console_int
-from netbank.helpdesk.models import OperatorCredential
+from netbank.helpdesk.models import OperatorCredential, operator_seed_aad
 from netbank.oath import OtpAuthUri, b32encode, build_uri, totp_verify
 from netbank.otp import crypto
 
@@ -61,46 +60,27 @@ def operator_role(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
 # --- the sealed OTP seed ------------------------------------------------------------
 
 
-def _aad(user_id: int) -> bytes:
-    return f"netbank-helpdesk|operator-seed|user={user_id}".encode()
-
-
 def _seal(user_id: int, seed: bytes) -> tuple[str, bytes, bytes]:
-    key_id, key = crypto.keyring()[0]
-    nonce = os.urandom(12)
-    return key_id, nonce, AESGCM(key).encrypt(nonce, seed, _aad(user_id))
+    sealed = crypto.seal_bound(aad=operator_seed_aad(user_id), plaintext=seed)
+    return sealed.key_id, sealed.nonce, sealed.ciphertext
 
 
 def _unseal(credential: OperatorCredential) -> bytes:
-    key = dict(crypto.keyring()).get(credential.secret_key_id)
-    if key is None:
-        raise crypto.SealError(f"no key-encryption key with id {credential.secret_key_id!r}")
-    try:
-        return AESGCM(key).decrypt(
-            bytes(credential.secret_nonce),
-            bytes(credential.secret_ciphertext),
-            _aad(credential.user_id),
-        )
-    except InvalidTag as exc:
-        raise crypto.SealError("operator seed does not open for this operator") from exc
+    return crypto.unseal_bound(
+        aad=operator_seed_aad(credential.user_id),
+        key_id=credential.secret_key_id,
+        nonce=bytes(credential.secret_nonce),
+        ciphertext=bytes(credential.secret_ciphertext),
+    )
 
 
-def operator_seeds_reseal() -> int:
-    """Re-seal every operator seed under the current key (after a key rotation)."""
-    current = crypto.current_key_id()
-    done = 0
-    with transaction.atomic():
-        for credential in OperatorCredential.objects.select_for_update().exclude(
-            secret_key_id=current
-        ):
-            seed = _unseal(credential)
-            key_id, nonce, ciphertext = _seal(credential.user_id, seed)
-            credential.secret_key_id = key_id
-            credential.secret_nonce = nonce
-            credential.secret_ciphertext = ciphertext
-            credential.save(update_fields=["secret_key_id", "secret_nonce", "secret_ciphertext"])
-            done += 1
-    return done
+def operator_seeds_reseal(*, batch_size: int = 200) -> tuple[int, int]:
+    """Re-seal every operator seed under the current key (after a key rotation), with
+    the routine ``rotate-otp-key`` uses. Returns (re-sealed, could not be opened)."""
+    (column,) = OperatorCredential.sealed_columns()
+    return crypto.sealed_column_rotate(
+        column, current=crypto.current_key_id(), batch_size=batch_size
+    )
 
 
 def _otpauth_uri(user: User, seed: bytes) -> str:
@@ -269,33 +249,91 @@ def operator_login_check(
             check_password(password, dummy_password_hash())
             record("helpdesk.login_failed", ip=ip, reason="unknown_user")
             return _invalid()
-        password_ok = user.check_password(password)
-        if credential.locked_at is not None:
-            record("helpdesk.login_refused_locked", operator_id=user.pk, ip=ip)
-            return _invalid()
-        step = _otp_step(credential, code) if password_ok else None
-        now = clock.now()
-        if step is not None:
-            credential.last_step = step
-            credential.consecutive_failures = 0
-            credential.confirmed_at = credential.confirmed_at or now
-            credential.save(update_fields=["last_step", "consecutive_failures", "confirmed_at"])
-            user.last_login = now
-            user.save(update_fields=["last_login"])
-            record("helpdesk.login", operator_id=user.pk, ip=ip)
-            return LoginOutcome(user)
-        credential.consecutive_failures += 1
+        # The password's hash runs before the lock is looked at: a locked operator costs
+        # the same as any other.
+        rows = _OperatorRows(user, credential, user.check_password(password))
+        return credential_check_locked(_OperatorOtpCheck(code=code, ip=ip), rows)
+
+
+@dataclass(frozen=True)
+class _OperatorRows:
+    user: User
+    credential: OperatorCredential  # locked by the caller
+    password_ok: bool
+
+
+class _OperatorCounter:
+    """The operator's own lockout (``max_login_failures``, lifted by a supervisor), on the
+    credential row; saved by the check's last step."""
+
+    def __init__(self, credential: OperatorCredential, now: datetime) -> None:
+        self.credential = credential
+        self.now = now
+
+    @property
+    def locked(self) -> bool:
+        return self.credential.locked_at is not None
+
+    def reset(self) -> None:
+        self.credential.consecutive_failures = 0
+
+    def count_failure(self) -> bool:
+        self.credential.consecutive_failures += 1
+        if self.credential.consecutive_failures >= console_int("max_login_failures"):
+            self.credential.locked_at = self.now
+            return True
+        return False
+
+
+class _OperatorOtpCheck:
+    """The console login's second factor as a kind of credential (``netbank.credentials``):
+    the proof is the accepted time step, consumed by moving ``last_step`` past it."""
+
+    def __init__(self, *, code: str, ip: str | None) -> None:
+        self.code = code
+        self.ip = ip
+        self.now = clock.now()
+
+    def counter(self, locked: _OperatorRows) -> _OperatorCounter:
+        return _OperatorCounter(locked.credential, self.now)
+
+    def refuse_locked(self, locked: _OperatorRows) -> LoginOutcome:
+        record("helpdesk.login_refused_locked", operator_id=locked.user.pk, ip=self.ip)
+        return _invalid()
+
+    def verify(self, locked: _OperatorRows) -> Verdict[int, LoginOutcome]:
+        step = _otp_step(locked.credential, self.code) if locked.password_ok else None
+        return Verdict(passed=step is not None, proof=step)
+
+    def consume(self, locked: _OperatorRows, proof: int) -> bool:
+        # The row is locked and _otp_step refused steps at or before last_step.
+        credential = locked.credential
+        credential.last_step = proof
+        credential.confirmed_at = credential.confirmed_at or self.now
+        return True
+
+    def accepted(self, locked: _OperatorRows, proof: int) -> LoginOutcome:
+        locked.credential.save(update_fields=["last_step", "consecutive_failures", "confirmed_at"])
+        user = locked.user
+        user.last_login = self.now
+        user.save(update_fields=["last_login"])
+        record("helpdesk.login", operator_id=user.pk, ip=self.ip)
+        return LoginOutcome(user)
+
+    def rejected(
+        self, locked: _OperatorRows, verdict: Verdict[int, LoginOutcome], *, now_locked: bool
+    ) -> LoginOutcome:
+        user = locked.user
         record(
             "helpdesk.login_failed",
             operator_id=user.pk,
-            ip=ip,
-            reason="otp" if password_ok else "password",
+            ip=self.ip,
+            reason="otp" if locked.password_ok else "password",
         )
-        if credential.consecutive_failures >= console_int("max_login_failures"):
-            credential.locked_at = now
-            record("helpdesk.operator_locked", operator_id=user.pk, ip=ip)
-        credential.save(update_fields=["consecutive_failures", "locked_at"])
-    return _invalid()
+        if now_locked:
+            record("helpdesk.operator_locked", operator_id=user.pk, ip=self.ip)
+        locked.credential.save(update_fields=["consecutive_failures", "locked_at"])
+        return _invalid()
 
 
 def operator_unlock(*, target: User, supervisor: User, reason: str) -> None:

@@ -30,7 +30,7 @@ from netbank.oath import activation as proto
 from netbank.otp import crypto
 from netbank.otp.models import ActivationSession, Token
 from netbank.otp.signing_key import signing_key
-from netbank.otp.verification import SEED_PURPOSE
+from netbank.otp.token_secret import token_secret_seal
 
 log = logging.getLogger(__name__)
 
@@ -389,11 +389,11 @@ def _finish_locked(*, transcript_id: str, proof: bytes, ip: str | None) -> _Outc
         return _Outcome(None, "wrong_proof")
 
     confirmation = proto.server_confirmation(keys.confirmation_key, transcript, password)
-    sealed = crypto.seal(
-        purpose=SEED_PURPOSE,
+    sealed = token_secret_seal(
         token_id=token.pk,
         customer_id=token.customer_id,
-        plaintext=keys.token_secret(),
+        seed=keys.seed,
+        signing_key=keys.signing_key,
     )
     token.state = Token.State.ACTIVATED
     token.activated_at = now

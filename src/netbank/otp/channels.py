@@ -22,6 +22,7 @@ from netbank import clock
 from netbank.audit.services import record, record_on
 from netbank.customers import throttle
 from netbank.customers.models import Customer
+from netbank.otp import selectors
 from netbank.otp.models import ChannelApiKey, Token
 from netbank.otp.verification import Result, lock_for_check, otp_verify_locked
 
@@ -137,7 +138,7 @@ _AUTHENTICATE_SQL = (
 # Which token a channel's check is for: by ユーザID, or the customer's token in use by
 # ログインID (during a re-issue the newer one is the one to check).
 _BY_USER_ID = "WHERE t.user_id = %s"
-_BY_LOGIN_ID = "WHERE c.login_id = %s AND t.state = %s ORDER BY t.in_use_at DESC, t.id DESC LIMIT 1"
+_BY_LOGIN_ID = f"WHERE c.login_id = %s AND t.state = %s {selectors.IN_USE_ORDER_SQL} LIMIT 1"
 
 
 def channel_authenticate(key: str) -> Channel | None:

@@ -34,13 +34,13 @@ from netbank.customers.services import (
 from netbank.customers.validators import validate_email_address
 from netbank.oath.hotp import normalize_algorithm
 from netbank.oath.otpauth import OtpAuthUri, b32encode, build_uri
-from netbank.otp import crypto, mails
+from netbank.otp import crypto, mails, selectors
 from netbank.otp.models import Token
-from netbank.otp.verification import SEED_PURPOSE, Result, otp_verify
+from netbank.otp.token_secret import SIGNING_KEY_BYTES, token_secret_of, token_secret_seal
+from netbank.otp.verification import Result, otp_verify
 
 ACTIVATION_PASSWORD_PURPOSE = "activation-password"  # noqa: S105 - a sealing purpose, not a secret
 USER_ID_DIGITS = 12
-SIGNING_KEY_BYTES = 32
 # OTP seed sizes per HMAC algorithm: the hash's block-independent output size, at
 # least 160 bits (RFC 4226 recommends 160; RFC 6238 suggests the hash length).
 SEED_BYTES = {"SHA1": 20, "SHA256": 32, "SHA512": 64}
@@ -157,11 +157,7 @@ def _token_create(*, customer: Customer, kind: str, state: str, email: str) -> T
     opts = _otp_settings()
     now = clock.now()
     ttl = int(cast(int, opts["issue_ttl_seconds"]))
-    replaces = (
-        Token.objects.filter(customer=customer, state=Token.State.IN_USE)
-        .order_by("-in_use_at")
-        .first()
-    )
+    replaces = selectors.token_in_use(customer)
     for _ in range(_USER_ID_ATTEMPTS):
         user_id = _new_user_id(customer)
         try:
@@ -431,11 +427,8 @@ def token_issue_authenticator(*, customer: Customer, ip: str | None) -> Authenti
         )
         seed = secrets.token_bytes(SEED_BYTES.get(token.algorithm, 32))
         signing_key = secrets.token_bytes(SIGNING_KEY_BYTES)
-        sealed = crypto.seal(
-            purpose=SEED_PURPOSE,
-            token_id=token.pk,
-            customer_id=customer.pk,
-            plaintext=seed + signing_key,
+        sealed = token_secret_seal(
+            token_id=token.pk, customer_id=customer.pk, seed=seed, signing_key=signing_key
         )
         token.secret_key_id = sealed.key_id
         token.secret_nonce = sealed.nonce
@@ -481,15 +474,7 @@ def authenticator_pending(*, customer: Customer) -> AuthenticatorIssue | None:
     )
     if token is None or not token.secret_ciphertext:
         return None
-    secret = crypto.unseal(
-        purpose=SEED_PURPOSE,
-        token_id=token.pk,
-        customer_id=token.customer_id,
-        key_id=token.secret_key_id,
-        nonce=bytes(token.secret_nonce or b""),
-        ciphertext=bytes(token.secret_ciphertext),
-    )
-    seed = secret[:-SIGNING_KEY_BYTES]
+    seed = token_secret_of(token).seed
     return AuthenticatorIssue(
         token=token,
         otpauth_uri=otpauth_uri(token=token, secret=seed),

@@ -1,5 +1,8 @@
 """OTP verification: the one fixed sequence every channel goes through.
 
+The sequence itself is the credential core's (``netbank.credentials``); this module is
+the customer OTP's part of it: its SQL, its verification, its events.
+
 Lock the token row together with the customer's OTP lockout counter, check the lockout,
 verify with ``netbank.oath.totp_check``, advance the last accepted step with a
 conditional update (so two processes can never both accept one code), then reset or
@@ -32,20 +35,19 @@ from django.db import connection, transaction
 
 from netbank import clock
 from netbank.audit.services import Guard, record, record_if, record_on
+from netbank.credentials import Verdict, credential_check_locked
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import MAX_DRIFT, TotpCheck, totp_check
 from netbank.otp import crypto
 from netbank.otp.models import Token
+from netbank.otp.token_secret import token_secret_open
 
 if TYPE_CHECKING:
     from django.db.backends.utils import CursorWrapper
 
 log = logging.getLogger(__name__)
 
-# Sealing purpose of a token's secret: the OTP seed ‖ the 32-byte transaction-signing key.
-SEED_PURPOSE = "token-secret"
-SIGNING_KEY_BYTES = 32
 # The learned drift never exceeds this many steps either way (5 minutes at 30 s).
 MAX_DRIFT_STEPS = MAX_DRIFT
 
@@ -174,40 +176,6 @@ def locked_token(row: tuple[Any, ...]) -> LockedToken:
     )
 
 
-def _unseal(
-    *, token_id: int, customer_id: int, key_id: str, nonce: bytes | None, ciphertext: bytes | None
-) -> bytes:
-    secret = crypto.unseal(
-        purpose=SEED_PURPOSE,
-        token_id=token_id,
-        customer_id=customer_id,
-        key_id=key_id,
-        nonce=nonce or b"",
-        ciphertext=ciphertext or b"",
-    )
-    if len(secret) < SIGNING_KEY_BYTES + 16:
-        raise crypto.SealError("sealed token secret is too short")
-    return secret
-
-
-def token_secret(token: Token) -> bytes:
-    """The whole sealed secret: seed ‖ signing key. Raises crypto.SealError if the row's
-    ciphertext does not open for this token and customer (e.g. copied from another row).
-    """
-    return _unseal(
-        token_id=token.pk,
-        customer_id=token.customer_id,
-        key_id=token.secret_key_id,
-        nonce=bytes(token.secret_nonce or b""),
-        ciphertext=bytes(token.secret_ciphertext or b""),
-    )
-
-
-def token_seed(token: Token) -> bytes:
-    """The OTP seed, unsealed. The sealed blob holds seed ‖ signing key (20 + 32 bytes for SHA1)."""
-    return token_secret(token)[:-SIGNING_KEY_BYTES]
-
-
 def otp_verify(
     *,
     token: Token,
@@ -250,21 +218,72 @@ def otp_verify_locked(
 ) -> VerifyOutcome:
     """The sequence after the lock. The caller holds the locks of ``lock_for_check``,
     which read ``locked`` and ``status``, inside ``transaction.atomic()``."""
-    subject = lockout.subject_for_customer_id(locked.customer_id)
-    if status.locked:
-        record_on(cursor, "otp.locked", customer_id=locked.customer_id, channel=channel, ip=ip)
+    check = _OtpCheck(
+        cursor,
+        code=code,
+        channel=channel,
+        ip=ip,
+        states=states,
+        counter=lockout.CustomerLockout(
+            kind=lockout.OTP,
+            customer_id=locked.customer_id,
+            status=status,
+            customer=customer,
+            ip=ip,
+        ),
+    )
+    return credential_check_locked(check, locked)
+
+
+class _OtpCheck:
+    """The customer's OTP as a kind of credential (``netbank.credentials``): the token
+    row and the OTP lockout counter are locked by ``lock_for_check`` (its callers run it
+    first, with their own WHERE); the proof is the accepted (step, drift); consuming it
+    advances ``last_step`` (the replay guard)."""
+
+    __slots__ = ("_counter", "channel", "code", "cursor", "ip", "states")
+
+    def __init__(
+        self,
+        cursor: CursorWrapper,
+        *,
+        code: str,
+        channel: str,
+        ip: str | None,
+        states: tuple[str, ...],
+        counter: lockout.CustomerLockout,
+    ) -> None:
+        self.cursor = cursor
+        self.code = code
+        self.channel = channel
+        self.ip = ip
+        self.states = states
+        self._counter = counter
+
+    def counter(self, locked: LockedToken) -> lockout.CustomerLockout:
+        return self._counter
+
+    def refuse_locked(self, locked: LockedToken) -> VerifyOutcome:
+        record_on(
+            self.cursor,
+            "otp.locked",
+            customer_id=locked.customer_id,
+            channel=self.channel,
+            ip=self.ip,
+        )
         return VerifyOutcome(Result.LOCKED)
-    now = clock.timestamp()
-    check: TotpCheck | None = None
-    if locked.state in states and locked.secret_ciphertext:
+
+    def verify(self, locked: LockedToken) -> Verdict[TotpCheck, VerifyOutcome]:
+        if locked.state not in self.states or not locked.secret_ciphertext:
+            return Verdict()
         try:
-            seed = _unseal(
+            seed = token_secret_open(
                 token_id=locked.id,
                 customer_id=locked.customer_id,
                 key_id=locked.secret_key_id,
                 nonce=locked.secret_nonce,
                 ciphertext=locked.secret_ciphertext,
-            )[:-SIGNING_KEY_BYTES]
+            ).seed
         except crypto.SealError:
             # Not the customer's fault (a damaged or tampered row, or a missing key):
             # refuse without counting, and leave a trail for the bank's engineers.
@@ -272,15 +291,15 @@ def otp_verify_locked(
             record(
                 "otp.unseal_failed",
                 customer_id=locked.customer_id,
-                channel=channel,
-                ip=ip,
+                channel=self.channel,
+                ip=self.ip,
                 token_id=locked.id,
             )
-            return VerifyOutcome(Result.REJECTED)
+            return Verdict(settled=VerifyOutcome(Result.REJECTED))
         check = totp_check(
             seed,
-            code,
-            now,
+            self.code,
+            clock.timestamp(),
             last_step=locked.last_step,
             drift=locked.drift_steps,
             window=cast(int, settings.NETBANK_OTP["window"]),
@@ -288,42 +307,41 @@ def otp_verify_locked(
             digits=locked.digits,
             algorithm=locked.algorithm,
         )
-    if check is not None and check.accepted:
-        step, drift = check.step, check.drift
+        return Verdict(passed=check.accepted, proof=check)
+
+    def consume(self, locked: LockedToken, proof: TotpCheck) -> bool:
+        # The conditional update guards the acceptance's audit record: one statement on
+        # PostgreSQL (audit.services.record_if).
         advance = Guard(
             _ADVANCE_SQL,
-            {"advance_step": step, "advance_drift": drift, "advance_token": locked.id},
+            {"advance_step": proof.step, "advance_drift": proof.drift, "advance_token": locked.id},
         )
-        accepted = record_if(
-            cursor,
+        return record_if(
+            self.cursor,
             advance,
             "otp.accepted",
             customer_id=locked.customer_id,
-            channel=channel,
-            ip=ip,
+            channel=self.channel,
+            ip=self.ip,
             token_id=locked.id,
-            drift_steps=drift,
+            drift_steps=proof.drift,
         )
-        if accepted:
-            if status.failures:
-                # No failures read means nothing to reset: a failure committed since
-                # then simply counts after this success.
-                lockout.lockout_register_success(kind=lockout.OTP, subject=subject)
-            return VerifyOutcome(Result.ACCEPTED, step)
-    # Right for a step in the window but already past: a used code (or one that a
-    # concurrent check has just accepted, or an older one).
-    replay = check is not None and check.step is not None
-    if customer is None:
-        customer = Customer.objects.get(pk=locked.customer_id)
-    failed = lockout.lockout_register_failure(
-        kind=lockout.OTP, subject=subject, customer=customer, ip=ip
-    )
-    record(
-        "otp.rejected",
-        customer_id=locked.customer_id,
-        channel=channel,
-        ip=ip,
-        token_id=locked.id,
-        replay=replay,
-    )
-    return VerifyOutcome(Result.LOCKED if failed.locked else Result.REJECTED, replay=replay)
+
+    def accepted(self, locked: LockedToken, proof: TotpCheck) -> VerifyOutcome:
+        return VerifyOutcome(Result.ACCEPTED, proof.step)
+
+    def rejected(
+        self, locked: LockedToken, verdict: Verdict[TotpCheck, VerifyOutcome], *, now_locked: bool
+    ) -> VerifyOutcome:
+        # Right for a step in the window but already past: a used code (or one that a
+        # concurrent check has just accepted, or an older one).
+        replay = verdict.proof is not None and verdict.proof.step is not None
+        record(
+            "otp.rejected",
+            customer_id=locked.customer_id,
+            channel=self.channel,
+            ip=self.ip,
+            token_id=locked.id,
+            replay=replay,
+        )
+        return VerifyOutcome(Result.LOCKED if now_locked else Result.REJECTED, replay=replay)

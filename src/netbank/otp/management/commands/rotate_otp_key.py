@@ -5,11 +5,14 @@ it), restart the app, run this command, then remove the old keys. It only touche
 whose key id differs from the current one, in batches of one transaction each, so it
 can be stopped at any moment and run again to continue. ``--check`` only counts.
 
-Other tables seal under the same key ring with their own AAD and their own command
-(helpdesk operators' TOTP seeds: ``rotate-operator-otp-key``). Before calling an old key
-removable, and in ``--check``, every sealed column in the schema is counted: any model
-field pair ``<x>_key_id`` / ``<x>_ciphertext`` (``sealed_key_columns``), so a table added
-later cannot be forgotten.
+Other tables seal under the same key ring (the one envelope, ``otp.crypto``) with their
+own AAD, and describe their columns with a ``sealed_columns()`` class method on the model
+(helpdesk operators' TOTP seeds). ``--all`` re-seals those too in the same run, with the
+same routine (``crypto.sealed_column_rotate``); without it they are left to their own
+command (``rotate-operator-otp-key``), which runs that routine on its table alone.
+Before calling an old key removable, and in ``--check``, every sealed column in the
+schema is counted: any model field pair ``<x>_key_id`` / ``<x>_ciphertext``
+(``sealed_key_columns``), so a table added later cannot be forgotten.
 """
 
 from __future__ import annotations
@@ -20,44 +23,42 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, transaction
+from django.db import models
 
-from netbank.otp import crypto
+from netbank.otp import crypto, token_secret
 from netbank.otp.activation import ACTIVATION_PASSWORD_PURPOSE, EPHEMERAL_PURPOSE
 from netbank.otp.models import ActivationSession, Token
-from netbank.otp.verification import SEED_PURPOSE
+
+SealedColumn = crypto.SealedColumn
 
 
-@dataclass(frozen=True)
-class SealedColumn:
-    """One sealed value per row: its model, purpose, field prefix and AAD ids."""
-
-    label: str
-    model: type[models.Model]
-    purpose: str
-    prefix: str  # <prefix>_key_id, <prefix>_nonce, <prefix>_ciphertext
-    ids: Callable[[Any], tuple[int, int]]  # row -> (token id, customer id) of the AAD
-    related: tuple[str, ...] = ()
+def _token_aad(purpose: str) -> Callable[[Token], bytes]:
+    return lambda t: crypto.token_aad(purpose, t.pk, t.customer_id)
 
 
 SEALED_COLUMNS = (
-    SealedColumn("token seeds", Token, SEED_PURPOSE, "secret", lambda t: (t.pk, t.customer_id)),
+    SealedColumn("token seeds", Token, "secret", _token_aad(token_secret.PURPOSE)),
     SealedColumn(
-        "activation passwords",
-        Token,
-        ACTIVATION_PASSWORD_PURPOSE,
-        "activation",
-        lambda t: (t.pk, t.customer_id),
+        "activation passwords", Token, "activation", _token_aad(ACTIVATION_PASSWORD_PURPOSE)
     ),
     SealedColumn(
         "activation ephemeral keys",
         ActivationSession,
-        EPHEMERAL_PURPOSE,
         "ephemeral",
-        lambda s: (s.token_id, s.token.customer_id),
+        lambda s: crypto.token_aad(EPHEMERAL_PURPOSE, s.token_id, s.token.customer_id),
         related=("token",),
     ),
 )
+
+
+def other_sealed_columns() -> list[crypto.SealedColumn]:
+    """Sealed columns that other apps declare (``Model.sealed_columns()``)."""
+    found: list[crypto.SealedColumn] = []
+    for model in apps.get_models():
+        declare = getattr(model, "sealed_columns", None)
+        if callable(declare):
+            found.extend(declare())
+    return found
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ class SealedKeyColumn:
 
 # Sealed columns this command does not re-encrypt itself, and the command that does.
 OTHER_ROTATION_COMMANDS = {
-    "helpdesk.OperatorCredential": "netbank rotate-operator-otp-key (helpdesk operator seeds)"
+    "helpdesk.OperatorCredential": (
+        "netbank rotate-operator-otp-key (helpdesk operator seeds), or rotate-otp-key --all"
+    )
 }
 
 
@@ -91,16 +94,12 @@ def sealed_key_columns() -> list[SealedKeyColumn]:
 
 
 def _stale_rows(model: type[models.Model], prefix: str, current: str) -> models.QuerySet[Any]:
-    return (
-        model._default_manager.exclude(**{f"{prefix}_key_id": current})
-        .exclude(**{f"{prefix}_key_id": ""})
-        .exclude(**{f"{prefix}_ciphertext__isnull": True})
-    )
+    return crypto.sealed_column_stale(SealedColumn("", model, prefix, bytes), current)
 
 
 def _stale(column: SealedColumn, current: str) -> models.QuerySet[Any]:
     """Rows sealed under a key other than ``current``."""
-    return _stale_rows(column.model, column.prefix, current)
+    return crypto.sealed_column_stale(column, current)
 
 
 def old_keys_in_use(current: str) -> dict[str, set[str]]:
@@ -128,24 +127,30 @@ class Command(BaseCommand):
         parser.add_argument(
             "--check", action="store_true", help="only count rows not yet under the current key"
         )
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="also re-seal the sealed columns of other apps (helpdesk operator seeds)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch_size: int = options["batch_size"]
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         current = crypto.current_key_id()
-        remaining = {c.label: _stale(c, current).count() for c in SEALED_COLUMNS}
+        columns = [*SEALED_COLUMNS, *(other_sealed_columns() if options["all"] else [])]
+        remaining = {c.label: _stale(c, current).count() for c in columns}
         if options["check"]:
             for label, count in remaining.items():
                 self.stdout.write(f"{label}: {count} not under key {current!r}")
-            elsewhere = self._report_other_tables(current)
+            elsewhere = self._report_other_tables(current, columns)
             if any(remaining.values()) or elsewhere:
                 raise CommandError("some sealed values still use an older key")
             self._report_unused_keys(current)
             return
 
         failed = 0
-        for column in SEALED_COLUMNS:
+        for column in columns:
             done, broken = self._rotate(column, current, batch_size, remaining[column.label])
             failed += broken
             self.stdout.write(
@@ -157,63 +162,23 @@ class Command(BaseCommand):
                 f"{failed} sealed values could not be opened with any configured key; "
                 "they were left unchanged (see the log lines above)"
             )
-        self._report_other_tables(current)
+        self._report_other_tables(current, columns)
         self._report_unused_keys(current)
 
     def _rotate(
         self, column: SealedColumn, current: str, batch_size: int, total: int
     ) -> tuple[int, int]:
-        p = column.prefix
-        done = broken = 0
-        last_pk = 0
-        while True:
-            with transaction.atomic():
-                # Lock the batch: a concurrent activation or verification of these rows
-                # waits, and sees either the old or the new ciphertext, never a mix.
-                rows = list(
-                    _stale(column, current)
-                    .filter(pk__gt=last_pk)
-                    .select_related(*column.related)
-                    .select_for_update(of=("self",) if column.related else ())
-                    .order_by("pk")[:batch_size]
-                )
-                if not rows:
-                    return done, broken
-                for row in rows:
-                    token_id, customer_id = column.ids(row)
-                    try:
-                        plaintext = crypto.unseal(
-                            purpose=column.purpose,
-                            token_id=token_id,
-                            customer_id=customer_id,
-                            key_id=getattr(row, f"{p}_key_id"),
-                            nonce=bytes(getattr(row, f"{p}_nonce") or b""),
-                            ciphertext=bytes(getattr(row, f"{p}_ciphertext")),
-                        )
-                    except crypto.SealError as exc:
-                        broken += 1
-                        self.stderr.write(f"{column.label}: row {row.pk}: {exc}")
-                        continue
-                    sealed = crypto.seal(
-                        purpose=column.purpose,
-                        token_id=token_id,
-                        customer_id=customer_id,
-                        plaintext=plaintext,
-                    )
-                    column.model._default_manager.filter(pk=row.pk).update(
-                        **{
-                            f"{p}_key_id": sealed.key_id,
-                            f"{p}_nonce": sealed.nonce,
-                            f"{p}_ciphertext": sealed.ciphertext,
-                        }
-                    )
-                    done += 1
-                last_pk = rows[-1].pk
-            self.stdout.write(f"{column.label}: {done + broken}/{total}")
+        return crypto.sealed_column_rotate(
+            column,
+            current=current,
+            batch_size=batch_size,
+            progress=lambda n: self.stdout.write(f"{column.label}: {n}/{total}"),
+            broken_row=lambda row, exc: self.stderr.write(f"{column.label}: row {row.pk}: {exc}"),
+        )
 
-    def _report_other_tables(self, current: str) -> bool:
+    def _report_other_tables(self, current: str, columns: list[SealedColumn]) -> bool:
         """Name the tables (outside this command's own) still under an older key."""
-        own = {f"{c.model._meta.label} {c.prefix}" for c in SEALED_COLUMNS}
+        own = {f"{c.model._meta.label} {c.prefix}" for c in columns}
         others = {label: ids for label, ids in old_keys_in_use(current).items() if label not in own}
         for label, ids in sorted(others.items()):
             model = label.split(" ")[0]
