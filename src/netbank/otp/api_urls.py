@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from netbank.otp import api, api_direct, channel_api
+from netbank.otp import api, api_direct
+from netbank.otp.channels import api as channel_api
 
 app_name = "api"
 

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from netbank.audit.services import record
 from netbank.oath import activation as proto
-from netbank.otp.channels import Channel, channel_authenticate_and_count, channel_verify
+from netbank.otp.channels.services import Channel, channel_authenticate_and_count, channel_verify
 from netbank.otp.verification import Result
 from netbank.web.api_json import (
     JsonApiError,
