@@ -1,6 +1,7 @@
 from django.urls import path
 
-from netbank.otp import api_direct, views, views_app, views_login, views_phone
+from netbank.otp import views, views_app, views_login, views_phone
+from netbank.otp.direct_login import api as api_direct
 
 app_name = "otp"
 

@@ -43,7 +43,7 @@ from django.views.decorators.http import require_GET
 from netbank.customers import session as customer_session
 from netbank.customers.validators import LOGIN_ID_MAX, LOGIN_ID_MIN, PASSWORD_MAX
 from netbank.oath import activation as proto
-from netbank.otp.direct_login import (
+from netbank.otp.direct_login.services import (
     CHANNEL,
     DirectLoginResult,
     direct_login_begin,
