@@ -1,7 +1,8 @@
 from django.urls import path
 
-from netbank.otp import views, views_app, views_login, views_phone
+from netbank.otp import views, views_app, views_login
 from netbank.otp.direct_login import api as api_direct
+from netbank.otp.phone import views as views_phone
 
 app_name = "otp"
 

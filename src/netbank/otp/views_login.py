@@ -14,8 +14,9 @@ from netbank.customers import lockout
 from netbank.customers import session as customer_session
 from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer
-from netbank.otp import confinement, selectors, views_phone
+from netbank.otp import confinement, selectors
 from netbank.otp.forms import OtpCodeForm
+from netbank.otp.phone import views as views_phone
 from netbank.otp.verification import Result, otp_verify
 from netbank.web.device import request_is_smartphone
 
