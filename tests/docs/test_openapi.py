@@ -43,7 +43,7 @@ from netbank.banking import api as banking_api
 from netbank.banking.models import SigningChallenge
 from netbank.banking.signing import signing_challenge
 from netbank.oath import activation as proto
-from netbank.otp import api
+from netbank.otp.activation import api
 from netbank.otp.channels.services import channel_key_create
 from netbank.otp.models import Token
 from netbank.token_app.signing import pending_request

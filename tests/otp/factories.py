@@ -20,7 +20,7 @@ from netbank import clock
 from netbank.customers.models import Customer
 from netbank.customers.services import customer_create
 from netbank.otp import crypto
-from netbank.otp.activation import ACTIVATION_PASSWORD_PURPOSE
+from netbank.otp.activation.services import ACTIVATION_PASSWORD_PURPOSE
 from netbank.otp.models import Token
 from netbank.otp.verification import SEED_PURPOSE
 from netbank.token_app.client import Transport

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from netbank.oath import activation as proto
-from netbank.otp import api
+from netbank.otp.activation import api
 from netbank.web import api_json
 from tests.otp.factories import issue_token
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from netbank.otp import api
+from netbank.otp.activation import api
 from netbank.otp.channels import api as channel_api
 from netbank.otp.direct_login import api as api_direct
 

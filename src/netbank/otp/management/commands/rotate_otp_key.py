@@ -23,7 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 
 from netbank.otp import crypto
-from netbank.otp.activation import ACTIVATION_PASSWORD_PURPOSE, EPHEMERAL_PURPOSE
+from netbank.otp.activation.services import ACTIVATION_PASSWORD_PURPOSE, EPHEMERAL_PURPOSE
 from netbank.otp.models import ActivationSession, Token
 from netbank.otp.verification import SEED_PURPOSE
 

@@ -20,9 +20,13 @@ from django.views.decorators.csrf import csrf_exempt
 from netbank.audit.services import record
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.oath import activation as proto
-from netbank.otp.activation import ActivationFailedError, activation_finish, activation_start
+from netbank.otp.activation.services import (
+    ActivationFailedError,
+    activation_finish,
+    activation_start,
+)
+from netbank.otp.activation.signing_key import SigningKeyError
 from netbank.otp.crypto import SealError
-from netbank.otp.signing_key import SigningKeyError
 from netbank.web.api_json import (
     JsonApiError,
     client_ip,
