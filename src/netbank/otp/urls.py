@@ -1,9 +1,10 @@
 from django.urls import path
 
-from netbank.otp import views, views_login
 from netbank.otp.activation import views as views_app
 from netbank.otp.direct_login import api as api_direct
 from netbank.otp.phone import views as views_phone
+from netbank.otp.tokens import login as views_login
+from netbank.otp.tokens import views
 
 app_name = "otp"
 

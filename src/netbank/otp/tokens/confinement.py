@@ -31,7 +31,7 @@ from django.shortcuts import redirect
 
 from netbank.customers import session as customer_session
 from netbank.customers.models import Customer
-from netbank.otp import selectors
+from netbank.otp.tokens import selectors
 from netbank.web.device import request_is_smartphone
 
 # Why a confined session ended (the login page explains it).

@@ -34,8 +34,9 @@ from netbank.customers.services import (
 from netbank.customers.validators import validate_email_address
 from netbank.oath.hotp import normalize_algorithm
 from netbank.oath.otpauth import OtpAuthUri, b32encode, build_uri
-from netbank.otp import crypto, mails
+from netbank.otp import crypto
 from netbank.otp.models import Token
+from netbank.otp.tokens import mails
 from netbank.otp.verification import SEED_PURPOSE, Result, otp_verify
 
 ACTIVATION_PASSWORD_PURPOSE = "activation-password"  # noqa: S105 - a sealing purpose, not a secret
