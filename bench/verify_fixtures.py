@@ -10,7 +10,7 @@ never logs in, and hashing tens of thousands of passwords would only make it slo
 token is written as activation and 利用開始 leave it (tests/otp/factories.py does the
 same): state ``in_use``, its random 20-byte seed ‖ 32-byte signing key sealed with
 ``otp.crypto.seal`` under the token's id and customer (AES-GCM, AAD-bound), a random
-12-digit ユーザID. The channel key comes from ``otp.channels.channel_key_create``. Each
+12-digit ユーザID. The channel key comes from ``otp.channels.services.channel_key_create``. Each
 customer's audit chain head is created at link 0, as the first ``record()`` would, and
 its OTP lockout counter at zero, as 利用開始's OTP check leaves it.
 The seeds are written to the output file (mode 0600), which is how the benchmark knows
@@ -53,7 +53,7 @@ def setup(*, customers: int, out: Path) -> None:
     from netbank.customers.models import Customer, FailureCounter
     from netbank.customers.services import customer_create
     from netbank.otp import crypto
-    from netbank.otp.channels import channel_key_create
+    from netbank.otp.channels.services import channel_key_create
     from netbank.otp.models import Token
     from netbank.otp.token_secret import PURPOSE as SEED_PURPOSE
 

@@ -26,7 +26,7 @@ from netbank import clock
 from netbank.audit.models import AuditRecord
 from netbank.banking.models import AccountType, Transfer
 from netbank.oath.totp import totp
-from netbank.otp.channels import channel_key_create
+from netbank.otp.channels.services import channel_key_create
 from netbank.otp.models import Token
 from netbank.token_app.client import ActivatedToken, ActivationRefusedError
 from netbank.token_app.signing import sign_transaction

@@ -25,7 +25,7 @@ from netbank.banking.models import Account, AccountType, Transfer
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import totp
-from netbank.otp.channels import channel_key_create
+from netbank.otp.channels.services import channel_key_create
 from netbank.otp.models import Token
 from netbank.otp.token_secret import token_seed
 from netbank.token_app.signing import sign_question

@@ -20,8 +20,8 @@ from netbank import clock
 from netbank.customers.models import Customer
 from netbank.customers.services import customer_create
 from netbank.notifications.models import OutboxMail
+from netbank.otp.activation.signing_key import signing_public_key_text
 from netbank.otp.models import Token
-from netbank.otp.signing_key import signing_public_key_text
 from netbank.token_app.client import (
     ActivatedToken,
     ActivationClient,

@@ -23,7 +23,7 @@ from netbank import clock
 from netbank.audit.models import AuditRecord
 from netbank.config import wsgi, wsgi_api
 from netbank.oath.totp import totp
-from netbank.otp.channels import channel_key_create
+from netbank.otp.channels.services import channel_key_create
 from netbank.otp.models import Token
 from netbank.otp.token_secret import token_seed
 from tests.otp.factories import in_use_token

@@ -10,7 +10,7 @@ from django.apps import apps
 
 from netbank.banking.suspension import transfers_void_for_suspension
 from netbank.customers import suspension
-from netbank.otp.suspension import direct_login_void, tokens_suspend
+from netbank.otp.tokens.suspension import direct_login_void, tokens_suspend
 
 
 @pytest.fixture

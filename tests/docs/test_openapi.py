@@ -43,10 +43,11 @@ from netbank.banking import api as banking_api
 from netbank.banking.models import SigningChallenge
 from netbank.banking.signing import signing_challenge
 from netbank.oath import activation as proto
-from netbank.otp import api, api_json
-from netbank.otp.channels import channel_key_create
+from netbank.otp.activation import api
+from netbank.otp.channels.services import channel_key_create
 from netbank.otp.models import Token
 from netbank.token_app.signing import pending_request
+from netbank.web import api_json
 from tests.banking.factories import current_otp, customer_with_account, other_bank
 from tests.banking.factories import issue_token as in_use_app_token
 from tests.customers.factories import PASSWORD, make_customer

@@ -30,7 +30,7 @@ from schemathesis import GenerationMode
 from werkzeug.test import Client
 
 from netbank import clock
-from netbank.otp.channels import channel_key_create
+from netbank.otp.channels.services import channel_key_create
 from tests.conftest import FIXED_NOW
 
 pytestmark = pytest.mark.django_db

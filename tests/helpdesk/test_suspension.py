@@ -21,7 +21,7 @@ from netbank.customers.models import Customer
 from netbank.customers.suspension import customer_suspend, suspension_steps
 from netbank.helpdesk.services import ActionError, emergency_suspend
 from netbank.notifications.models import OutboxMail
-from netbank.otp.direct_login import direct_login_open, ticket_hash
+from netbank.otp.direct_login.services import direct_login_open, ticket_hash
 from netbank.otp.models import DirectLoginTicket, Token
 from tests.helpdesk.factories import (
     account_for,

@@ -1,6 +1,6 @@
 """Tokens for the activation and verification tests.
 
-``issue_token`` leaves a token exactly as ``otp.services.token_issue`` does: a random
+``issue_token`` leaves a token exactly as ``otp.tokens.services.token_issue`` does: a random
 12-digit ユーザID, state ``issued``, ``expires_at`` = now + the issue TTL (24 h), and the
 利用開始パスワード sealed as its ASCII digits with purpose "activation-password".
 ``in_use_token`` leaves one as activation + 利用開始 do: seed ‖ 32-byte signing key
@@ -20,7 +20,7 @@ from netbank import clock
 from netbank.customers.models import Customer
 from netbank.customers.services import customer_create
 from netbank.otp import crypto
-from netbank.otp.activation import ACTIVATION_PASSWORD_PURPOSE
+from netbank.otp.activation.services import ACTIVATION_PASSWORD_PURPOSE
 from netbank.otp.models import Token
 from netbank.otp.token_secret import PURPOSE as SEED_PURPOSE
 from netbank.token_app.client import Transport

@@ -24,7 +24,8 @@ from django.test.utils import CaptureQueriesContext
 from netbank import clock
 from netbank.audit.models import AuditRecord
 from netbank.oath import activation as proto
-from netbank.otp import activation, crypto
+from netbank.otp import crypto
+from netbank.otp.activation import services as activation
 from netbank.otp.models import Token
 from tests.otp.factories import ACTIVATION_PASSWORD, in_use_token, issue_token
 

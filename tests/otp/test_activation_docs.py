@@ -14,7 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from netbank.oath import activation as proto
-from netbank.otp import api, api_json
+from netbank.otp.activation import api
+from netbank.web import api_json
 from tests.otp.factories import issue_token
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -21,13 +21,13 @@ from netbank.audit.models import AuditRecord
 from netbank.customers.models import Customer
 from netbank.notifications.models import OutboxMail
 from netbank.oath import activation as proto
-from netbank.otp.activation import (
+from netbank.otp.activation.services import (
     ANSWER_SECONDS,
     PURPOSE_VOIDED_NOTICE,
     activation_sessions_purge,
 )
+from netbank.otp.activation.signing_key import signing_key, signing_public_key_text
 from netbank.otp.models import ActivationSession, Token
-from netbank.otp.signing_key import signing_key, signing_public_key_text
 from netbank.otp.token_secret import token_secret
 from netbank.otp.verification import Result, otp_verify
 from netbank.token_app.client import (

@@ -8,8 +8,8 @@ import pytest
 from pytest_django.live_server_helper import LiveServer
 
 from netbank import clock
+from netbank.otp.activation.signing_key import signing_public_key_text
 from netbank.otp.models import Token
-from netbank.otp.signing_key import signing_public_key_text
 from netbank.otp.verification import Result, otp_verify
 from netbank.token_app.client import ActivationClient, ActivationRefusedError, totp_now
 from tests.otp.factories import ACTIVATION_PASSWORD, issue_token

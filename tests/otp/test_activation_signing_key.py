@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from netbank.oath import activation as proto
-from netbank.otp import signing_key as sk
+from netbank.otp.activation import signing_key as sk
 from netbank.token_app.install_config import install_config_load
 
 REPO = Path(__file__).resolve().parents[2]

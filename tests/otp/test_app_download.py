@@ -11,8 +11,8 @@ from django.test import Client
 from netbank import clock
 from netbank.oath.activation import ed25519_public_text
 from netbank.oath.bankkeys import key_fingerprint, key_id_for, not_after_parse
-from netbank.otp.mails import app_download_url
-from netbank.otp.signing_key import signing_public_key_text
+from netbank.otp.activation.signing_key import signing_public_key_text
+from netbank.otp.tokens.mails import app_download_url
 from netbank.token_app.install_config import install_config_parse
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,7 @@ from netbank.audit.models import AuditRecord
 from netbank.customers import lockout
 from netbank.customers.models import Customer, ThrottleBucket
 from netbank.oath.totp import totp
-from netbank.otp.channels import (
+from netbank.otp.channels.services import (
     ChannelKeyError,
     channel_authenticate_and_count,
     channel_key_create,

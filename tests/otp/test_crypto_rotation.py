@@ -15,8 +15,8 @@ from netbank import clock
 from netbank.oath import activation as proto
 from netbank.oath.totp import totp
 from netbank.otp import crypto
+from netbank.otp.activation.signing_key import signing_public_key_text
 from netbank.otp.models import ActivationSession, Token
-from netbank.otp.signing_key import signing_public_key_text
 from netbank.otp.token_secret import token_seed
 from netbank.otp.verification import Result, otp_verify
 from netbank.token_app.client import ActivationClient

@@ -22,9 +22,9 @@ from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.customers.services import customer_security_counter_bump
 from netbank.notifications.models import OutboxMail
-from netbank.otp.direct_login import ticket_hash
-from netbank.otp.mails import PURPOSE_START_USE_NOTICE
+from netbank.otp.direct_login.services import ticket_hash
 from netbank.otp.models import DirectLoginTicket, Token
+from netbank.otp.tokens.mails import PURPOSE_START_USE_NOTICE
 from netbank.token_app.client import ActivatedToken, DirectLoginClient, DirectLoginError
 from tests.otp.factories import BANK_URL
 from tests.otp.test_phone_support import (

@@ -10,7 +10,11 @@ from django.core.management import call_command
 
 from netbank import clock
 from netbank.audit.models import AuditRecord
-from netbank.otp.direct_login import direct_login_open, direct_login_tickets_purge, ticket_hash
+from netbank.otp.direct_login.services import (
+    direct_login_open,
+    direct_login_tickets_purge,
+    ticket_hash,
+)
 from netbank.otp.models import DirectLoginTicket
 from tests.customers.factories import make_customer
 

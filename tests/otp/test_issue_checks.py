@@ -17,8 +17,8 @@ from netbank import clock
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.notifications.models import OutboxMail
-from netbank.otp import services
 from netbank.otp.models import Token
+from netbank.otp.tokens import services
 from tests.otp.test_screens_support import (
     ANSWER,
     ANSWER_2,

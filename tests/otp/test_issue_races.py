@@ -15,8 +15,8 @@ from django.db import connection
 
 from netbank.customers.models import Customer
 from netbank.notifications.models import OutboxMail
-from netbank.otp import services
 from netbank.otp.models import Token
+from netbank.otp.tokens import services
 from tests.otp.test_screens_support import (
     ACTIVATION_PASSWORD,
     activate,

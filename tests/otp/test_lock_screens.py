@@ -15,8 +15,8 @@ from netbank import clock
 from netbank.banking.models import AccountType, Transfer
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
-from netbank.otp import services
 from netbank.otp.models import Token
+from netbank.otp.tokens import services
 from tests.banking.factories import TRANSACTION_PASSWORD as BANKING_PASSWORD
 from tests.banking.factories import customer_with_account, open_account
 from tests.banking.factories import login as banking_login

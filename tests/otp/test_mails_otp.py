@@ -14,9 +14,9 @@ from netbank.customers.services import secret_question_pick
 from netbank.notifications.delivery import build_message
 from netbank.notifications.models import OutboxMail
 from netbank.oath.bankkeys import key_fingerprint
-from netbank.otp import mails, services
+from netbank.otp.activation.signing_key import signing_public_key_text
 from netbank.otp.models import Token
-from netbank.otp.signing_key import signing_public_key_text
+from netbank.otp.tokens import mails, services
 from tests.otp.test_screens_support import (
     ACTIVATION_PASSWORD,
     ANSWER,

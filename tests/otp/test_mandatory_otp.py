@@ -364,7 +364,7 @@ def _path_of(view_name: str) -> str:
 
 
 def test_every_route_outside_the_lists_redirects_a_confined_session(mandatory: None) -> None:
-    from netbank.otp import confinement
+    from netbank.otp.tokens import confinement
 
     routes = _named_routes()
     names = {name for name, _ in routes}

@@ -20,8 +20,8 @@ from netbank.audit.models import AuditRecord
 from netbank.customers import lockout
 from netbank.customers.models import FailureCounter
 from netbank.notifications.models import OutboxMail
-from netbank.otp.mails import PURPOSE_ISSUE_NOTICE, PURPOSE_TOKEN_MAIL
 from netbank.otp.models import Token
+from netbank.otp.tokens.mails import PURPOSE_ISSUE_NOTICE, PURPOSE_TOKEN_MAIL
 from netbank.web import device
 from tests.otp.factories import in_use_token
 from tests.otp.test_phone_support import (

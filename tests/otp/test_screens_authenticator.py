@@ -15,8 +15,8 @@ from django.urls import reverse
 from netbank import clock
 from netbank.notifications.models import OutboxMail
 from netbank.oath.otpauth import b32decode
-from netbank.otp import services
 from netbank.otp.models import Token
+from netbank.otp.tokens import services
 from tests.otp.test_screens_support import (
     ANSWER,
     confirm_data,

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from netbank.customers import lockout
 from netbank.customers.models import FailureCounter
-from netbank.otp import selectors, services
 from netbank.otp.models import Token
+from netbank.otp.tokens import selectors, services
 from tests.otp.test_screens_support import (
     ACTIVATION_PASSWORD,
     LOGIN_PASSWORD,

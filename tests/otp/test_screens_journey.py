@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from netbank import clock
 from netbank.notifications.models import OutboxMail
+from netbank.otp.activation.signing_key import signing_public_key_text
 from netbank.otp.models import Token
-from netbank.otp.signing_key import signing_public_key_text
 from netbank.token_app.client import ActivationClient, ActivationRefusedError, totp_now
 from tests.otp.factories import BANK_URL, client_transport
 from tests.otp.test_screens_support import (

@@ -14,8 +14,8 @@ from netbank.audit.models import AuditRecord
 from netbank.customers import lockout
 from netbank.customers.models import Customer
 from netbank.notifications.models import OutboxMail
-from netbank.otp import selectors, services
 from netbank.otp.models import Token
+from netbank.otp.tokens import selectors, services
 from tests.otp.test_screens_support import (
     ACTIVATION_PASSWORD,
     PHONE,

@@ -7,8 +7,8 @@ from django.db import connection, transaction
 
 from netbank import clock
 from netbank.banking.signing import signing_capability
-from netbank.otp import crypto, selectors
-from netbank.otp.channels import _BY_LOGIN_ID
+from netbank.otp import crypto
+from netbank.otp.channels.services import _BY_LOGIN_ID
 from netbank.otp.models import Token
 from netbank.otp.token_secret import (
     PURPOSE,
@@ -17,6 +17,7 @@ from netbank.otp.token_secret import (
     token_seed,
     token_signing_key,
 )
+from netbank.otp.tokens import selectors
 from netbank.otp.verification import lock_for_check
 from tests.otp.factories import SEED, SIGNING_KEY, in_use_token, make_customer
 

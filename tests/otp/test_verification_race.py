@@ -20,7 +20,7 @@ from netbank import clock
 from netbank.customers import lockout
 from netbank.customers.models import FailureCounter
 from netbank.oath.totp import totp
-from netbank.otp.channels import channel_verify
+from netbank.otp.channels.services import channel_verify
 from netbank.otp.models import Token
 from netbank.otp.verification import Result, otp_verify
 from tests.otp import race_worker

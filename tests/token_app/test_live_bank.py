@@ -16,8 +16,8 @@ from pytest_django.live_server_helper import LiveServer
 from netbank import clock
 from netbank.oath import activation as proto
 from netbank.oath.bankkeys import BankKey, key_id_for
+from netbank.otp.activation.signing_key import signing_public_key_text
 from netbank.otp.models import Token
-from netbank.otp.signing_key import signing_public_key_text
 from netbank.otp.verification import Result, otp_verify
 from netbank.token_app import cli
 from netbank.token_app.client import client_from_install_config

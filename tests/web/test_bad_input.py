@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from netbank.banking.models import Payee
 from netbank.digits import is_ascii_digits, parse_id
-from netbank.otp.channels import channel_key_create
+from netbank.otp.channels.services import channel_key_create
 from tests.banking.factories import customer_with_account, login
 
 pytestmark = pytest.mark.django_db

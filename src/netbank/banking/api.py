@@ -28,15 +28,15 @@ from netbank.customers.throttle import client_key, throttle_hit
 from netbank.digits import is_ascii_digits
 from netbank.oath.txquestion import SUITE
 from netbank.oath.txsign import pending_mac
-from netbank.otp.api_json import (
+from netbank.otp.models import Token
+from netbank.otp.token_secret import token_signing_key
+from netbank.web.api_json import (
     JsonApiError,
     client_ip,
     error_response,
     json_response,
     read_object,
 )
-from netbank.otp.models import Token
-from netbank.otp.token_secret import token_signing_key
 
 MAX_CLOCK_SKEW_SECONDS = 120
 THROTTLE_PER_MINUTE = 30

@@ -53,8 +53,8 @@ from netbank.oath.txquestion import (
 )
 from netbank.oath.txsign import ocra_key
 from netbank.otp.models import Token
-from netbank.otp.selectors import token_in_use
 from netbank.otp.token_secret import token_signing_key
+from netbank.otp.tokens.selectors import token_in_use
 
 # Question format 2 (format 1, QN36, bound neither the debit account nor the date); the
 # encoding is netbank.oath.txquestion, the same module the token app parses with.

@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "netbank.customers.middleware.CustomerSessionMiddleware",
     "netbank.customers.login_devices.NewDeviceLoginMiddleware",
     # OTP mandatory: a session without OTP in use reaches the OTP application only.
-    "netbank.otp.confinement.OtpSetupOnlyMiddleware",
+    "netbank.otp.tokens.confinement.OtpSetupOnlyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -41,7 +41,7 @@ WEB_ONLY_MIDDLEWARE = {
     "django.contrib.auth.middleware.AuthenticationMiddleware": "operators use the console",
     "netbank.customers.middleware.CustomerSessionMiddleware": "no customer session",
     "netbank.customers.login_devices.NewDeviceLoginMiddleware": "logins happen on pages",
-    "netbank.otp.confinement.OtpSetupOnlyMiddleware": "confines sessions; the API has none",
+    "netbank.otp.tokens.confinement.OtpSetupOnlyMiddleware": "confines sessions; the API has none",
 }
 
 

@@ -13,7 +13,7 @@ CHANNEL = "login_channel"
 PENDING = "pending_login"
 ENDED_REASON = "session_ended"
 # Set at a login that passed without OTP while the bank makes OTP mandatory: the session
-# may use only the OTP application (netbank.otp.confinement) until 利用開始 in it.
+# may use only the OTP application (netbank.otp.tokens.confinement) until 利用開始 in it.
 OTP_SETUP_ONLY = "otp_setup_only"
 # An operator's keys (django.contrib.auth) never share a session with a customer's.
 OPERATOR_KEYS = ("_auth_user_id", "_auth_user_backend", "_auth_user_hash")

@@ -230,7 +230,7 @@ class _NotStartedError(Exception):
 def _otp_register(demo: DemoCustomer, customer: Customer) -> str:
     """What a customer does on 認証アプリで登録: the 確認用パスワード and 追加認証, then
     the first code from the app (here computed from the key) starts it."""
-    from netbank.otp.services import token_issue_authenticator_authorised, token_start_use
+    from netbank.otp.tokens.services import token_issue_authenticator_authorised, token_start_use
 
     question = secret_question_pick(customer=customer)
     answers = dict(demo.questions)
@@ -282,7 +282,7 @@ def _otp_register(demo: DemoCustomer, customer: Customer) -> str:
 
 def seed_otp() -> list[str]:
     """demo0002's ワンタイムパスワード in use, with its key in the demo's key file."""
-    from netbank.otp.services import TokenError, authenticator_allowed
+    from netbank.otp.tokens.services import TokenError, authenticator_allowed
 
     lines: list[str] = []
     for demo in DEMO_CUSTOMERS:

@@ -4,7 +4,7 @@ transaction as the change. All but the emergency suspension also need a recorded
 identity check that came out verified (docs/helpdesk.md says what the operator asks).
 
 Rules that belong to a domain app stay there: suspending tokens and voiding
-Direct-login URLs (``otp.suspension``), cancelling scheduled transfers
+Direct-login URLs (``otp.tokens.suspension``), cancelling scheduled transfers
 (``banking.suspension``), the customer's status and sessions (``customers.suspension``),
 unlocking (``customers.lockout.lockout_clear``). This module composes them.
 
@@ -49,8 +49,8 @@ from netbank.customers.suspension import (
 from netbank.helpdesk.conf import console_int
 from netbank.helpdesk.models import IdentityCheck, LiftRequest
 from netbank.helpdesk.operators import ROLE_SUPERVISOR, operator_role
-from netbank.otp import mails as otp_mails
-from netbank.otp.suspension import (
+from netbank.otp.tokens import mails as otp_mails
+from netbank.otp.tokens.suspension import (
     token_mail_pending,
     tokens_resettable,
     tokens_resume,

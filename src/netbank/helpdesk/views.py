@@ -51,7 +51,7 @@ from netbank.helpdesk.operators import (
     operator_login_check,
     operator_unlock,
 )
-from netbank.otp.suspension import token_mail_pending, tokens_resettable
+from netbank.otp.tokens.suspension import token_mail_pending, tokens_resettable
 
 # Result codes after an action (?done=...), and what the customer page says.
 DONE_MESSAGES = {

@@ -12,7 +12,7 @@ class OtpConfig(AppConfig):
         # helpdesk): the token in use is suspended, pending issues and unused
         # Direct-login URLs voided. customers imports no other app, so it is told here.
         from netbank.customers.suspension import suspension_step_register
-        from netbank.otp.suspension import direct_login_void, tokens_suspend
+        from netbank.otp.tokens.suspension import direct_login_void, tokens_suspend
 
         suspension_step_register(tokens_suspend)
         suspension_step_register(direct_login_void)

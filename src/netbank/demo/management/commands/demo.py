@@ -97,7 +97,7 @@ def install_config_write(folder: Path) -> Path:
     every start because the bank's URL follows --host and --port; left alone when
     nothing changed.
     """
-    from netbank.otp.install import install_config_json
+    from netbank.otp.activation.install import install_config_json
 
     text = install_config_json()
     if not folder.is_dir():

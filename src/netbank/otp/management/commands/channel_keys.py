@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from netbank.otp.channels import (
+from netbank.otp.channels.services import (
     ChannelKeyError,
     channel_key_create,
     channel_key_revoke,

@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from netbank.oath.activation import ed25519_public_text
-from netbank.otp.install import install_config_json
-from netbank.otp.signing_key import SigningKeyError, signing_key_path, signing_key_write
+from netbank.otp.activation.install import install_config_json
+from netbank.otp.activation.signing_key import SigningKeyError, signing_key_path, signing_key_write
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from netbank import clock
-from netbank.otp.activation import activation_sessions_purge
-from netbank.otp.direct_login import direct_login_tickets_purge
+from netbank.otp.activation.services import activation_sessions_purge
+from netbank.otp.direct_login.services import direct_login_tickets_purge
 
 # Expired Direct login URLs are kept this long, so a late click is still refused as
 # "expired" (with its customer in the audit trail) rather than as an unknown URL.

@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models
 
 from netbank.otp import crypto, token_secret
-from netbank.otp.activation import ACTIVATION_PASSWORD_PURPOSE, EPHEMERAL_PURPOSE
+from netbank.otp.activation.services import ACTIVATION_PASSWORD_PURPOSE, EPHEMERAL_PURPOSE
 from netbank.otp.models import ActivationSession, Token
 
 SealedColumn = crypto.SealedColumn

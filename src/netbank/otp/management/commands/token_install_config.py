@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from netbank.oath.bankkeys import BankKeyError, not_after_text
-from netbank.otp.install import current_bank_key, install_config_json, next_bank_key
-from netbank.otp.signing_key import SigningKeyError
+from netbank.otp.activation.install import current_bank_key, install_config_json, next_bank_key
+from netbank.otp.activation.signing_key import SigningKeyError
 
 
 def shipped_config_path() -> Path:

@@ -43,19 +43,19 @@ from django.views.decorators.http import require_GET
 from netbank.customers import session as customer_session
 from netbank.customers.validators import LOGIN_ID_MAX, LOGIN_ID_MIN, PASSWORD_MAX
 from netbank.oath import activation as proto
-from netbank.otp.api_json import (
-    JsonApiError,
-    client_ip,
-    error_response,
-    json_response,
-    read_object,
-)
-from netbank.otp.direct_login import (
+from netbank.otp.direct_login.services import (
     CHANNEL,
     DirectLoginResult,
     direct_login_begin,
     direct_login_open,
     url_seconds,
+)
+from netbank.web.api_json import (
+    JsonApiError,
+    client_ip,
+    error_response,
+    json_response,
+    read_object,
 )
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from netbank.customers.validators import validate_email_address, validate_secret_answer
 
 # The PC form's raw-string field, so both forms check their input the same way.
-from netbank.otp.forms import IssueInputForm, _RawField
+from netbank.otp.tokens.forms import IssueInputForm, _RawField
 
 
 def _raw(form: forms.Form, name: str) -> str:

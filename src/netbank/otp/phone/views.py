@@ -29,10 +29,10 @@ from netbank.customers import session as customer_session
 from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import secret_question_pick
-from netbank.otp import confinement, selectors, services
-from netbank.otp.forms_phone import PhoneApplyForm
 from netbank.otp.models import Token
-from netbank.otp.phone import token_issue_phone
+from netbank.otp.phone.forms import PhoneApplyForm
+from netbank.otp.phone.services import token_issue_phone
+from netbank.otp.tokens import confinement, selectors, services
 
 # The application in progress: {"customer_id", "logged_in", "forced", "question_id",
 # "done_token_id", and while not logged in "security_counter", "started_at", "touched_at"}.

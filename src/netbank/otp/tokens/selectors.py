@@ -1,4 +1,4 @@
-"""Reads of tokens. Writes go through otp.services and otp.verification."""
+"""Reads of tokens. Writes go through otp.tokens.services and otp.verification."""
 
 from __future__ import annotations
 

@@ -28,8 +28,8 @@ from netbank.customers.models import Customer
 from netbank.notifications.services import mail_enqueue
 from netbank.oath import activation as proto
 from netbank.otp import crypto
+from netbank.otp.activation.signing_key import signing_key
 from netbank.otp.models import ActivationSession, Token
-from netbank.otp.signing_key import signing_key
 from netbank.otp.token_secret import token_secret_seal
 
 log = logging.getLogger(__name__)

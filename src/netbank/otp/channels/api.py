@@ -4,7 +4,7 @@
     {"user_id": "<ユーザID>", "otp": "123456"}   or   {"login_id": "<ログインID>", "otp": …}
     → 200 {"result": "accepted" | "rejected" | "locked"}
 
-Errors are JSON (otp.api_json): 401 for a missing, wrong or revoked key; 429 when the
+Errors are JSON (web.api_json): 401 for a missing, wrong or revoked key; 429 when the
 channel exceeds its rate limit; 400/405/415 for a request that is not of this form.
 Lean on purpose: no session, no CSRF (no cookies are involved), no templates; the work
 is the key lookup with the count on the channel's rate-limit bucket (one statement on
@@ -24,15 +24,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from netbank.audit.services import record
 from netbank.oath import activation as proto
-from netbank.otp.api_json import (
+from netbank.otp.channels.services import Channel, channel_authenticate_and_count, channel_verify
+from netbank.otp.verification import Result
+from netbank.web.api_json import (
     JsonApiError,
     client_ip,
     encoded_json_response,
     error_response,
     read_object,
 )
-from netbank.otp.channels import Channel, channel_authenticate_and_count, channel_verify
-from netbank.otp.verification import Result
 
 THROTTLE_SCOPE = "verify"
 THROTTLE_WINDOW_SECONDS = 60

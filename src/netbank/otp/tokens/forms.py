@@ -1,5 +1,5 @@
 """Forms of the OTP screens. They check the input's shape and say clearly what is wrong,
-next to the field; the rules behind it (checks, lockouts, issue) live in otp.services.
+next to the field; the rules behind it (checks, lockouts, issue) live in otp.tokens.services.
 """
 
 from __future__ import annotations

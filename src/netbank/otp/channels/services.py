@@ -22,8 +22,8 @@ from netbank import clock
 from netbank.audit.services import record, record_on
 from netbank.customers import throttle
 from netbank.customers.models import Customer
-from netbank.otp import selectors
 from netbank.otp.models import ChannelApiKey, Token
+from netbank.otp.tokens import selectors
 from netbank.otp.verification import Result, lock_for_check, otp_verify_locked
 
 if TYPE_CHECKING:

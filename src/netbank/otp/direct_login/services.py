@@ -10,7 +10,7 @@ whatever went wrong, so the answer never says which part was wrong:
 2. the token named by the ユーザID must be the customer's, in use or activated;
 3. the OTP through ``otp.verification.otp_verify`` (channel "direct"), the one
    verification sequence every channel shares, with its lockout counter. For a token
-   that is only activated this is 利用開始: ``otp.services.token_start_use`` puts it in
+   that is only activated this is 利用開始: ``otp.tokens.services.token_start_use`` puts it in
    use (and revokes the token it replaces), so the first Direct login completes the
    set-up as the leaflet says.
 
@@ -38,8 +38,8 @@ from netbank.audit.services import record
 from netbank.customers import lockout
 from netbank.customers.models import Customer
 from netbank.customers.services import LoginResult, login_check_password
-from netbank.otp import selectors, services
 from netbank.otp.models import DirectLoginTicket, Token
+from netbank.otp.tokens import selectors, services
 from netbank.otp.verification import otp_verify
 
 CHANNEL = "direct"

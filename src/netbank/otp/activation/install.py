@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from netbank.oath.bankkeys import BankKey, check_key_pair, key_id_for, not_after_parse
-from netbank.otp.signing_key import signing_key_path, signing_public_key_text
+from netbank.otp.activation.signing_key import signing_key_path, signing_public_key_text
 
 FORMAT = "netbank-install/2"
 # A key without a configured not-after time is trusted for two years from its file's

@@ -34,9 +34,10 @@ from netbank.customers.services import (
 from netbank.customers.validators import validate_email_address
 from netbank.oath.hotp import normalize_algorithm
 from netbank.oath.otpauth import OtpAuthUri, b32encode, build_uri
-from netbank.otp import crypto, mails, selectors
+from netbank.otp import crypto
 from netbank.otp.models import Token
 from netbank.otp.token_secret import SIGNING_KEY_BYTES, token_secret_of, token_secret_seal
+from netbank.otp.tokens import mails, selectors
 from netbank.otp.verification import Result, otp_verify
 
 ACTIVATION_PASSWORD_PURPOSE = "activation-password"  # noqa: S105 - a sealing purpose, not a secret

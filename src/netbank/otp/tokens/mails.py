@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from netbank import clock
 from netbank.customers.models import Customer
 from netbank.notifications.services import mail_enqueue
-from netbank.otp.install import current_bank_key
+from netbank.otp.activation.install import current_bank_key
 from netbank.otp.models import Token
 
 PURPOSE_TOKEN_MAIL = "otp_token_mail"  # noqa: S105 - a mail purpose, not a secret

@@ -31,7 +31,7 @@ from django.shortcuts import redirect
 
 from netbank.customers import session as customer_session
 from netbank.customers.models import Customer
-from netbank.otp import selectors
+from netbank.otp.tokens import selectors
 from netbank.web.device import request_is_smartphone
 
 # Why a confined session ended (the login page explains it).
@@ -88,7 +88,7 @@ def otp_mandatory() -> bool:
 
 def _phone_application(request: HttpRequest) -> bool:
     # views_phone imports this module's neighbours; the key is read by name here.
-    from netbank.otp.views_phone import PHONE_APPLY
+    from netbank.otp.phone.views import PHONE_APPLY
 
     state = request.session.get(PHONE_APPLY)
     return isinstance(state, dict) and state.get("logged_in") is False

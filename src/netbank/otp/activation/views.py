@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from netbank.oath.bankkeys import not_after_text
-from netbank.otp.install import current_bank_key, install_config_json, next_bank_key
+from netbank.otp.activation.install import current_bank_key, install_config_json, next_bank_key
 
 
 @require_GET

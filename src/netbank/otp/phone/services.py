@@ -12,7 +12,7 @@ from django.db import transaction
 
 from netbank.customers.models import Customer
 from netbank.customers.services import secret_answer_check
-from netbank.otp.services import AuthorisedOutcome, token_issue
+from netbank.otp.tokens.services import AuthorisedOutcome, token_issue
 
 
 def token_issue_phone(
@@ -26,7 +26,7 @@ def token_issue_phone(
 ) -> AuthorisedOutcome:
     """SLI012 → 確定する: the 追加認証 answer, then ``token_issue``, in one transaction.
 
-    Raises ``otp.services.TokenError`` as ``token_issue`` does (e.g. a suspended customer).
+    Raises ``otp.tokens.services.TokenError`` as ``token_issue`` does (e.g. a suspended customer).
     """
     with transaction.atomic():
         checked = secret_answer_check(

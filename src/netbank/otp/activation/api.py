@@ -20,23 +20,27 @@ from django.views.decorators.csrf import csrf_exempt
 from netbank.audit.services import record
 from netbank.customers.throttle import client_key, throttle_hit
 from netbank.oath import activation as proto
-from netbank.otp.activation import ActivationFailedError, activation_finish, activation_start
-from netbank.otp.api_json import (
+from netbank.otp.activation.services import (
+    ActivationFailedError,
+    activation_finish,
+    activation_start,
+)
+from netbank.otp.activation.signing_key import SigningKeyError
+from netbank.otp.crypto import SealError
+from netbank.web.api_json import (
     JsonApiError,
     client_ip,
     error_response,
     json_response,
     read_object,
 )
-from netbank.otp.crypto import SealError
-from netbank.otp.signing_key import SigningKeyError
 
 log = logging.getLogger(__name__)
 
 THROTTLE_SCOPE = "activation"
 THROTTLE_WINDOW_SECONDS = 60
 
-# The error codes this API answers with (otp.api_json.MESSAGES has their statuses and
+# The error codes this API answers with (web.api_json.MESSAGES has their statuses and
 # messages; docs/protocols.md lists them).
 ERROR_CODES = frozenset(
     {

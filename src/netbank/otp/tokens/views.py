@@ -1,4 +1,4 @@
-"""PC screens of the OTP journey (leaflet part 1). Thin: the rules live in otp.services.
+"""PC screens of the OTP journey (leaflet part 1). Thin: the rules live in otp.tokens.services.
 
 各種お申込・手続き → ワンタイムパスワード → ワンタイムパスワード申請内容選択, then
 トークン発行（入力）→（確認）→（完了）, ワンタイムパスワード利用開始, and beyond the
@@ -32,14 +32,15 @@ from netbank.customers.decorators import customer_required
 from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import secret_question_pick
-from netbank.otp import crypto, selectors, services
-from netbank.otp.forms import (
+from netbank.otp import crypto
+from netbank.otp.models import Token
+from netbank.otp.tokens import selectors, services
+from netbank.otp.tokens.forms import (
     IssueConfirmForm,
     IssueInputForm,
     OtpCodeForm,
     TransactionPasswordForm,
 )
-from netbank.otp.models import Token
 
 DRAFT = "otp_issue_draft"
 # The address entered, kept by 戻る from 確認 for the next 入力 screen (once).
@@ -111,7 +112,7 @@ def menu_view(request: HttpRequest) -> HttpResponse:
             "pending": pending,
             "authenticator_allowed": services.authenticator_allowed(),
             "mandatory": bool(settings.NETBANK_OTP.get("mandatory")),
-            # Confined to this application until 利用開始 (netbank.otp.confinement).
+            # Confined to this application until 利用開始 (netbank.otp.tokens.confinement).
             "setup_only": getattr(request, "otp_setup_only", "") != "",
             "issue_ttl_hours": int(settings.NETBANK_OTP["issue_ttl_seconds"]) // 3600,
         },

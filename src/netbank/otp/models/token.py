@@ -1,3 +1,5 @@
+"""A customer's soft tokens: the lifecycle of one token issue."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -70,8 +72,3 @@ class Token(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.user_id} ({self.state})"
-
-
-from netbank.otp.models_activation import ActivationSession as ActivationSession  # noqa: E402
-from netbank.otp.models_channel import ChannelApiKey as ChannelApiKey  # noqa: E402
-from netbank.otp.models_direct import DirectLoginTicket as DirectLoginTicket  # noqa: E402

@@ -21,7 +21,7 @@ from netbank import clock
 from netbank.audit.services import record
 from netbank.customers.models import Customer
 from netbank.otp.models import DirectLoginTicket, Token
-from netbank.otp.services import PENDING_STATES
+from netbank.otp.tokens.services import PENDING_STATES
 
 _SECRET_FIELDS = {
     "activation_key_id": "",

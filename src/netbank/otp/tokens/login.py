@@ -14,8 +14,9 @@ from netbank.customers import lockout
 from netbank.customers import session as customer_session
 from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer
-from netbank.otp import confinement, selectors, views_phone
-from netbank.otp.forms import OtpCodeForm
+from netbank.otp.phone import views as phone_views
+from netbank.otp.tokens import confinement, selectors
+from netbank.otp.tokens.forms import OtpCodeForm
 from netbank.otp.verification import Result, otp_verify
 from netbank.web.device import request_is_smartphone
 
@@ -50,8 +51,8 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
     if token is None and not selectors.otp_required(customer):
         if request_is_smartphone(request):
             # Leaflet part 2: a phone without OTP goes to ワンタイムパスワード利用申請.
-            return views_phone.phone_apply_begin(request, customer)
-        # OTP mandatory: the session may only set OTP up (netbank.otp.confinement).
+            return phone_views.phone_apply_begin(request, customer)
+        # OTP mandatory: the session may only set OTP up (netbank.otp.tokens.confinement).
         setup_only = confinement.otp_mandatory()
         customer_session.session_login(request, customer, otp_setup_only=setup_only)
         return redirect("otp:menu" if setup_only else "customers:top")
