@@ -27,7 +27,7 @@ from netbank.banking.signing import (
     check_new_token_hold,
     signing_capability,
 )
-from netbank.banking.views_common import (
+from netbank.banking.views.common import (
     LIMIT_DRAFT,
     PAYEE_DRAFT,
     client_ip,

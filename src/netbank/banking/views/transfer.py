@@ -36,7 +36,7 @@ from netbank.banking.transfers import (
     transfer_requirements,
     transfer_schedule,
 )
-from netbank.banking.views_common import (
+from netbank.banking.views.common import (
     TRANSFER_DRAFT,
     client_ip,
     confirm_ready,
