@@ -30,12 +30,12 @@ from netbank.oath.txquestion import SUITE
 from netbank.oath.txsign import pending_mac
 from netbank.otp.api_json import (
     JsonApiError,
-    client_ip,
     error_response,
     json_response,
     read_object,
 )
 from netbank.otp.models import Token
+from netbank.web.client_address import client_address
 
 MAX_CLOCK_SKEW_SECONDS = 120
 THROTTLE_PER_MINUTE = 30
@@ -59,7 +59,7 @@ def _decode_mac(value: str) -> bytes:
 def _pending(request: HttpRequest) -> dict[str, Any]:
     hit = throttle_hit(
         scope="signing_pending",
-        key=client_key(client_ip(request)),
+        key=client_key(client_address(request)),
         limit=THROTTLE_PER_MINUTE,
         window_seconds=60,
     )

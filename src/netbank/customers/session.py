@@ -18,6 +18,7 @@ from netbank import clock
 from netbank.customers import login_devices
 from netbank.customers.models import Customer
 from netbank.customers.services import login_completed
+from netbank.web.client_address import client_address
 
 CUSTOMER_ID = "customer_id"
 SECURITY_COUNTER = "security_counter"
@@ -89,7 +90,7 @@ def session_login(
     request.customer = customer  # type: ignore[attr-defined]
     login_completed(
         customer=customer,
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_address(request),
         channel=channel,
         new_device=new_device,
     )

@@ -23,13 +23,13 @@ from netbank.oath import activation as proto
 from netbank.otp.activation import ActivationFailedError, activation_finish, activation_start
 from netbank.otp.api_json import (
     JsonApiError,
-    client_ip,
     error_response,
     json_response,
     read_object,
 )
 from netbank.otp.crypto import SealError
 from netbank.otp.signing_key import SigningKeyError
+from netbank.web.client_address import client_address
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ ERROR_CODES = frozenset(
 
 def _throttle(request: HttpRequest) -> None:
     """Per-IP limit on activation requests, shared by every app process."""
-    ip = client_ip(request)
+    ip = client_address(request)
     result = throttle_hit(
         scope=THROTTLE_SCOPE,
         key=client_key(ip),
@@ -119,7 +119,7 @@ def _start(request: HttpRequest) -> dict[str, Any]:
         service_id=service_id,
         user_id=user_id,
         app_public_key=app_public_key,
-        ip=client_ip(request),
+        ip=client_address(request),
     )
 
 
@@ -139,7 +139,7 @@ def _finish(request: HttpRequest) -> dict[str, Any]:
     except proto.ActivationError:
         raise JsonApiError("invalid_field", field="proof") from None
     confirmation = activation_finish(
-        transcript_id=transcript_id, proof=proof, ip=client_ip(request)
+        transcript_id=transcript_id, proof=proof, ip=client_address(request)
     )
     return {
         "status": "activated",

@@ -40,6 +40,7 @@ from netbank.otp.forms import (
     TransactionPasswordForm,
 )
 from netbank.otp.models import Token
+from netbank.web.client_address import client_address
 
 DRAFT = "otp_issue_draft"
 # The address entered, kept by 戻る from 確認 for the next 入力 screen (once).
@@ -55,10 +56,6 @@ DRAFT_PURPOSE = "activation-password-draft"
 
 def _customer(request: HttpRequest) -> Customer:
     return cast(Customer, request.customer)  # type: ignore[attr-defined]
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _procedures_url() -> str:
@@ -267,7 +264,7 @@ def issue_confirm_view(request: HttpRequest) -> HttpResponse:
                     transaction_password=form.cleaned_data["transaction_password"],
                     question_id=question.pk,
                     answer=form.cleaned_data["answer"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except services.TokenError:
                 request.session.pop(DRAFT, None)
@@ -340,7 +337,7 @@ def issue_done_view(request: HttpRequest) -> HttpResponse:
 def _start_use(request: HttpRequest, customer: Customer, form: OtpCodeForm) -> HttpResponse | None:
     """Run 利用開始 for a valid form; a redirect when it worked, else errors on ``form``."""
     outcome = services.token_start_use(
-        customer=customer, code=form.cleaned_data["code"], ip=_ip(request)
+        customer=customer, code=form.cleaned_data["code"], ip=client_address(request)
     )
     if outcome.started and outcome.token is not None:
         # An OTP of the new token, given in this session: it may now use the bank.
@@ -441,7 +438,7 @@ def cancel_view(request: HttpRequest) -> HttpResponse:
                 outcome = services.token_cancel_authorised(
                     customer=customer,
                     transaction_password=form.cleaned_data["transaction_password"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except services.TokenError:
                 return redirect("otp:menu")
@@ -513,7 +510,7 @@ def authenticator_view(request: HttpRequest) -> HttpResponse:
                     transaction_password=form.cleaned_data["transaction_password"],
                     question_id=question.pk,
                     answer=form.cleaned_data["answer"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except services.TokenError:
                 return redirect("otp:menu")

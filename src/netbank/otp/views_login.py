@@ -17,6 +17,7 @@ from netbank.customers.models import Customer
 from netbank.otp import confinement, selectors, views_phone
 from netbank.otp.forms import OtpCodeForm
 from netbank.otp.verification import Result, otp_verify
+from netbank.web.client_address import client_address
 from netbank.web.device import request_is_smartphone
 
 # A pending login (password passed, OTP not yet) lasts this long.
@@ -64,7 +65,7 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
                 token=token,
                 code=form.cleaned_data["code"],
                 channel="web",
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_address(request),
             )
             if outcome.accepted:
                 customer_session.session_login(request, customer)

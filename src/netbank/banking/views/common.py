@@ -22,6 +22,7 @@ from netbank.banking.signing import (
 from netbank.customers.models import Customer
 from netbank.customers.services import transaction_password_check
 from netbank.oath.txquestion import NONCE_DIGITS
+from netbank.web.client_address import client_address
 
 TRANSFER_DRAFT = "banking.transfer_draft"
 PAYEE_DRAFT = "banking.payee_draft"
@@ -31,11 +32,6 @@ LIMIT_DRAFT = "banking.limit_draft"
 def current_customer(request: HttpRequest) -> Customer:
     customer: Customer = request.customer  # type: ignore[attr-defined]
     return customer
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    value = request.META.get("REMOTE_ADDR")
-    return str(value) if value else None
 
 
 def new_idempotency_key() -> str:
@@ -77,7 +73,7 @@ def check_transaction_password(
 ) -> str | None:
     """None when the 確認用パスワード is right; else the message (the failure is counted)."""
     outcome = transaction_password_check(
-        customer=customer, password=password, ip=client_ip(request)
+        customer=customer, password=password, ip=client_address(request)
     )
     if outcome.ok:
         return None

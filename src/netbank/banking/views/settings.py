@@ -30,7 +30,6 @@ from netbank.banking.signing import (
 from netbank.banking.views.common import (
     LIMIT_DRAFT,
     PAYEE_DRAFT,
-    client_ip,
     confirm_ready,
     current_customer,
     draft_drop,
@@ -45,6 +44,7 @@ from netbank.banking.views.common import (
 from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
 from netbank.customers.messages import form_refuse_if_locked
+from netbank.web.client_address import client_address
 
 # --- 登録先 -------------------------------------------------------------------------
 
@@ -162,7 +162,7 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
                     nickname=str(draft.get("nickname", "")),
                     challenge_id=draft.get("challenge_id"),
                     signing_code=form.cleaned_data["signing_code"],
-                    ip=client_ip(request),
+                    ip=client_address(request),
                 )
             except SigningRejectedError as exc:
                 form.add_error("signing_code", str(exc.message))
@@ -192,7 +192,7 @@ def payee_delete_view(request: HttpRequest, payee_id: int) -> HttpResponse:
     if request.method == "POST":
         # Deleted meanwhile in another tab: the list shows the truth either way.
         with contextlib.suppress(BankingError):
-            payee_delete(customer=customer, payee_id=payee.pk, ip=client_ip(request))
+            payee_delete(customer=customer, payee_id=payee.pk, ip=client_address(request))
         return redirect(reverse("banking:payees") + "?done=deleted")
     return render(request, "banking/payee_delete.html", {"payee": payee})
 
@@ -286,7 +286,7 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
                     new_limit=new_limit,
                     challenge_id=draft.get("challenge_id"),
                     signing_code=form.cleaned_data.get("signing_code"),
-                    ip=client_ip(request),
+                    ip=client_address(request),
                 )
             except SigningRejectedError as exc:
                 form.add_error("signing_code" if raising else None, str(exc.message))

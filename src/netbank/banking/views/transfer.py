@@ -38,7 +38,6 @@ from netbank.banking.transfers import (
 )
 from netbank.banking.views.common import (
     TRANSFER_DRAFT,
-    client_ip,
     confirm_ready,
     current_customer,
     draft_drop,
@@ -54,6 +53,7 @@ from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
 from netbank.customers.messages import form_refuse_if_locked
 from netbank.digits import parse_id
+from netbank.web.client_address import client_address
 
 
 def _business_days() -> list[date]:
@@ -327,7 +327,7 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
                     idempotency_key=draft["key"],
                     challenge_id=draft.get("challenge_id"),
                     signing_code=form.cleaned_data.get("signing_code"),
-                    ip=client_ip(request),
+                    ip=client_address(request),
                 )
             except SigningRejectedError as exc:
                 form.add_error("signing_code", str(exc.message))
@@ -384,7 +384,7 @@ def scheduled_cancel_view(request: HttpRequest, transfer_id: int) -> HttpRespons
     error = ""
     if request.method == "POST":
         try:
-            transfer_cancel(customer=customer, transfer_id=transfer.pk, ip=client_ip(request))
+            transfer_cancel(customer=customer, transfer_id=transfer.pk, ip=client_address(request))
         except BankingError as exc:
             error = str(exc.message)
         else:
