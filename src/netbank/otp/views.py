@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from netbank import clock
 from netbank.customers import lockout
 from netbank.customers import session as customer_session
+from netbank.customers.confirm import confirm_page
 from netbank.customers.decorators import customer_required
 from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer, SecretQuestion
@@ -248,58 +249,62 @@ def issue_confirm_view(request: HttpRequest) -> HttpResponse:
         request.session[DRAFT] = draft
 
     form = IssueConfirmForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            password = _draft_password(customer, draft)
-            if password is None:
-                request.session.pop(DRAFT, None)
-                return redirect(_issue_url(customer))
-            try:
-                outcome = services.token_issue_authorised(
-                    customer=customer,
-                    email=str(draft.get("email", "")),
-                    activation_password=password,
-                    transaction_password=form.cleaned_data["transaction_password"],
-                    question_id=question.pk,
-                    answer=form.cleaned_data["answer"],
-                    ip=client_address(request),
-                )
-            except services.TokenError:
-                request.session.pop(DRAFT, None)
-                return _render(
-                    request,
-                    "otp/message.html",
-                    {
-                        "message": _(
-                            "ただいまトークンを発行できません。ヘルプデスクへご連絡ください。"
-                        )
-                    },
-                    status=409,
-                )
-            if outcome.ok and outcome.token is not None:
-                request.session.pop(DRAFT, None)
-                request.session[ISSUE_DONE] = outcome.token.pk
-                return redirect("otp:issue_done")
-            _apply_outcome(form, outcome)
-            if outcome.stale_question:
-                fresh = secret_question_pick(customer=customer)
-                if fresh is not None:
-                    question = fresh
-                    draft["question_id"] = fresh.pk
-                    request.session[DRAFT] = draft
-    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER)
-    return _render(
+    asked: SecretQuestion = question
+
+    def act() -> HttpResponse | None:
+        nonlocal asked
+        password = _draft_password(customer, draft)
+        if password is None:
+            request.session.pop(DRAFT, None)
+            return redirect(_issue_url(customer))
+        try:
+            outcome = services.token_issue_authorised(
+                customer=customer,
+                email=str(draft.get("email", "")),
+                activation_password=password,
+                transaction_password=form.cleaned_data["transaction_password"],
+                question_id=asked.pk,
+                answer=form.cleaned_data["answer"],
+                ip=client_address(request),
+            )
+        except services.TokenError:
+            request.session.pop(DRAFT, None)
+            return _render(
+                request,
+                "otp/message.html",
+                {"message": _("ただいまトークンを発行できません。ヘルプデスクへご連絡ください。")},
+                status=409,
+            )
+        if outcome.ok and outcome.token is not None:
+            request.session.pop(DRAFT, None)
+            request.session[ISSUE_DONE] = outcome.token.pk
+            return redirect("otp:issue_done")
+        _apply_outcome(form, outcome)
+        if outcome.stale_question:
+            fresh = secret_question_pick(customer=customer)
+            if fresh is not None:
+                asked = fresh
+                draft["question_id"] = fresh.pk
+                request.session[DRAFT] = draft
+        return None
+
+    return confirm_page(
         request,
-        "otp/issue_confirm.html",
-        {
-            "form": form,
-            "email": draft.get("email", ""),
-            "question": _question_text(question),
-            "reissue": bool(draft.get("reissue")),
-        },
-        status=status,
+        customer=customer,
+        form=form,
+        act=act,
+        locks=(lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER),
+        page=lambda status: _render(
+            request,
+            "otp/issue_confirm.html",
+            {
+                "form": form,
+                "email": draft.get("email", ""),
+                "question": _question_text(asked),
+                "reissue": bool(draft.get("reissue")),
+            },
+            status=status,
+        ),
     )
 
 

@@ -24,7 +24,7 @@ from netbank.banking.signing import (
     signing_challenge,
 )
 from netbank.customers import lockout
-from netbank.customers.messages import form_refuse_if_locked
+from netbank.customers.confirm import confirm_page
 from netbank.customers.models import Customer
 from netbank.customers.services import transaction_password_check
 from netbank.oath.txquestion import NONCE_DIGITS
@@ -188,18 +188,26 @@ def signed_confirm(
         signing=signing,
         initial={"idempotency_key": draft["key"]},
     )
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if confirm_ready(request, customer, form, draft):
-            try:
-                done = act(form)
-            except SigningRejectedError as exc:
-                form.add_error("signing_code" if signing else None, str(exc.message))
-            except BankingError as exc:
-                form.add_error(None, str(exc.message))
-            else:
-                draft_drop(request, draft_name)
-                return done
-    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
-    return render(request, template, {**context, "form": form}, status=status)
+
+    def submit() -> HttpResponse | None:
+        if not confirm_ready(request, customer, form, draft):
+            return None
+        try:
+            done = act(form)
+        except SigningRejectedError as exc:
+            form.add_error("signing_code" if signing else None, str(exc.message))
+        except BankingError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            draft_drop(request, draft_name)
+            return done
+        return None
+
+    return confirm_page(
+        request,
+        customer=customer,
+        form=form,
+        act=submit,
+        locks=(lockout.TRANSACTION_PASSWORD,),
+        page=lambda status: render(request, template, {**context, "form": form}, status=status),
+    )
