@@ -67,6 +67,8 @@ def _call(
     body: bytes = b"",
     *,
     headers: dict[str, str] | None = None,
+    peer: str = "192.0.2.10",
+    content_type: str = "application/json",
 ) -> Answer:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
@@ -76,7 +78,7 @@ def _call(
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "192.0.2.10",
+        "REMOTE_ADDR": peer,
         "HTTP_HOST": "testserver",
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
@@ -87,7 +89,7 @@ def _call(
         "wsgi.run_once": False,
     }
     if body:
-        environ["CONTENT_TYPE"] = "application/json"
+        environ["CONTENT_TYPE"] = content_type
         environ["CONTENT_LENGTH"] = str(len(body))
     for name, value in (headers or {}).items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value

@@ -32,11 +32,11 @@ from netbank.otp.models import Token
 from netbank.otp.token_secret import token_signing_key
 from netbank.web.api_json import (
     JsonApiError,
-    client_ip,
     error_response,
     json_response,
     read_object,
 )
+from netbank.web.client_address import client_address
 
 MAX_CLOCK_SKEW_SECONDS = 120
 THROTTLE_PER_MINUTE = 30
@@ -60,7 +60,7 @@ def _decode_mac(value: str) -> bytes:
 def _pending(request: HttpRequest) -> dict[str, Any]:
     hit = throttle_hit(
         scope="signing_pending",
-        key=client_key(client_ip(request)),
+        key=client_key(client_address(request)),
         limit=THROTTLE_PER_MINUTE,
         window_seconds=60,
     )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
+from netbank.banking.errors import BankingError
+from netbank.banking.kana import KanaError, to_halfwidth_kana
 from netbank.banking.models import ZENGIN_ACCOUNT_TYPE, Account, AccountType, Payee
 from netbank.digits import is_ascii_digits
 
@@ -81,3 +85,20 @@ class Destination:
             account_number=account.account_number,
             name_kana=account.holder_kana,
         )
+
+
+def destination_named(destination: Destination) -> Destination:
+    """``destination`` with its 受取人名 in the network's half-width カナ, as a 振込 and a
+    登録先 both store it; BankingError (``bad_name``) when the name is empty or holds a
+    character the network cannot carry."""
+    try:
+        name = to_halfwidth_kana(destination.name_kana)
+    except KanaError as exc:
+        raise BankingError(
+            _("受取人名に使えない文字（%(char)s）があります。カタカナで入力してください。")
+            % {"char": exc.char},
+            code="bad_name",
+        ) from exc
+    if not name:
+        raise BankingError(_("受取人名を入力してください。"), code="bad_name")
+    return replace(destination, name_kana=name)

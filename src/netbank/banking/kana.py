@@ -66,13 +66,16 @@ def _is_allowed(ch: str) -> bool:
     return ch == "ｦ" or "\uff71" <= ch <= "\uff9f"
 
 
+def to_katakana(text: str) -> str:
+    """ひらがな → カタカナ (ぁ–ゖ are 0x60 below their katakana); everything else as is."""
+    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+
+
 def to_halfwidth_kana(text: str) -> str:
     """Convert a typed 受取人名 to the network's half-width form, or raise KanaError."""
     out: list[str] = []
-    for ch in text.strip(" \u3000"):
-        # Hiragana → katakana first (ぁ–ゖ are 0x60 below their katakana).
-        if "\u3041" <= ch <= "\u3096":
-            ch = chr(ord(ch) + 0x60)
+    # Hiragana → katakana first.
+    for ch in to_katakana(text.strip(" \u3000")):
         if ch in _FULL_TO_HALF:
             out.append(_FULL_TO_HALF[ch])
             continue
@@ -86,3 +89,13 @@ def to_halfwidth_kana(text: str) -> str:
         if not _is_allowed(ch):
             raise KanaError(ch)
     return result
+
+
+def holder_kana(name_kana: str, *, fallback: str) -> str:
+    """A customer's registered カナ name as the network carries it (口座名義, the 振込依頼人
+    on the payee's statement), cut to the network's 30 characters; ``fallback`` when the
+    registered name holds a character the network cannot carry."""
+    try:
+        return to_halfwidth_kana(name_kana)[:MAX_LENGTH]
+    except KanaError:
+        return fallback

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from netbank.banking.models import Payee, Transfer
 from netbank.customers.models import Customer
-from netbank.notifications.services import mail_enqueue
+from netbank.notifications.services import notice_enqueue
 
 
 def yen(amount: int) -> str:
@@ -28,23 +26,12 @@ def _day(day: date) -> str:
 def _send(
     *, customer: Customer, subject: str, headline: str, rows: list[tuple[str, str]], purpose: str
 ) -> None:
-    with translation.override("ja"):
-        body = render_to_string(
-            "banking/mail/notice.txt",
-            {
-                "customer": customer,
-                "headline": headline,
-                "rows": rows,
-                "bank_name": settings.NETBANK_BANK_NAME,
-                "helpdesk": settings.NETBANK_HELPDESK,
-            },
-        )
-    mail_enqueue(
+    notice_enqueue(
         to=customer.email,
-        subject=f"【{settings.NETBANK_BANK_NAME}】{subject}",
-        body=body,
+        subject=subject,
+        template="banking/mail/notice.txt",
+        context={"customer": customer, "headline": headline, "rows": rows},
         purpose=purpose,
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )
 
 

@@ -9,14 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from netbank import clock
 from netbank.audit.services import record
 from netbank.banking import notices
-from netbank.banking.destination import Destination
+from netbank.banking.destination import Destination, destination_named
 from netbank.banking.errors import (
     BankingError,
     CustomerNotActiveError,
     SigningRejectedError,
     SigningRequiredError,
 )
-from netbank.banking.kana import KanaError, to_halfwidth_kana
 from netbank.banking.models import Account, Payee, SigningChallenge
 from netbank.banking.signing import (
     LOCKED_MESSAGE,
@@ -35,23 +34,7 @@ def payee_destination(
     *, customer: Customer, destination: Destination, own_account_check: bool = True
 ) -> Destination:
     """Validate a payee to be registered; returns it with the name converted."""
-    try:
-        name = to_halfwidth_kana(destination.name_kana)
-    except KanaError as exc:
-        raise BankingError(
-            _("受取人名に使えない文字（%(char)s）があります。カタカナで入力してください。")
-            % {"char": exc.char},
-            code="bad_name",
-        ) from exc
-    if not name:
-        raise BankingError(_("受取人名を入力してください。"), code="bad_name")
-    clean = Destination(
-        bank_code=destination.bank_code,
-        branch_code=destination.branch_code,
-        account_type=destination.account_type,
-        account_number=destination.account_number,
-        name_kana=name,
-    )
+    clean = destination_named(destination)
     if registered_payee(customer, clean) is not None:
         raise BankingError(_("この振込先は既に登録されています。"), code="duplicate_payee")
     if own_account_check and clean.bank_code == own_bank_code():

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from netbank import clock
 from netbank.banking.destination import Destination
-from netbank.banking.kana import KanaError, to_halfwidth_kana
+from netbank.banking.kana import holder_kana
 from netbank.banking.ledger import Line, account_open, clearing_account_for, ledger_post
 from netbank.banking.models import Account, AccountType, JournalEntry
 from netbank.banking.payees import payee_seed
@@ -37,10 +37,7 @@ DEMO_PAYEES: tuple[tuple[Destination, str], ...] = (
 
 
 def _holder(customer: Customer) -> str:
-    try:
-        return to_halfwidth_kana(customer.name_kana)[:30]
-    except KanaError:
-        return "ﾃﾞﾓ"
+    return holder_kana(customer.name_kana, fallback="ﾃﾞﾓ")
 
 
 def seed_demo_accounts(customer: Customer) -> list[str]:

@@ -22,7 +22,7 @@ from netbank.audit.services import record
 from netbank.banking import notices
 from netbank.banking.business_days import is_business_day, today_jst
 from netbank.banking.conf import banking_setting, int_setting
-from netbank.banking.destination import Destination
+from netbank.banking.destination import Destination, destination_named
 from netbank.banking.errors import (
     BankingError,
     CustomerNotActiveError,
@@ -31,7 +31,7 @@ from netbank.banking.errors import (
     SigningRejectedError,
     SigningRequiredError,
 )
-from netbank.banking.kana import KanaError, to_halfwidth_kana
+from netbank.banking.kana import holder_kana
 from netbank.banking.ledger import Line, clearing_account_for, ledger_post
 from netbank.banking.limits import effective_daily_limit
 from netbank.banking.models import Account, JournalEntry, Payee, SigningChallenge, Transfer
@@ -187,23 +187,7 @@ def furikomi_order(
     src = customer_account(customer, from_account_id)
     if src is None:
         raise BankingError(_("支払口座を選択してください。"), code="bad_account")
-    try:
-        name = to_halfwidth_kana(destination.name_kana)
-    except KanaError as exc:
-        raise BankingError(
-            _("受取人名に使えない文字（%(char)s）があります。カタカナで入力してください。")
-            % {"char": exc.char},
-            code="bad_name",
-        ) from exc
-    if not name:
-        raise BankingError(_("受取人名を入力してください。"), code="bad_name")
-    destination = Destination(
-        bank_code=destination.bank_code,
-        branch_code=destination.branch_code,
-        account_type=destination.account_type,
-        account_number=destination.account_number,
-        name_kana=name,
-    )
+    destination = destination_named(destination)
     if destination.bank_code == own_bank_code():
         target = _bank_account(destination)
         if target is None:
@@ -267,10 +251,7 @@ def _check_active(customer: Customer) -> None:
 
 
 def _memo_name(customer: Customer) -> str:
-    try:
-        return to_halfwidth_kana(customer.name_kana)[:30]
-    except KanaError:
-        return ""
+    return holder_kana(customer.name_kana, fallback="")
 
 
 def _post(transfer: Transfer, customer: Customer) -> JournalEntry:

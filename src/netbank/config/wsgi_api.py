@@ -27,7 +27,11 @@ from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
+from netbank.web.client_address import behind_proxies, from_environment
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netbank.config.settings")
+
+__all__ = ["SplitApplication", "api_middleware", "application", "behind_proxies", "build"]
 
 API_PREFIX = "/api/"
 # Middleware that serves only pages for browsers, with why the API does without it.
@@ -87,25 +91,8 @@ class SplitApplication:
         return result
 
 
-def behind_proxies(app: Any, trusted: str) -> Any:
-    """``app`` with ``REMOTE_ADDR`` (and the scheme) taken from ``X-Forwarded-For`` (and
-    ``X-Forwarded-Proto``) when, and only when, the connection comes from one of the
-    ``trusted`` addresses or networks ("10.0.0.5,10.1.0.0/16"): the client address the
-    login throttle and the audit trail use. granian has no server option for this (waitress
-    has ``trusted_proxy``), so its own WSGI wrapper does it, in front of Django.
-    """
-    from granian.utils.proxies import wrap_wsgi_with_proxy_headers
-
-    hosts = [part.strip() for part in trusted.split(",") if part.strip()]
-    if not hosts or "*" in hosts:
-        raise ValueError("NETBANK_TRUSTED_PROXIES names the load balancers' addresses, not '*'")
-    return wrap_wsgi_with_proxy_headers(app, trusted_hosts=hosts)
-
-
 def build() -> Any:
-    app = SplitApplication(web=get_wsgi_application(), api=_api_handler())
-    trusted = os.environ.get("NETBANK_TRUSTED_PROXIES", "")
-    return behind_proxies(app, trusted) if trusted.strip() else app
+    return from_environment(SplitApplication(web=get_wsgi_application(), api=_api_handler()))
 
 
 application = build()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from netbank.customers.models import Customer, FailureCounter
-from netbank.notifications.services import mail_enqueue
+from netbank.notifications.services import notice_enqueue
 
 KIND_LABELS = {
     "login_password": "ログインパスワード",
@@ -19,22 +17,15 @@ KIND_LABELS = {
 
 
 def lock_notice_enqueue(*, customer: Customer, kind: str, counter: FailureCounter) -> None:
-    with translation.override("ja"):
-        body = render_to_string(
-            "customers/mail/lock_notice.txt",
-            {
-                "customer": customer,
-                "kind_label": KIND_LABELS.get(kind, kind),
-                "permanent": counter.permanently_locked,
-                "until": timezone.localtime(counter.locked_until) if counter.locked_until else None,
-                "bank_name": settings.NETBANK_BANK_NAME,
-                "helpdesk": settings.NETBANK_HELPDESK,
-            },
-        )
-    mail_enqueue(
+    notice_enqueue(
         to=customer.email,
-        subject=f"【{settings.NETBANK_BANK_NAME}】{KIND_LABELS.get(kind, kind)}のロックについて",
-        body=body,
+        subject=f"{KIND_LABELS.get(kind, kind)}のロックについて",
+        template="customers/mail/lock_notice.txt",
+        context={
+            "customer": customer,
+            "kind_label": KIND_LABELS.get(kind, kind),
+            "permanent": counter.permanently_locked,
+            "until": timezone.localtime(counter.locked_until) if counter.locked_until else None,
+        },
         purpose="lock_notice",
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )

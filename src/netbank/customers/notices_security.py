@@ -17,13 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from netbank import clock
 from netbank.customers.models import Customer
-from netbank.notifications.services import mail_enqueue
+from netbank.notifications.services import notice_enqueue
 
 EMERGENCY_STOP_SALT = "netbank.customers.emergency-stop"
 PURPOSE_SUSPENDED = "security_suspended_notice"
@@ -101,24 +100,12 @@ def _local(moment: datetime) -> datetime:
 
 
 def _send(*, customer: Customer, subject: str, template: str, purpose: str, **extra: Any) -> None:
-    # Mails are Japanese, whatever language the screen was in (the leaflet's mails are).
-    with translation.override("ja"):
-        body = render_to_string(
-            template,
-            {
-                "customer": customer,
-                "bank_name": settings.NETBANK_BANK_NAME,
-                "helpdesk": settings.NETBANK_HELPDESK,
-                "at": _local(clock.now()),
-                **extra,
-            },
-        )
-    mail_enqueue(
+    notice_enqueue(
         to=customer.email,
-        subject=f"【{settings.NETBANK_BANK_NAME}】{subject}",
-        body=body,
+        subject=subject,
+        template=template,
+        context={"customer": customer, "at": _local(clock.now()), **extra},
         purpose=purpose,
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )
 
 

@@ -21,7 +21,6 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -40,7 +39,7 @@ from netbank.customers.validators import (
     validate_password_input,
     validate_secret_answer,
 )
-from netbank.notifications.services import mail_enqueue
+from netbank.notifications.services import notice_enqueue
 
 # What the login notice calls each channel (msgids).
 LOGIN_CHANNEL_LABELS = {
@@ -492,23 +491,18 @@ def _security_notice_enqueue(
     address. ``subject`` and ``what`` are msgids, translated here in the mail's language.
     """
     with translation.override("ja"):
-        body = render_to_string(
-            template,
-            {
-                "customer": customer,
-                "what": _(what),
-                "ip": ip,
-                "new_device": new_device,
-                "at": clock.now(),
-                "bank_name": settings.NETBANK_BANK_NAME,
-                "helpdesk": settings.NETBANK_HELPDESK,
-            },
-        )
-        mail_subject = f"【{settings.NETBANK_BANK_NAME}】{_(subject)}"
-    mail_enqueue(
+        mail_subject = _(subject)
+        what_text = _(what)
+    notice_enqueue(
         to=customer.email,
         subject=mail_subject,
-        body=body,
+        template=template,
+        context={
+            "customer": customer,
+            "what": what_text,
+            "ip": ip,
+            "new_device": new_device,
+            "at": clock.now(),
+        },
         purpose=purpose,
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )

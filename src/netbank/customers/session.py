@@ -26,6 +26,7 @@ from netbank.customers.session_keys import (
     PENDING,
     SECURITY_COUNTER,
 )
+from netbank.web.client_address import client_address
 
 # The keys live in their own module, which login_devices reads too (so neither of the
 # two imports the other); callers keep naming them here, as ``session.CUSTOMER_ID``.
@@ -105,7 +106,7 @@ def session_login(
     request.customer = customer  # type: ignore[attr-defined]
     login_completed(
         customer=customer,
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_address(request),
         channel=channel,
         new_device=new_device,
     )

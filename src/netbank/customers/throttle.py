@@ -10,8 +10,9 @@ flush, and a crash or fail-over only restarts the current minute's counts.
 The limit is ``settings.NETBANK_THROTTLE["login_per_ip_per_minute"]``. Clients are keyed
 by IPv4 address, or by IPv6 /64 network (one subscriber line usually gets a whole /64,
 so keying single IPv6 addresses would be no limit at all). The address is
-``REMOTE_ADDR``: behind a reverse proxy, the WSGI server must set it from the proxy's
-header (waitress ``trusted_proxy``), never the application from a header a client sends.
+``REMOTE_ADDR`` (``netbank.web.client_address``): behind a reverse proxy, the WSGI entry
+point sets it from the proxy's header for the proxies in ``NETBANK_TRUSTED_PROXIES``, never
+the application from a header a client sends.
 """
 
 from __future__ import annotations

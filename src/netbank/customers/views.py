@@ -23,6 +23,7 @@ from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.middleware import idle_seconds_left
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.services import LoginResult, login_check_password, secret_questions_change
+from netbank.web.client_address import client_address
 from netbank.web.forms import form_refuse
 
 # The top menu. An entry whose URL name does not exist yet shows 準備中, so each
@@ -38,10 +39,6 @@ TOP_MENU = (
 END_REASONS = frozenset(
     {"idle", "expired", "logout", "suspended", "revoked", "pending", "otp_in_use"}
 )
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _customer(request: HttpRequest) -> Customer:
@@ -62,7 +59,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             outcome = login_check_password(
                 login_id=form.cleaned_data["login_id"],
                 password=form.cleaned_data["password"],
-                ip=_ip(request),
+                ip=client_address(request),
             )
             if outcome.customer is not None:
                 # The OTP step decides whether this customer needs a second factor.
@@ -123,7 +120,7 @@ def secret_questions_view(request: HttpRequest) -> HttpResponse:
                     customer=customer,
                     transaction_password=form.cleaned_data["transaction_password"],
                     entries=form.cleaned_data["entries"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -31,6 +31,7 @@ from netbank.customers.suspension import (
     SOURCE_CUSTOMER_WEB,
     customer_suspend,
 )
+from netbank.web.client_address import client_address
 
 # What the login history shows, and how it names each event.
 HISTORY_EVENTS = {
@@ -52,10 +53,6 @@ CHANNEL_LABELS = {
 }
 HISTORY_DAYS = 90
 HISTORY_ROWS = 100
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
@@ -86,7 +83,7 @@ def emergency_stop_link_view(request: HttpRequest, token: str) -> HttpResponse:
             customer=customer,
             source=SOURCE_CUSTOMER_LINK,
             reason="customer_link",
-            ip=_ip(request),
+            ip=client_address(request),
         )
         # If this browser was logged in as that customer, its session has ended too.
         if request.session.get(customer_session.CUSTOMER_ID) == customer.pk:
@@ -122,7 +119,7 @@ def emergency_stop_view(request: HttpRequest) -> HttpResponse:
             customer=customer,
             source=SOURCE_CUSTOMER_WEB,
             reason="customer_web",
-            ip=_ip(request),
+            ip=client_address(request),
         )
         customer_session.session_logout(request)
         return render(

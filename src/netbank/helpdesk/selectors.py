@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from netbank import clock
 from netbank.audit.models import AuditRecord
+from netbank.banking.kana import to_katakana
 from netbank.banking.models import Account, Transfer
 from netbank.customers import lockout
 from netbank.customers import session as customer_session
@@ -49,11 +50,6 @@ _ACCOUNT_RE = re.compile(r"(?:([0-9]{3})-?)?([0-9]{7})")
 def normalize_query(raw: str) -> str:
     """NFKC (full-width digits and letters, half-width kana become one form), trimmed."""
     return unicodedata.normalize("NFKC", raw or "").strip()
-
-
-def _katakana(text: str) -> str:
-    """ひらがな → カタカナ, so a kana search matches however the operator typed it."""
-    return "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
 
 
 def _no_spaces(field: str) -> Replace:
@@ -89,7 +85,8 @@ def customer_search(query: str) -> SearchResult:
         matched_by = "account"
     else:
         compact = _KANA_SPACES.sub("", text)
-        kana = _katakana(compact)
+        # ひらがな → カタカナ, so a kana search matches however the operator typed it.
+        kana = to_katakana(compact)
         condition |= Q(kanji_compact__contains=compact) | Q(kana_compact__contains=kana)
         matched_by = "name"
     rows = list(

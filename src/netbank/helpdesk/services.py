@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -49,6 +50,7 @@ from netbank.customers.suspension import (
 from netbank.helpdesk.conf import console_int
 from netbank.helpdesk.models import IdentityCheck, LiftRequest
 from netbank.helpdesk.operators import ROLE_SUPERVISOR, operator_role
+from netbank.otp.models import Token
 from netbank.otp.tokens import mails as otp_mails
 from netbank.otp.tokens.suspension import (
     token_mail_pending,
@@ -256,6 +258,76 @@ def _lock_customer(customer: Customer) -> Customer:
     return Customer.objects.select_for_update().get(pk=customer.pk)
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Acted:
+    """What a console action did: the fields of its audit record, what its outcome
+    carries, and the customer's notice (queued after the audit record)."""
+
+    audit: dict[str, Any]
+    counts: dict[str, int] = field(default_factory=dict)
+    lift_request: LiftRequest | None = None
+    notice: Callable[[], None] | None = None
+
+
+def _console_action(
+    *,
+    customer: Customer,
+    operator: User,
+    reason: str,
+    check: IdentityCheckInput,
+    ip: str | None,
+    purpose: str,
+    action: str,
+    event: str,
+    ready: Callable[[Customer], T],
+    act: Callable[[Customer, T, IdentityCheck, str], _Acted],
+    check_input: Callable[[], None] | None = None,
+) -> ActionOutcome:
+    """A helpdesk action on a customer's behalf, always the same way: the operator and
+    the reason and identity-check input (and ``check_input``) are checked, then in one
+    transaction the
+    customer row is locked, ``ready(locked)`` checks the action applies (ActionError if
+    not, nothing written), the identity check is recorded (a refusal is returned, its
+    record kept), ``act`` does the action, and ``event`` is audited with the check and
+    the reason."""
+    _require_operator(operator)
+    text = _clean_reason(reason)
+    _validate_check(check)
+    if check_input is not None:
+        check_input()
+    with transaction.atomic():
+        locked = _lock_customer(customer)
+        target = ready(locked)
+        identity_check, refused = _identity_checked(
+            customer=locked,
+            operator=operator,
+            purpose=purpose,
+            action=action,
+            check=check,
+            ip=ip,
+        )
+        if refused is not None:
+            return refused
+        acted = act(locked, target, identity_check, text)
+        record(
+            event,
+            customer_id=locked.pk,
+            operator_id=operator.pk,
+            ip=ip,
+            **acted.audit,
+            identity_check_id=identity_check.pk,
+            reason=text,
+        )
+        if acted.notice is not None:
+            acted.notice()
+    return ActionOutcome(
+        True, identity_check=identity_check, lift_request=acted.lift_request, counts=acted.counts
+    )
+
+
 # --- viewing ------------------------------------------------------------------------
 
 
@@ -314,27 +386,18 @@ def lift_request(
     ip: str | None,
 ) -> ActionOutcome:
     """Ask for 利用再開. Another supervisor must approve (``lift_approve``)."""
-    _require_operator(operator)
-    text = _clean_reason(reason)
-    _validate_check(check)
-    if token_action not in LiftRequest.TokenAction.values:
-        raise ActionError(_("トークンの扱いを選択してください。"))
-    with transaction.atomic():
-        locked = _lock_customer(customer)
+
+    def check_input() -> None:
+        if token_action not in LiftRequest.TokenAction.values:
+            raise ActionError(_("トークンの扱いを選択してください。"))
+
+    def ready(locked: Customer) -> None:
         if locked.status != Customer.Status.SUSPENDED:
             raise ActionError(_("このお客さまは停止されていません。"))
         if LiftRequest.objects.filter(customer=locked, state=LiftRequest.State.PENDING).exists():
             raise ActionError(_("このお客さまには承認待ちの再開申請があります。"))
-        identity_check, refused = _identity_checked(
-            customer=locked,
-            operator=operator,
-            purpose=PURPOSE_LIFT,
-            action="lift_request",
-            check=check,
-            ip=ip,
-        )
-        if refused is not None:
-            return refused
+
+    def act(locked: Customer, target: None, identity_check: IdentityCheck, text: str) -> _Acted:
         try:
             with transaction.atomic():
                 request = LiftRequest.objects.create(
@@ -347,17 +410,24 @@ def lift_request(
                 )
         except IntegrityError:
             raise ActionError(_("このお客さまには承認待ちの再開申請があります。")) from None
-        record(
-            "helpdesk.lift_requested",
-            customer_id=locked.pk,
-            operator_id=operator.pk,
-            ip=ip,
-            lift_request_id=request.pk,
-            identity_check_id=identity_check.pk,
-            after_lift=token_action,
-            reason=text,
+        return _Acted(
+            audit={"lift_request_id": request.pk, "after_lift": token_action},
+            lift_request=request,
         )
-    return ActionOutcome(True, identity_check=identity_check, lift_request=request)
+
+    return _console_action(
+        customer=customer,
+        operator=operator,
+        reason=reason,
+        check=check,
+        ip=ip,
+        purpose=PURPOSE_LIFT,
+        action="lift_request",
+        event="helpdesk.lift_requested",
+        check_input=check_input,
+        ready=ready,
+        act=act,
+    )
 
 
 def _pending_request(request_id: int) -> tuple[Customer, LiftRequest]:
@@ -485,11 +555,8 @@ def lockout_unlock(
     ip: str | None,
 ) -> ActionOutcome:
     """Lift one of the customer's lockouts (``customers.lockout.lockout_clear``)."""
-    _require_operator(operator)
-    text = _clean_reason(reason)
-    _validate_check(check)
-    with transaction.atomic():
-        locked = _lock_customer(customer)
+
+    def ready(locked: Customer) -> FailureCounter:
         counter = (
             FailureCounter.objects.select_for_update()
             .filter(pk=counter_id, subject=lockout.subject_for_customer(locked))
@@ -503,29 +570,30 @@ def lockout_unlock(
             and not (counter.consecutive_failures)
         ):
             raise ActionError(_("このロックは、すでに解除されています。"))
-        identity_check, refused = _identity_checked(
-            customer=locked,
-            operator=operator,
-            purpose=PURPOSE_UNLOCK,
-            action="unlock",
-            check=check,
-            ip=ip,
-        )
-        if refused is not None:
-            return refused
+        return counter
+
+    def act(locked: Customer, counter: FailureCounter, *ignored: Any) -> _Acted:
         lockout.lockout_clear(kind=counter.kind, subject=counter.subject, operator_id=operator.pk)
-        record(
-            "helpdesk.lockout_unlocked",
-            customer_id=locked.pk,
-            operator_id=operator.pk,
-            ip=ip,
-            kind=counter.kind,
-            identity_check_id=identity_check.pk,
-            reason=text,
-        )
         label = KIND_LABELS.get(counter.kind, counter.kind)
-        helpdesk_action_notice_enqueue(customer=locked, what=f"{label}のロック解除")
-    return ActionOutcome(True, identity_check=identity_check)
+        return _Acted(
+            audit={"kind": counter.kind},
+            notice=lambda: helpdesk_action_notice_enqueue(
+                customer=locked, what=f"{label}のロック解除"
+            ),
+        )
+
+    return _console_action(
+        customer=customer,
+        operator=operator,
+        reason=reason,
+        check=check,
+        ip=ip,
+        purpose=PURPOSE_UNLOCK,
+        action="unlock",
+        event="helpdesk.lockout_unlocked",
+        ready=ready,
+        act=act,
+    )
 
 
 def token_reset(
@@ -538,43 +606,39 @@ def token_reset(
 ) -> ActionOutcome:
     """Lost phone: every token in use, suspended or pending ends (REVOKED/VOIDED). The
     customer then logs in with ID and password and issues a new token (leaflet Step 1)."""
-    _require_operator(operator)
-    text = _clean_reason(reason)
-    _validate_check(check)
-    with transaction.atomic():
-        locked = _lock_customer(customer)
+
+    def ready(locked: Customer) -> None:
         if tokens_resettable(customer=locked) == 0:
             raise ActionError(_("失効させるトークンがありません。"))
-        identity_check, refused = _identity_checked(
-            customer=locked,
-            operator=operator,
-            purpose=PURPOSE_TOKEN_RESET,
-            action="token_reset",
-            check=check,
-            ip=ip,
-        )
-        if refused is not None:
-            return refused
+
+    def act(locked: Customer, target: None, *ignored: Any) -> _Acted:
         ended = tokens_revoke(customer=locked, operator_id=operator.pk, reason="lost_phone")
-        record(
-            "helpdesk.token_reset",
-            customer_id=locked.pk,
-            operator_id=operator.pk,
-            ip=ip,
-            tokens_revoked=ended,
-            identity_check_id=identity_check.pk,
-            reason=text,
-        )
-        helpdesk_action_notice_enqueue(
-            customer=locked,
-            what="ワンタイムパスワード（トークン）の失効（携帯電話の紛失など）",
-            detail=(
-                "これまでのトークンは使えなくなりました。次回はログインID・ログインパスワードで"
-                "ログインし、「各種お申込・手続き」＞「ワンタイムパスワード」から"
-                "「トークン発行」のお手続きを行ってください。"
+        return _Acted(
+            audit={"tokens_revoked": ended},
+            counts={"tokens_revoked": ended},
+            notice=lambda: helpdesk_action_notice_enqueue(
+                customer=locked,
+                what="ワンタイムパスワード（トークン）の失効（携帯電話の紛失など）",
+                detail=(
+                    "これまでのトークンは使えなくなりました。次回はログインID・ログインパスワードで"
+                    "ログインし、「各種お申込・手続き」＞「ワンタイムパスワード」から"
+                    "「トークン発行」のお手続きを行ってください。"
+                ),
             ),
         )
-    return ActionOutcome(True, identity_check=identity_check, counts={"tokens_revoked": ended})
+
+    return _console_action(
+        customer=customer,
+        operator=operator,
+        reason=reason,
+        check=check,
+        ip=ip,
+        purpose=PURPOSE_TOKEN_RESET,
+        action="token_reset",
+        event="helpdesk.token_reset",
+        ready=ready,
+        act=act,
+    )
 
 
 def token_mail_resend(
@@ -587,11 +651,8 @@ def token_mail_resend(
 ) -> ActionOutcome:
     """Send the token mail (サービスID, ユーザID, download URL) of the pending issue again,
     to the address the customer gave at the issue."""
-    _require_operator(operator)
-    text = _clean_reason(reason)
-    _validate_check(check)
-    with transaction.atomic():
-        locked = _lock_customer(customer)
+
+    def ready(locked: Customer) -> Token:
         if locked.status != Customer.Status.ACTIVE:
             raise ActionError(_("停止中のお客さまには送信できません。"))
         token = token_mail_pending(customer=locked)
@@ -599,25 +660,21 @@ def token_mail_resend(
             raise ActionError(
                 _("再送できるトークン発行がありません（未発行、設定済み、または期限切れです）。")
             )
-        identity_check, refused = _identity_checked(
-            customer=locked,
-            operator=operator,
-            purpose=PURPOSE_TOKEN_MAIL,
-            action="token_mail_resend",
-            check=check,
-            ip=ip,
-        )
-        if refused is not None:
-            return refused
+        return token
+
+    def act(locked: Customer, token: Token, *ignored: Any) -> _Acted:
         otp_mails.token_mail_enqueue(token=token)
-        record(
-            "helpdesk.token_mail_resent",
-            customer_id=locked.pk,
-            operator_id=operator.pk,
-            ip=ip,
-            token_id=token.pk,
-            user_id=token.user_id,
-            identity_check_id=identity_check.pk,
-            reason=text,
-        )
-    return ActionOutcome(True, identity_check=identity_check)
+        return _Acted(audit={"token_id": token.pk, "user_id": token.user_id})
+
+    return _console_action(
+        customer=customer,
+        operator=operator,
+        reason=reason,
+        check=check,
+        ip=ip,
+        purpose=PURPOSE_TOKEN_MAIL,
+        action="token_mail_resend",
+        event="helpdesk.token_mail_resent",
+        ready=ready,
+        act=act,
+    )

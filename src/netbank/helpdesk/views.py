@@ -52,6 +52,7 @@ from netbank.helpdesk.operators import (
     operator_unlock,
 )
 from netbank.otp.tokens.suspension import token_mail_pending, tokens_resettable
+from netbank.web.client_address import client_address
 
 # Result codes after an action (?done=...), and what the customer page says.
 DONE_MESSAGES = {
@@ -93,10 +94,6 @@ MAIL_STATUS_LABELS = {
 }
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _operator(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
     return user
@@ -134,7 +131,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 code=form.cleaned_data["code"],
-                ip=_ip(request),
+                ip=client_address(request),
             )
             if outcome.user is not None:
                 # A fresh session: no customer key survives, and the key is new.
@@ -161,7 +158,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        record("helpdesk.logout", operator_id=request.user.pk, ip=_ip(request))
+        record("helpdesk.logout", operator_id=request.user.pk, ip=client_address(request))
     auth_logout(request)
     return redirect(f"{reverse('helpdesk:login')}?ended=logout")
 
@@ -182,7 +179,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
                 operator=_operator(request),
                 query=form.cleaned_data["q"],
                 found=len(result.customers),
-                ip=_ip(request),
+                ip=client_address(request),
             )
         else:
             status = 400
@@ -198,7 +195,9 @@ def home_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer_or_404(pk)
-    services.customer_viewed(customer=customer, operator=_operator(request), ip=_ip(request))
+    services.customer_viewed(
+        customer=customer, operator=_operator(request), ip=client_address(request)
+    )
     sessions = selectors.customer_sessions(customer)
     pending = selectors.pending_lift(customer)
     operator = _operator(request)
@@ -245,7 +244,7 @@ def customer_audit_view(request: HttpRequest, pk: int) -> HttpResponse:
         "helpdesk.audit_viewed",
         customer_id=customer.pk,
         operator_id=_operator(request).pk,
-        ip=_ip(request),
+        ip=client_address(request),
         page=page.number,
     )
     return render(
@@ -270,7 +269,7 @@ def suspend_view(request: HttpRequest, pk: int) -> HttpResponse:
                     customer=customer,
                     operator=_operator(request),
                     reason=form.cleaned_data["reason"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except services.ActionError as exc:
                 form.add_error(None, exc.message)
@@ -366,7 +365,7 @@ def unlock_view(request: HttpRequest, pk: int, counter_id: int) -> HttpResponse:
             operator=_operator(request),
             reason=f.cleaned_data["reason"],
             check=f.identity_check(),
-            ip=_ip(request),
+            ip=client_address(request),
         ),
         done="unlocked",
         counter=counter,
@@ -389,7 +388,7 @@ def token_reset_view(request: HttpRequest, pk: int) -> HttpResponse:
             operator=_operator(request),
             reason=f.cleaned_data["reason"],
             check=f.identity_check(),
-            ip=_ip(request),
+            ip=client_address(request),
         ),
         done="token_reset",
         tokens=selectors.customer_tokens(customer),
@@ -411,7 +410,7 @@ def token_mail_view(request: HttpRequest, pk: int) -> HttpResponse:
             operator=_operator(request),
             reason=f.cleaned_data["reason"],
             check=f.identity_check(),
-            ip=_ip(request),
+            ip=client_address(request),
         ),
         done="token_mail",
         token=token_mail_pending(customer=customer),
@@ -434,7 +433,7 @@ def lift_request_view(request: HttpRequest, pk: int) -> HttpResponse:
             reason=f.cleaned_data["reason"],
             token_action=f.cleaned_data["token_action"],
             check=f.identity_check(),
-            ip=_ip(request),
+            ip=client_address(request),
         ),
         done="lift_requested",
     )
@@ -461,15 +460,21 @@ def lift_decide_view(request: HttpRequest, request_id: int) -> HttpResponse:
             try:
                 if action == "approve":
                     services.lift_approve(
-                        request_id=lift.pk, supervisor=operator, note=note, ip=_ip(request)
+                        request_id=lift.pk,
+                        supervisor=operator,
+                        note=note,
+                        ip=client_address(request),
                     )
                 elif action == "reject":
                     services.lift_reject(
-                        request_id=lift.pk, supervisor=operator, note=note, ip=_ip(request)
+                        request_id=lift.pk,
+                        supervisor=operator,
+                        note=note,
+                        ip=client_address(request),
                     )
                 else:
                     services.lift_withdraw(
-                        request_id=lift.pk, operator=operator, note=note, ip=_ip(request)
+                        request_id=lift.pk, operator=operator, note=note, ip=client_address(request)
                     )
             except services.ActionError as exc:
                 form.add_error(None, exc.message)

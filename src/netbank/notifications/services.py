@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import translation
 
 from netbank import clock
 from netbank.notifications.models import OutboxMail
@@ -27,6 +31,34 @@ def mail_enqueue(
         body=body,
         message_id=f"<{now:%Y%m%d%H%M%S}.{secrets.token_hex(12)}@{domain}>",
         next_attempt_at=now,
+    )
+
+
+def notice_enqueue(
+    *, to: str, subject: str, template: str, context: Mapping[str, Any], purpose: str
+) -> OutboxMail:
+    """Queue a notice to a customer's registered address: from the notice address, the
+    subject after 【bank name】, the body ``template`` rendered with ``context`` plus
+    ``bank_name`` and ``helpdesk``. Notices are Japanese whatever language the screen was
+    in (the leaflet's mails are): lazy strings in ``subject`` and ``context`` are rendered
+    in Japanese here. Call inside the transaction that makes it true.
+    """
+    with translation.override("ja"):
+        body = render_to_string(
+            template,
+            {
+                "bank_name": settings.NETBANK_BANK_NAME,
+                "helpdesk": settings.NETBANK_HELPDESK,
+                **context,
+            },
+        )
+        mail_subject = f"【{settings.NETBANK_BANK_NAME}】{subject}"
+    return mail_enqueue(
+        to=to,
+        subject=mail_subject,
+        body=body,
+        purpose=purpose,
+        from_addr=settings.NETBANK_NOTICE_FROM,
     )
 
 

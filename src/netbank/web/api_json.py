@@ -179,7 +179,3 @@ def read_object(
         if name in data and not isinstance(data[name], str):
             raise JsonApiError("invalid_field", field=name)
     return {name: value for name, value in data.items() if isinstance(value, str)}
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None

@@ -29,11 +29,11 @@ from netbank.otp.activation.signing_key import SigningKeyError
 from netbank.otp.crypto import SealError
 from netbank.web.api_json import (
     JsonApiError,
-    client_ip,
     error_response,
     json_response,
     read_object,
 )
+from netbank.web.client_address import client_address
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ ERROR_CODES = frozenset(
 
 def _throttle(request: HttpRequest) -> None:
     """Per-IP limit on activation requests, shared by every app process."""
-    ip = client_ip(request)
+    ip = client_address(request)
     result = throttle_hit(
         scope=THROTTLE_SCOPE,
         key=client_key(ip),
@@ -123,7 +123,7 @@ def _start(request: HttpRequest) -> dict[str, Any]:
         service_id=service_id,
         user_id=user_id,
         app_public_key=app_public_key,
-        ip=client_ip(request),
+        ip=client_address(request),
     )
 
 
@@ -143,7 +143,7 @@ def _finish(request: HttpRequest) -> dict[str, Any]:
     except proto.ActivationError:
         raise JsonApiError("invalid_field", field="proof") from None
     confirmation = activation_finish(
-        transcript_id=transcript_id, proof=proof, ip=client_ip(request)
+        transcript_id=transcript_id, proof=proof, ip=client_address(request)
     )
     return {
         "status": "activated",

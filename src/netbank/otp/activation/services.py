@@ -19,13 +19,12 @@ from typing import cast
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Subquery
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers.models import Customer
-from netbank.notifications.services import mail_enqueue
+from netbank.notifications.services import notice_enqueue
 from netbank.oath import activation as proto
 from netbank.otp import crypto
 from netbank.otp.activation.signing_key import signing_key
@@ -265,24 +264,17 @@ def _void(token: Token, *, ip: str | None) -> None:
         reason="activation_failures",
     )
     customer = token.customer
-    with translation.override("ja"):
-        body = render_to_string(
-            "otp/mail/activation_voided.txt",
-            {
-                "customer": customer,
-                "token": token,
-                "failures": token.activation_failures,
-                "now": timezone.localtime(clock.now()),
-                "bank_name": settings.NETBANK_BANK_NAME,
-                "helpdesk": settings.NETBANK_HELPDESK,
-            },
-        )
-    mail_enqueue(
+    notice_enqueue(
         to=customer.email,
-        subject=f"【{settings.NETBANK_BANK_NAME}】トークン発行の取消しについて",
-        body=body,
+        subject="トークン発行の取消しについて",
+        template="otp/mail/activation_voided.txt",
+        context={
+            "customer": customer,
+            "token": token,
+            "failures": token.activation_failures,
+            "now": timezone.localtime(clock.now()),
+        },
         purpose=PURPOSE_VOIDED_NOTICE,
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )
 
 

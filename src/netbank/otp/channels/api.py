@@ -28,11 +28,11 @@ from netbank.otp.channels.services import Channel, channel_authenticate_and_coun
 from netbank.otp.verification import Result
 from netbank.web.api_json import (
     JsonApiError,
-    client_ip,
     encoded_json_response,
     error_response,
     read_object,
 )
+from netbank.web.client_address import client_address
 
 THROTTLE_SCOPE = "verify"
 THROTTLE_WINDOW_SECONDS = 60
@@ -71,7 +71,7 @@ def _authenticate_and_throttle(
 def verify_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return error_response(JsonApiError("method_not_allowed"))
-    ip = client_ip(request)
+    ip = client_address(request)
     # One cursor for the request's statements.
     with connection.cursor() as cursor:
         try:

@@ -52,11 +52,11 @@ from netbank.otp.direct_login.services import (
 )
 from netbank.web.api_json import (
     JsonApiError,
-    client_ip,
     error_response,
     json_response,
     read_object,
 )
+from netbank.web.client_address import client_address
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def direct_login_view(request: HttpRequest) -> HttpResponse:
             login_id=data["login_id"],
             password=data["password"],
             code=data["otp"],
-            ip=client_ip(request),
+            ip=client_address(request),
         )
         if outcome.result is DirectLoginResult.THROTTLED:
             raise JsonApiError("throttled", retry_after=60)
@@ -202,7 +202,7 @@ def _consume(request: HttpRequest, ticket: str) -> HttpResponse:
     """Log the browser in with ``ticket``, or send it to the explanation page."""
     failed = reverse("otp:direct_login_failed")
     try:
-        customer = direct_login_open(ticket=ticket, ip=client_ip(request))
+        customer = direct_login_open(ticket=ticket, ip=client_address(request))
     except DatabaseError:
         # Logged without the request path, which would carry the token.
         log.exception("Direct login URL could not be checked (database error)")

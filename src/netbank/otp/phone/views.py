@@ -33,6 +33,7 @@ from netbank.otp.models import Token
 from netbank.otp.phone.forms import PhoneApplyForm
 from netbank.otp.phone.services import token_issue_phone
 from netbank.otp.tokens import confinement, selectors, services
+from netbank.web.client_address import client_address
 
 # The application in progress: {"customer_id", "logged_in", "forced", "question_id",
 # "done_token_id", and while not logged in "security_counter", "started_at", "touched_at"}.
@@ -46,10 +47,6 @@ def _mandatory() -> bool:
 
 def _confined(request: HttpRequest) -> bool:
     return getattr(request, "otp_setup_only", confinement.NONE) != confinement.NONE
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _ended_reason(request: HttpRequest) -> str:
@@ -163,7 +160,7 @@ def _decline(request: HttpRequest, customer: Customer, state: dict[str, Any]) ->
     record(
         "otp.phone_apply_declined",
         customer_id=customer.pk,
-        ip=_ip(request),
+        ip=client_address(request),
         mandatory=mandatory,
     )
     if mandatory or not state.get("logged_in"):
@@ -222,7 +219,7 @@ def phone_apply_view(request: HttpRequest) -> HttpResponse:
                     activation_password=form.cleaned_data["activation_password"],
                     question_id=question.pk,
                     answer=form.cleaned_data["answer"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except services.TokenError:
                 request.session.pop(PHONE_APPLY, None)

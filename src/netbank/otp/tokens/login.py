@@ -18,6 +18,7 @@ from netbank.otp.phone import views as phone_views
 from netbank.otp.tokens import confinement, selectors
 from netbank.otp.tokens.forms import OtpCodeForm
 from netbank.otp.verification import Result, otp_verify
+from netbank.web.client_address import client_address
 from netbank.web.device import request_is_smartphone
 
 # A pending login (password passed, OTP not yet) lasts this long.
@@ -65,7 +66,7 @@ def login_otp_view(request: HttpRequest) -> HttpResponse:
                 token=token,
                 code=form.cleaned_data["code"],
                 channel="web",
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_address(request),
             )
             if outcome.accepted:
                 customer_session.session_login(request, customer)

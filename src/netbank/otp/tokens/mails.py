@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from netbank import clock
 from netbank.customers.models import Customer
-from netbank.notifications.services import mail_enqueue
+from netbank.notifications.services import mail_enqueue, notice_enqueue
 from netbank.otp.activation.install import current_bank_key
 from netbank.otp.models import Token
 
@@ -80,48 +80,43 @@ def token_mail_enqueue(*, token: Token, smartphone: bool = False) -> None:
 def issue_notice_enqueue(*, customer: Customer, token: Token, reissue: bool) -> None:
     """Notice to the registered address at every issue and re-issue: the independent
     channel that warns a customer whose passwords were phished."""
-    body = _render(
-        "otp/mail/issue_notice.txt",
-        customer=customer,
-        token=token,
-        reissue=reissue,
-        authenticator=token.kind == Token.Kind.AUTHENTICATOR,
-        masked_email=mask_address(token.email) if token.email else "",
-        created_at=timezone.localtime(token.created_at),
-    )
     what = "トークン再発行" if reissue else "トークン発行"
-    mail_enqueue(
+    notice_enqueue(
         to=customer.email,
-        subject=f"【{settings.NETBANK_BANK_NAME}】{what}のお手続きについて",
-        body=body,
+        subject=f"{what}のお手続きについて",
+        template="otp/mail/issue_notice.txt",
+        context=_context(
+            customer=customer,
+            token=token,
+            reissue=reissue,
+            authenticator=token.kind == Token.Kind.AUTHENTICATOR,
+            masked_email=mask_address(token.email) if token.email else "",
+            created_at=timezone.localtime(token.created_at),
+        ),
         purpose=PURPOSE_ISSUE_NOTICE,
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )
 
 
 def start_use_notice_enqueue(*, customer: Customer, token: Token) -> None:
-    body = _render(
-        "otp/mail/start_use_notice.txt",
-        customer=customer,
-        token=token,
-        replaced=token.replaces_id is not None,
-        in_use_at=timezone.localtime(token.in_use_at or clock.now()),
-    )
-    mail_enqueue(
+    notice_enqueue(
         to=customer.email,
-        subject=f"【{settings.NETBANK_BANK_NAME}】ワンタイムパスワードの利用開始について",
-        body=body,
+        subject="ワンタイムパスワードの利用開始について",
+        template="otp/mail/start_use_notice.txt",
+        context=_context(
+            customer=customer,
+            token=token,
+            replaced=token.replaces_id is not None,
+            in_use_at=timezone.localtime(token.in_use_at or clock.now()),
+        ),
         purpose=PURPOSE_START_USE_NOTICE,
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )
 
 
 def cancel_notice_enqueue(*, customer: Customer) -> None:
-    body = _render("otp/mail/cancel_notice.txt", customer=customer)
-    mail_enqueue(
+    notice_enqueue(
         to=customer.email,
-        subject=f"【{settings.NETBANK_BANK_NAME}】ワンタイムパスワードの利用解除について",
-        body=body,
+        subject="ワンタイムパスワードの利用解除について",
+        template="otp/mail/cancel_notice.txt",
+        context=_context(customer=customer),
         purpose=PURPOSE_CANCEL_NOTICE,
-        from_addr=settings.NETBANK_NOTICE_FROM,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -543,6 +544,30 @@ def _checks(
     return None
 
 
+def _authorised(
+    *,
+    customer: Customer,
+    transaction_password: str,
+    question_id: int | None = None,
+    answer: str | None = None,
+    ip: str | None,
+    act: Callable[[], AuthorisedOutcome],
+) -> AuthorisedOutcome:
+    """``act`` behind the 確認用パスワード (and the 追加認証 answer when a question is
+    given), in one transaction with the checks: nothing is done unless both pass."""
+    with transaction.atomic():
+        refused = _checks(
+            customer=customer,
+            transaction_password=transaction_password,
+            question_id=question_id,
+            answer=answer,
+            ip=ip,
+        )
+        if refused is not None:
+            return refused
+        return act()
+
+
 def token_issue_authorised(
     *,
     customer: Customer,
@@ -554,20 +579,21 @@ def token_issue_authorised(
     ip: str | None,
 ) -> AuthorisedOutcome:
     """トークン発行（確認）→ 確定する: both checks, then ``token_issue``, in one transaction."""
-    with transaction.atomic():
-        refused = _checks(
-            customer=customer,
-            transaction_password=transaction_password,
-            question_id=question_id,
-            answer=answer,
-            ip=ip,
-        )
-        if refused is not None:
-            return refused
+
+    def act() -> AuthorisedOutcome:
         token = token_issue(
             customer=customer, email=email, activation_password=activation_password, ip=ip
         )
-    return AuthorisedOutcome(token=token)
+        return AuthorisedOutcome(token=token)
+
+    return _authorised(
+        customer=customer,
+        transaction_password=transaction_password,
+        question_id=question_id,
+        answer=answer,
+        ip=ip,
+        act=act,
+    )
 
 
 def token_issue_authenticator_authorised(
@@ -579,33 +605,28 @@ def token_issue_authenticator_authorised(
     ip: str | None,
 ) -> AuthorisedOutcome:
     """The authenticator-app issue behind the same two checks as a token issue."""
-    with transaction.atomic():
-        refused = _checks(
-            customer=customer,
-            transaction_password=transaction_password,
-            question_id=question_id,
-            answer=answer,
-            ip=ip,
-        )
-        if refused is not None:
-            return refused
+
+    def act() -> AuthorisedOutcome:
         issue = token_issue_authenticator(customer=customer, ip=ip)
-    return AuthorisedOutcome(token=issue.token, issue=issue)
+        return AuthorisedOutcome(token=issue.token, issue=issue)
+
+    return _authorised(
+        customer=customer,
+        transaction_password=transaction_password,
+        question_id=question_id,
+        answer=answer,
+        ip=ip,
+        act=act,
+    )
 
 
 def token_cancel_authorised(
     *, customer: Customer, transaction_password: str, ip: str | None
 ) -> AuthorisedOutcome:
     """利用解除 behind the 確認用パスワード."""
-    with transaction.atomic():
-        refused = _checks(
-            customer=customer,
-            transaction_password=transaction_password,
-            question_id=None,
-            answer=None,
-            ip=ip,
-        )
-        if refused is not None:
-            return refused
+
+    def act() -> AuthorisedOutcome:
         token_cancel(customer=customer, ip=ip)
-    return AuthorisedOutcome()
+        return AuthorisedOutcome()
+
+    return _authorised(customer=customer, transaction_password=transaction_password, ip=ip, act=act)

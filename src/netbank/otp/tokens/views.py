@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from netbank import clock
 from netbank.customers import lockout
 from netbank.customers import session as customer_session
+from netbank.customers.confirm import confirm_page
 from netbank.customers.decorators import customer_required
 from netbank.customers.messages import form_refuse_if_locked
 from netbank.customers.models import Customer, SecretQuestion
@@ -41,6 +42,7 @@ from netbank.otp.tokens.forms import (
     OtpCodeForm,
     TransactionPasswordForm,
 )
+from netbank.web.client_address import client_address
 
 DRAFT = "otp_issue_draft"
 # The address entered, kept by 戻る from 確認 for the next 入力 screen (once).
@@ -56,10 +58,6 @@ DRAFT_PURPOSE = "activation-password-draft"
 
 def _customer(request: HttpRequest) -> Customer:
     return cast(Customer, request.customer)  # type: ignore[attr-defined]
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _procedures_url() -> str:
@@ -252,58 +250,62 @@ def issue_confirm_view(request: HttpRequest) -> HttpResponse:
         request.session[DRAFT] = draft
 
     form = IssueConfirmForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            password = _draft_password(customer, draft)
-            if password is None:
-                request.session.pop(DRAFT, None)
-                return redirect(_issue_url(customer))
-            try:
-                outcome = services.token_issue_authorised(
-                    customer=customer,
-                    email=str(draft.get("email", "")),
-                    activation_password=password,
-                    transaction_password=form.cleaned_data["transaction_password"],
-                    question_id=question.pk,
-                    answer=form.cleaned_data["answer"],
-                    ip=_ip(request),
-                )
-            except services.TokenError:
-                request.session.pop(DRAFT, None)
-                return _render(
-                    request,
-                    "otp/message.html",
-                    {
-                        "message": _(
-                            "ただいまトークンを発行できません。ヘルプデスクへご連絡ください。"
-                        )
-                    },
-                    status=409,
-                )
-            if outcome.ok and outcome.token is not None:
-                request.session.pop(DRAFT, None)
-                request.session[ISSUE_DONE] = outcome.token.pk
-                return redirect("otp:issue_done")
-            _apply_outcome(form, outcome)
-            if outcome.stale_question:
-                fresh = secret_question_pick(customer=customer)
-                if fresh is not None:
-                    question = fresh
-                    draft["question_id"] = fresh.pk
-                    request.session[DRAFT] = draft
-    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER)
-    return _render(
+    asked: SecretQuestion = question
+
+    def act() -> HttpResponse | None:
+        nonlocal asked
+        password = _draft_password(customer, draft)
+        if password is None:
+            request.session.pop(DRAFT, None)
+            return redirect(_issue_url(customer))
+        try:
+            outcome = services.token_issue_authorised(
+                customer=customer,
+                email=str(draft.get("email", "")),
+                activation_password=password,
+                transaction_password=form.cleaned_data["transaction_password"],
+                question_id=asked.pk,
+                answer=form.cleaned_data["answer"],
+                ip=client_address(request),
+            )
+        except services.TokenError:
+            request.session.pop(DRAFT, None)
+            return _render(
+                request,
+                "otp/message.html",
+                {"message": _("ただいまトークンを発行できません。ヘルプデスクへご連絡ください。")},
+                status=409,
+            )
+        if outcome.ok and outcome.token is not None:
+            request.session.pop(DRAFT, None)
+            request.session[ISSUE_DONE] = outcome.token.pk
+            return redirect("otp:issue_done")
+        _apply_outcome(form, outcome)
+        if outcome.stale_question:
+            fresh = secret_question_pick(customer=customer)
+            if fresh is not None:
+                asked = fresh
+                draft["question_id"] = fresh.pk
+                request.session[DRAFT] = draft
+        return None
+
+    return confirm_page(
         request,
-        "otp/issue_confirm.html",
-        {
-            "form": form,
-            "email": draft.get("email", ""),
-            "question": _question_text(question),
-            "reissue": bool(draft.get("reissue")),
-        },
-        status=status,
+        customer=customer,
+        form=form,
+        act=act,
+        locks=(lockout.TRANSACTION_PASSWORD, lockout.SECRET_ANSWER),
+        page=lambda status: _render(
+            request,
+            "otp/issue_confirm.html",
+            {
+                "form": form,
+                "email": draft.get("email", ""),
+                "question": _question_text(asked),
+                "reissue": bool(draft.get("reissue")),
+            },
+            status=status,
+        ),
     )
 
 
@@ -341,7 +343,7 @@ def issue_done_view(request: HttpRequest) -> HttpResponse:
 def _start_use(request: HttpRequest, customer: Customer, form: OtpCodeForm) -> HttpResponse | None:
     """Run 利用開始 for a valid form; a redirect when it worked, else errors on ``form``."""
     outcome = services.token_start_use(
-        customer=customer, code=form.cleaned_data["code"], ip=_ip(request)
+        customer=customer, code=form.cleaned_data["code"], ip=client_address(request)
     )
     if outcome.started and outcome.token is not None:
         # An OTP of the new token, given in this session: it may now use the bank.
@@ -442,7 +444,7 @@ def cancel_view(request: HttpRequest) -> HttpResponse:
                 outcome = services.token_cancel_authorised(
                     customer=customer,
                     transaction_password=form.cleaned_data["transaction_password"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except services.TokenError:
                 return redirect("otp:menu")
@@ -514,7 +516,7 @@ def authenticator_view(request: HttpRequest) -> HttpResponse:
                     transaction_password=form.cleaned_data["transaction_password"],
                     question_id=question.pk,
                     answer=form.cleaned_data["answer"],
-                    ip=_ip(request),
+                    ip=client_address(request),
                 )
             except services.TokenError:
                 return redirect("otp:menu")

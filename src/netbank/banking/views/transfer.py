@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from netbank.banking.business_days import is_business_day, today_jst
 from netbank.banking.conf import int_setting
 from netbank.banking.destination import Destination
-from netbank.banking.errors import BankingError, SigningRejectedError
+from netbank.banking.errors import BankingError
 from netbank.banking.forms import ConfirmForm, FurikaeForm, FurikomiForm
 from netbank.banking.limits import limit_view
 from netbank.banking.models import SigningChallenge, Transfer
@@ -36,24 +36,21 @@ from netbank.banking.transfers import (
     transfer_requirements,
     transfer_schedule,
 )
-from netbank.banking.views_common import (
+from netbank.banking.views.common import (
     TRANSFER_DRAFT,
-    client_ip,
-    confirm_ready,
     current_customer,
+    draft_challenge,
     draft_drop,
     draft_get,
     draft_put,
-    fresh_challenge,
     message_page,
     new_idempotency_key,
     payee_list_context,
-    signing_context,
+    signed_confirm,
 )
-from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
-from netbank.customers.messages import form_refuse_if_locked
 from netbank.digits import parse_id
+from netbank.web.client_address import client_address
 
 
 def _business_days() -> list[date]:
@@ -290,9 +287,11 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
     }
     if requirements.signing:
         try:
-            challenge = fresh_challenge(
+            signing = draft_challenge(
+                request,
                 customer=customer,
                 draft=draft,
+                draft_name=TRANSFER_DRAFT,
                 purpose=SigningChallenge.Purpose.TRANSFER,
                 destination=order.destination,
                 amount=order.amount,
@@ -308,37 +307,30 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
                 back_label=_("入力画面へ戻る"),
                 status=409,
             )
-        draft_put(request, TRANSFER_DRAFT, draft)
-        context.update(signing_context(challenge))
-    form = ConfirmForm(
-        request.POST if request.method == "POST" else None,
+        context.update(signing)
+
+    def act(form: ConfirmForm) -> HttpResponse:
+        submit = transfer_schedule if order.scheduled_for else transfer_execute
+        result = submit(
+            customer=customer,
+            order=order,
+            idempotency_key=draft["key"],
+            challenge_id=draft.get("challenge_id"),
+            signing_code=form.cleaned_data.get("signing_code"),
+            ip=client_address(request),
+        )
+        return _done_redirect(result.transfer)
+
+    return signed_confirm(
+        request,
+        customer=customer,
+        draft=draft,
+        draft_name=TRANSFER_DRAFT,
         signing=requirements.signing,
-        initial={"idempotency_key": draft["key"]},
+        act=act,
+        template="banking/transfer_confirm.html",
+        context=context,
     )
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if confirm_ready(request, customer, form, draft):
-            try:
-                submit = transfer_schedule if order.scheduled_for else transfer_execute
-                result = submit(
-                    customer=customer,
-                    order=order,
-                    idempotency_key=draft["key"],
-                    challenge_id=draft.get("challenge_id"),
-                    signing_code=form.cleaned_data.get("signing_code"),
-                    ip=client_ip(request),
-                )
-            except SigningRejectedError as exc:
-                form.add_error("signing_code", str(exc.message))
-            except BankingError as exc:
-                form.add_error(None, str(exc.message))
-            else:
-                draft_drop(request, TRANSFER_DRAFT)
-                return _done_redirect(result.transfer)
-    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
-    context["form"] = form
-    return render(request, "banking/transfer_confirm.html", context, status=status)
 
 
 @never_cache
@@ -384,7 +376,7 @@ def scheduled_cancel_view(request: HttpRequest, transfer_id: int) -> HttpRespons
     error = ""
     if request.method == "POST":
         try:
-            transfer_cancel(customer=customer, transfer_id=transfer.pk, ip=client_ip(request))
+            transfer_cancel(customer=customer, transfer_id=transfer.pk, ip=client_address(request))
         except BankingError as exc:
             error = str(exc.message)
         else:

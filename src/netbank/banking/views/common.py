@@ -1,9 +1,11 @@
 """Helpers shared by the banking views: the logged-in customer, drafts kept in the
-session between 入力 and 確認, and the 確認用パスワード check."""
+session between 入力 and 確認, the 確認用パスワード check, and the signed 確認 flow
+that 振替・振込, 登録先 and 振込限度額 share."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +14,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from netbank import clock
+from netbank.banking.errors import BankingError, SigningRejectedError
+from netbank.banking.forms import ConfirmForm
 from netbank.banking.models import SigningChallenge
 from netbank.banking.selectors import customer_payees
 from netbank.banking.signing import (
@@ -19,9 +23,12 @@ from netbank.banking.signing import (
     signing_capability,
     signing_challenge,
 )
+from netbank.customers import lockout
+from netbank.customers.confirm import confirm_page
 from netbank.customers.models import Customer
 from netbank.customers.services import transaction_password_check
 from netbank.oath.txquestion import NONCE_DIGITS
+from netbank.web.client_address import client_address
 
 TRANSFER_DRAFT = "banking.transfer_draft"
 PAYEE_DRAFT = "banking.payee_draft"
@@ -31,11 +38,6 @@ LIMIT_DRAFT = "banking.limit_draft"
 def current_customer(request: HttpRequest) -> Customer:
     customer: Customer = request.customer  # type: ignore[attr-defined]
     return customer
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    value = request.META.get("REMOTE_ADDR")
-    return str(value) if value else None
 
 
 def new_idempotency_key() -> str:
@@ -77,7 +79,7 @@ def check_transaction_password(
 ) -> str | None:
     """None when the 確認用パスワード is right; else the message (the failure is counted)."""
     outcome = transaction_password_check(
-        customer=customer, password=password, ip=client_ip(request)
+        customer=customer, password=password, ip=client_address(request)
     )
     if outcome.ok:
         return None
@@ -146,3 +148,66 @@ def signing_context(challenge: SigningChallenge) -> dict[str, Any]:
         "nonce": question[-NONCE_DIGITS:],
         "question_groups": [question[i : i + 4] for i in range(0, len(question), 4)],
     }
+
+
+def draft_challenge(
+    request: HttpRequest,
+    *,
+    customer: Customer,
+    draft: dict[str, Any],
+    draft_name: str,
+    purpose: str,
+    **operation: Any,
+) -> dict[str, Any]:
+    """The 取引認証 question for the draft on a 確認 screen (the draft's own while it is
+    usable, else a new one remembered in the draft), as the template shows it. Raises
+    BankingError when no question can be asked (the caller shows why)."""
+    challenge = fresh_challenge(customer=customer, draft=draft, purpose=purpose, **operation)
+    draft_put(request, draft_name, draft)
+    return signing_context(challenge)
+
+
+def signed_confirm(
+    request: HttpRequest,
+    *,
+    customer: Customer,
+    draft: dict[str, Any],
+    draft_name: str,
+    signing: bool,
+    act: Callable[[ConfirmForm], HttpResponse],
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A 確認 screen and its 確定する: on a POST whose form is valid, belongs to the
+    draft and carries the right 確認用パスワード, ``act(form)`` does the operation (with
+    the 取引認証番号 when ``signing``) and answers the redirect to 完了; the draft is then
+    dropped. A refused code or operation is shown on the form (400); a locked 確認用パスワード
+    disables it."""
+    form = ConfirmForm(
+        request.POST if request.method == "POST" else None,
+        signing=signing,
+        initial={"idempotency_key": draft["key"]},
+    )
+
+    def submit() -> HttpResponse | None:
+        if not confirm_ready(request, customer, form, draft):
+            return None
+        try:
+            done = act(form)
+        except SigningRejectedError as exc:
+            form.add_error("signing_code" if signing else None, str(exc.message))
+        except BankingError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            draft_drop(request, draft_name)
+            return done
+        return None
+
+    return confirm_page(
+        request,
+        customer=customer,
+        form=form,
+        act=submit,
+        locks=(lockout.TRANSACTION_PASSWORD,),
+        page=lambda status: render(request, template, {**context, "form": form}, status=status),
+    )

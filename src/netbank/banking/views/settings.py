@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from netbank.banking.destination import Destination
-from netbank.banking.errors import BankingError, SigningRejectedError
+from netbank.banking.errors import BankingError
 from netbank.banking.forms import ConfirmForm, LimitForm, PayeeForm
 from netbank.banking.limits import limit_change, limit_view, validate_new_limit
 from netbank.banking.models import Payee, SigningChallenge
@@ -27,24 +27,21 @@ from netbank.banking.signing import (
     check_new_token_hold,
     signing_capability,
 )
-from netbank.banking.views_common import (
+from netbank.banking.views.common import (
     LIMIT_DRAFT,
     PAYEE_DRAFT,
-    client_ip,
-    confirm_ready,
     current_customer,
+    draft_challenge,
     draft_drop,
     draft_get,
     draft_put,
-    fresh_challenge,
     message_page,
     new_idempotency_key,
     payee_list_context,
-    signing_context,
+    signed_confirm,
 )
-from netbank.customers import lockout
 from netbank.customers.decorators import customer_required
-from netbank.customers.messages import form_refuse_if_locked
+from netbank.web.client_address import client_address
 
 # --- 登録先 -------------------------------------------------------------------------
 
@@ -127,9 +124,11 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("banking:payee_add") + "?back=1")
     try:
         destination = Destination.from_dict(draft["destination"])
-        challenge = fresh_challenge(
+        signing = draft_challenge(
+            request,
             customer=customer,
             draft=draft,
+            draft_name=PAYEE_DRAFT,
             purpose=SigningChallenge.Purpose.PAYEE,
             destination=destination,
         )
@@ -145,38 +144,27 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
             back_label=_("登録先一覧へ"),
             status=409,
         )
-    draft_put(request, PAYEE_DRAFT, draft)
-    form = ConfirmForm(
-        request.POST if request.method == "POST" else None,
-        signing=True,
-        initial={"idempotency_key": draft["key"]},
-    )
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if confirm_ready(request, customer, form, draft):
-            try:
-                payee_register(
-                    customer=customer,
-                    destination=destination,
-                    nickname=str(draft.get("nickname", "")),
-                    challenge_id=draft.get("challenge_id"),
-                    signing_code=form.cleaned_data["signing_code"],
-                    ip=client_ip(request),
-                )
-            except SigningRejectedError as exc:
-                form.add_error("signing_code", str(exc.message))
-            except BankingError as exc:
-                form.add_error(None, str(exc.message))
-            else:
-                draft_drop(request, PAYEE_DRAFT)
-                return redirect(reverse("banking:payees") + "?done=registered")
-    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
-    return render(
+
+    def act(form: ConfirmForm) -> HttpResponse:
+        payee_register(
+            customer=customer,
+            destination=destination,
+            nickname=str(draft.get("nickname", "")),
+            challenge_id=draft.get("challenge_id"),
+            signing_code=form.cleaned_data["signing_code"],
+            ip=client_address(request),
+        )
+        return redirect(reverse("banking:payees") + "?done=registered")
+
+    return signed_confirm(
         request,
-        "banking/payee_confirm.html",
-        {"form": form, "destination": destination, **signing_context(challenge)},
-        status=status,
+        customer=customer,
+        draft=draft,
+        draft_name=PAYEE_DRAFT,
+        signing=True,
+        act=act,
+        template="banking/payee_confirm.html",
+        context={"destination": destination, **signing},
     )
 
 
@@ -192,7 +180,7 @@ def payee_delete_view(request: HttpRequest, payee_id: int) -> HttpResponse:
     if request.method == "POST":
         # Deleted meanwhile in another tab: the list shows the truth either way.
         with contextlib.suppress(BankingError):
-            payee_delete(customer=customer, payee_id=payee.pk, ip=client_ip(request))
+            payee_delete(customer=customer, payee_id=payee.pk, ip=client_address(request))
         return redirect(reverse("banking:payees") + "?done=deleted")
     return render(request, "banking/payee_delete.html", {"payee": payee})
 
@@ -254,9 +242,11 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"new_limit": new_limit, "limit": current, "raising": raising}
     if raising:
         try:
-            challenge = fresh_challenge(
+            signing = draft_challenge(
+                request,
                 customer=customer,
                 draft=draft,
+                draft_name=LIMIT_DRAFT,
                 purpose=SigningChallenge.Purpose.LIMIT,
                 amount=new_limit,
             )
@@ -269,32 +259,25 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
                 back_label=_("振込限度額の変更へ"),
                 status=409,
             )
-        draft_put(request, LIMIT_DRAFT, draft)
-        context.update(signing_context(challenge))
-    form = ConfirmForm(
-        request.POST if request.method == "POST" else None,
+        context.update(signing)
+
+    def act(form: ConfirmForm) -> HttpResponse:
+        limit_change(
+            customer=customer,
+            new_limit=new_limit,
+            challenge_id=draft.get("challenge_id"),
+            signing_code=form.cleaned_data.get("signing_code"),
+            ip=client_address(request),
+        )
+        return redirect(reverse("banking:limit") + "?done=1")
+
+    return signed_confirm(
+        request,
+        customer=customer,
+        draft=draft,
+        draft_name=LIMIT_DRAFT,
         signing=raising,
-        initial={"idempotency_key": draft["key"]},
+        act=act,
+        template="banking/limit_confirm.html",
+        context=context,
     )
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if confirm_ready(request, customer, form, draft):
-            try:
-                limit_change(
-                    customer=customer,
-                    new_limit=new_limit,
-                    challenge_id=draft.get("challenge_id"),
-                    signing_code=form.cleaned_data.get("signing_code"),
-                    ip=client_ip(request),
-                )
-            except SigningRejectedError as exc:
-                form.add_error("signing_code" if raising else None, str(exc.message))
-            except BankingError as exc:
-                form.add_error(None, str(exc.message))
-            else:
-                draft_drop(request, LIMIT_DRAFT)
-                return redirect(reverse("banking:limit") + "?done=1")
-    form_refuse_if_locked(form, customer, lockout.TRANSACTION_PASSWORD)
-    context["form"] = form
-    return render(request, "banking/limit_confirm.html", context, status=status)

@@ -21,7 +21,7 @@ from netbank.banking.forms import StatementFilterForm
 from netbank.banking.limits import limit_view
 from netbank.banking.models import Account, Posting
 from netbank.banking.selectors import customer_account, customer_accounts, statement_postings
-from netbank.banking.views_common import current_customer
+from netbank.banking.views.common import current_customer
 from netbank.customers.decorators import customer_required
 
 DEFAULT_PERIOD_DAYS = 30
