@@ -188,6 +188,23 @@ def _lock_customer(customer: Customer) -> Customer:
     return Customer.objects.select_for_update().get(pk=customer.pk)
 
 
+def _record_issued(*, token: Token, customer: Customer, ip: str | None) -> bool:
+    """Audit a new token (an app token or an authenticator); True when it replaces one."""
+    reissue = token.replaces_id is not None
+    record(
+        "token.issued",
+        customer_id=customer.pk,
+        ip=ip,
+        token_id=token.pk,
+        user_id=token.user_id,
+        kind=token.kind,
+        reissue=reissue,
+        replaces_token_id=token.replaces_id,
+        expires_at=token.expires_at.isoformat(),
+    )
+    return reissue
+
+
 def token_issue(
     *,
     customer: Customer,
@@ -221,18 +238,7 @@ def token_issue(
         token.activation_nonce = sealed.nonce
         token.activation_ciphertext = sealed.ciphertext
         token.save(update_fields=["activation_key_id", "activation_nonce", "activation_ciphertext"])
-        reissue = token.replaces_id is not None
-        record(
-            "token.issued",
-            customer_id=customer.pk,
-            ip=ip,
-            token_id=token.pk,
-            user_id=token.user_id,
-            kind=token.kind,
-            reissue=reissue,
-            replaces_token_id=token.replaces_id,
-            expires_at=token.expires_at.isoformat(),
-        )
+        reissue = _record_issued(token=token, customer=customer, ip=ip)
         mails.token_mail_enqueue(token=token, smartphone=smartphone)
         mails.issue_notice_enqueue(customer=customer, token=token, reissue=reissue)
     return token
@@ -439,18 +445,7 @@ def token_issue_authenticator(*, customer: Customer, ip: str | None) -> Authenti
         token.save(
             update_fields=["secret_key_id", "secret_nonce", "secret_ciphertext", "activated_at"]
         )
-        reissue = token.replaces_id is not None
-        record(
-            "token.issued",
-            customer_id=customer.pk,
-            ip=ip,
-            token_id=token.pk,
-            user_id=token.user_id,
-            kind=token.kind,
-            reissue=reissue,
-            replaces_token_id=token.replaces_id,
-            expires_at=token.expires_at.isoformat(),
-        )
+        reissue = _record_issued(token=token, customer=customer, ip=ip)
         mails.issue_notice_enqueue(customer=customer, token=token, reissue=reissue)
     return AuthenticatorIssue(
         token=token,
