@@ -141,7 +141,8 @@ def test_screenshots_of_every_app_screen(
         app.heading(page, "Directログイン")
         page.get_by_label(app.label("ログインID")).fill("appshots01")
         _shot(page, "app-direct-login.png")
-        page.go_back()
+        app.button(page, "戻る").click()
+        app.shown_code(page)
 
         app.control(page, "取引認証").click()
         app.heading(page, "取引認証")
@@ -152,7 +153,8 @@ def test_screenshots_of_every_app_screen(
         app.button(page, "取引認証番号を表示").click()
         expect(page.locator("#signing-code")).to_have_text(re.compile(r"\d{4}"))
         _shot(page, "app-signing-code.png")
-        page.go_back()
+        app.button(page, "戻る").click()
+        app.shown_code(page)
 
         app.control(page, "設定").click()
         app.heading(page, "設定")
