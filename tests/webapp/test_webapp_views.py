@@ -135,7 +135,8 @@ def _worker(client: Client | None = None) -> tuple[str, str, list[str]]:
     body = r.content.decode()
     version = re.search(r'^const VERSION = "([0-9a-f]+)";$', body, re.M)
     assets = re.search(r"^const ASSETS = (\[.*\]);$", body, re.M)
-    assert version and assets, body[:400]
+    assert version, body[:400]
+    assert assets, body[:400]
     return body, version.group(1), json.loads(assets.group(1))
 
 
