@@ -64,9 +64,7 @@ def app_version() -> str:
 
 def asset_urls() -> list[str]:
     """What the worker caches at install: the shell, the manifest, install.json, each file."""
-    files = [
-        static(STATIC_PREFIX + path.relative_to(APP_DIR).as_posix()) for path in app_files()
-    ]
+    files = [static(STATIC_PREFIX + path.relative_to(APP_DIR).as_posix()) for path in app_files()]
     return [
         reverse("otp:app_shell"),
         reverse("otp:app_manifest"),

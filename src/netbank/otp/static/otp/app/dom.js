@@ -66,6 +66,12 @@ export function value(id) {
   return (document.getElementById(id)?.value || "").trim();
 }
 
+// What went wrong with the vault, in the customer's words (the vault's stable codes).
+export function vaultMessage(error) {
+  const key = { vault_tampered: "err_vault_tampered", device_secret_missing: "err_device_secret_missing", vault_exists: "err_vault_exists", vault_wiped: "err_vault_wiped" }[error && error.code];
+  return t(key || "err_vault");
+}
+
 export function busy(form, on) {
   for (const control of form.querySelectorAll("button, input")) control.disabled = on;
 }

@@ -18,7 +18,8 @@ export const app = {
   data,
   config: null, // the bank's install configuration (parsed), or null when it cannot be read
   configError: null,
-  token: null, // the unlocked token, in memory only
+  handle: null, // the unlocked vault (vault.js), in memory only
+  token: null, // its token
   installPrompt: null, // Android's deferred "install app" prompt
   current: null,
   stops: [], // what the shown screen runs (timers) and must stop when it goes
@@ -50,7 +51,7 @@ export const app = {
 
   // The screen to open on: set-up when there is no token, the lock screen otherwise.
   async start(notice) {
-    this.token = null;
+    this.token = this.handle = null;
     let exists = false;
     try {
       exists = await vault.vaultExists();
@@ -59,8 +60,9 @@ export const app = {
   },
 
   // After the unlock or the set-up: the measured clock wins over the stored one.
-  async opened(token, notice) {
-    this.token = token;
+  async opened(handle, notice) {
+    this.handle = handle;
+    const token = (this.token = handle.token);
     if (clock.wasMeasured()) {
       try { await vault.updateOffset(clock.currentOffset()); } catch { /* kept in memory only */ }
     } else {
@@ -70,7 +72,6 @@ export const app = {
   },
 
   lock() {
-    this.token = null;
     this.start();
   },
 

@@ -1,8 +1,8 @@
 // アプリロックについて → 次へ → 暗証番号の設定 (and, where the phone can, 指紋・顔認証).
 // The activated token lives only in this screen's state until the vault holds it.
 import { t } from "../messages.js";
-import { h, pinField, showErrors, notice, say, busy } from "../dom.js";
-import { createVault } from "../vault.js";
+import { h, pinField, showErrors, notice, say, busy, vaultMessage } from "../dom.js";
+import { createVault, normalisePin } from "../vault.js";
 import { prfSupported, enrolBiometric } from "../biometric.js";
 
 export function applockScreen(app, state) {
@@ -13,18 +13,17 @@ export function applockScreen(app, state) {
     h("button", { type: "button", class: "primary", onclick: () => app.show(pinScreen, state) }, t("next")));
 }
 
-// 4–8 ASCII digits after folding full-width digits, as the desktop app and the vault take.
-export function normalisePin(text) {
-  const pin = String(text || "").replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
-  return /^[0-9]{4,8}$/.test(pin) ? pin : null;
+// The vault's PIN rule (4–8 digits, full-width folded), or null.
+export function pinOrNull(text) {
+  try { return normalisePin(text); } catch { return null; }
 }
 
 // Errors of a new PIN typed twice ({inputId: text}).
 export function checkNewPin(firstId, first, againId, again) {
-  const pin = normalisePin(first);
+  const pin = pinOrNull(first);
   if (!first) return { [firstId]: t("err_required", { field: t("pin_enter") }) };
   if (!pin) return { [firstId]: t("err_invalid_pin") };
-  if (pin !== normalisePin(again)) return { [againId]: t("err_pin_mismatch") };
+  if (pin !== pinOrNull(again)) return { [againId]: t("err_pin_mismatch") };
   return {};
 }
 
@@ -48,19 +47,20 @@ async function save(app, state, form) {
   if (showErrors(form, errors)) return;
   busy(form, true);
   const wantsBio = document.getElementById("use-biometric").checked;
+  let handle;
   try {
-    await createVault(state.token, normalisePin(first));
-  } catch {
+    handle = await createVault(state.token, pinOrNull(first));
+  } catch (error) {
     busy(form, false);
-    return say("pin-error", t("err_vault"));
+    return say("pin-error", vaultMessage(error));
   }
   let news = t("setup_done");
   if (wantsBio) {
     try {
-      await enrolBiometric(state.token);
+      await enrolBiometric(handle);
     } catch {
       news += ` ${t("biometric_failed")}`;
     }
   }
-  await app.opened(state.token, `${news} ${t("setup_next")}`);
+  await app.opened(handle, `${news} ${t("setup_next")}`);
 }

@@ -1,12 +1,12 @@
 // 設定: change the PIN, fingerprint/face unlock on or off, remove the token (after a
 // warning), the app's version, the bank key's fingerprint and the leaflet's helpdesk.
 import { t, language } from "../messages.js";
-import { h, pinField, showErrors, notice, say, busy } from "../dom.js";
+import { h, pinField, showErrors, notice, say, busy, vaultMessage } from "../dom.js";
 import { bankNow } from "../clock.js";
-import { changePin, wipe, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
-import { prfSupported, biometricEnrolled, enrolBiometric, disableBiometric } from "../biometric.js";
+import { changePin, wipe, status, clearPrf, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
+import { prfSupported, enrolBiometric } from "../biometric.js";
 import { keysAt, fingerprint } from "../installconfig.js";
-import { checkNewPin, normalisePin } from "./applock.js";
+import { checkNewPin, pinOrNull } from "./applock.js";
 import { codeScreen } from "./code.js";
 
 export function settingsScreen(app, state) {
@@ -52,11 +52,11 @@ export function helpdesk(d) {
 }
 
 async function showBiometric(app, box) {
-  const [supported, enrolled] = await Promise.all([prfSupported().catch(() => false), biometricEnrolled().catch(() => false)]);
+  const [supported, enrolled] = await Promise.all([prfSupported().catch(() => false), status().then((s) => s.biometric, () => false)]);
   const toggle = async (on) => {
     say("bio-status", "");
     try {
-      if (on) await enrolBiometric(app.token); else await disableBiometric();
+      if (on) await enrolBiometric(app.handle); else await clearPrf();
       app.show(settingsScreen, { notice: t(on ? "biometric_enabled" : "biometric_disabled") });
     } catch {
       say("bio-status", t(on ? "biometric_failed" : "err_vault"));
@@ -75,7 +75,7 @@ async function newPin(app, form) {
   if (showErrors(form, errors)) return;
   busy(form, true);
   try {
-    await changePin(normalisePin(current) || current, normalisePin(document.getElementById("pin-new").value));
+    app.handle = await changePin(pinOrNull(current) || current, pinOrNull(document.getElementById("pin-new").value));
     app.show(settingsScreen, { notice: t("pin_changed") });
   } catch (error) {
     busy(form, false);
@@ -83,7 +83,7 @@ async function newPin(app, form) {
     for (const id of ["pin-current", "pin-new", "pin-again"]) document.getElementById(id).value = "";
     if (error instanceof WrongPinError) showErrors(form, { "pin-current": `${t("err_wrong_pin")} ${t("err_wrong_pin_left", { n: error.attemptsLeft })}` });
     else if (error instanceof PinDelayError) showErrors(form, { "pin-current": t("err_pin_wait", { seconds: Math.ceil(error.waitSeconds) }) });
-    else say("pin-status", t("err_vault"));
+    else say("pin-status", vaultMessage(error));
   }
 }
 

@@ -80,7 +80,9 @@ async function send(app, form) {
     // The app is served by the bank: its own origin is the bank (CSP connects nowhere else).
     const bankUrl = location.origin;
     const token = await activate({ bankUrl, serviceId, userId, password, trustedKeys });
-    app.show(applockScreen, { token: { ...token, bankUrl } });
+    // Kept with the token for 設定 (the key that signed this activation's answer).
+    const keyFingerprint = await fingerprint(trustedKeys[0].publicKey).catch(() => "");
+    app.show(applockScreen, { token: { ...token, bankUrl, keyFingerprint } });
   } catch (error) {
     busy(form, false);
     say("setup-progress", "");

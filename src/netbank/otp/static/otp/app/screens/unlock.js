@@ -2,20 +2,19 @@
 // Wrong PINs are counted by the vault (delays from the 3rd, wipe at the 10th); this screen
 // only says what the vault decided.
 import { t } from "../messages.js";
-import { h, pinField, showErrors, notice, say, busy } from "../dom.js";
+import { h, pinField, showErrors, notice, say, busy, vaultMessage } from "../dom.js";
 import { unlock, status, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
-import { biometricEnrolled, unlockWithBiometric } from "../biometric.js";
-import { normalisePin } from "./applock.js";
+import { unlockWithBiometric } from "../biometric.js";
+import { pinOrNull } from "./applock.js";
 
 export function unlockScreen(app, state) {
   const bio = h("button", { type: "button", class: "secondary", hidden: true, onclick: () => withBiometric(app) }, t("biometric"));
-  biometricEnrolled().then((on) => { bio.hidden = !on; }, () => {});
   const form = h("form", { novalidate: true, onsubmit: (e) => { e.preventDefault(); tryPin(app, form); } },
     pinField("pin", "pin_enter"),
     notice("unlock-error"),
     h("button", { type: "submit", class: "primary" }, t("unlock_button")),
     bio);
-  status({ now: Date.now() }).then((s) => explainWait(s.retryAt, s.attemptsLeft), () => {});
+  status({ now: Date.now() }).then((s) => { bio.hidden = !s.biometric; explainWait(s.retryAt, s.attemptsLeft); }, () => {});
   return h("section", {},
     h("h1", {}, t("unlock_title")),
     state.notice && h("p", { class: "status", role: "status" }, state.notice),
@@ -33,13 +32,12 @@ function explainWait(retryAt, attemptsLeft) {
 
 async function tryPin(app, form) {
   const typed = document.getElementById("pin").value;
-  const pin = normalisePin(typed);
+  const pin = pinOrNull(typed);
   const problem = !typed ? t("err_required", { field: t("pin_enter") }) : !pin ? t("err_invalid_pin") : "";
   if (showErrors(form, { pin: problem })) return;
   busy(form, true);
   try {
-    const { token } = await unlock(pin, { now: Date.now() });
-    await app.opened(token);
+    await app.opened(await unlock(pin, { now: Date.now() }));
   } catch (error) {
     busy(form, false);
     document.getElementById("pin").value = "";
@@ -49,7 +47,7 @@ async function tryPin(app, form) {
       return say("unlock-error", t("err_wrong_pin_left", { n: error.attemptsLeft }) + waitText(error.retryAt));
     }
     if (error instanceof PinDelayError) return explainWait(error.retryAt, error.attemptsLeft);
-    say("unlock-error", t("err_vault"));
+    say("unlock-error", vaultMessage(error));
   }
 }
 
@@ -60,9 +58,9 @@ function waitText(retryAt) {
 
 async function withBiometric(app) {
   try {
-    const { token } = await unlockWithBiometric();
-    await app.opened(token);
-  } catch {
+    await app.opened(await unlockWithBiometric());
+  } catch (error) {
+    if (error instanceof VaultWipedError) return app.start(t("err_vault_wiped"));
     say("unlock-error", t("biometric_unlock_failed"));
   }
 }
