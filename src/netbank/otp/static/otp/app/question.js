@@ -1,0 +1,74 @@
+/**
+ * The 取引認証 signing question, format 2 (docs/protocols.md §4.2), read exactly as
+ * netbank.oath.txquestion reads it: 54 decimal digits, every field fixed-width,
+ *
+ *   purpose(1) bank(4) branch(3) type(1) account(7) amount(12)
+ *   debit branch(3) debit account(7) date(8) nonce(8)
+ *
+ * The app shows the customer what it signs as read from the question itself, never
+ * from text sent alongside it, so anything the bank could not have built is refused.
+ */
+
+export const SUITE = "OCRA-1:HOTP-SHA256-8:QN54";
+export const IMMEDIATE_DATE = "00000000";
+
+/** The question is not one format 2 allows; nothing is shown or signed. */
+export class SigningQuestionError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "SigningQuestionError";
+  }
+}
+
+/** The digits as the bank's screen shows them (in groups, perhaps full-width) → the bare digits. */
+export function normaliseQuestion(text) {
+  return String(text).normalize("NFKC").replace(/[ \-\t\u3000]/g, "");
+}
+
+/** A real calendar day (proleptic Gregorian, year 1–9999, like Python's date). */
+function isCalendarDay(text) {
+  const [y, m, d] = [text.slice(0, 4), text.slice(4, 6), text.slice(6)].map(Number);
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+  return y >= 1 && d >= 1 && d <= (days ?? 0);
+}
+
+/**
+ * The operation a question asks to approve: `{purpose: "1" 振込 | "2" 登録先の登録 |
+ * "3" 振込限度額の引き上げ, bankCode, branchCode, accountType, accountNumber, amount (yen;
+ * the new limit for "3"), debitBranchCode, debitAccountNumber, scheduledFor ("YYYY-MM-DD"
+ * of a 振込予約, else null), nonce}`. The checks are build_question's, so only a question
+ * that rebuilds to the same digits passes.
+ */
+export function describeQuestion(question) {
+  const fail = (message) => { throw new SigningQuestionError(message); };
+  if (typeof question !== "string" || !/^[0-9]{54}$/.test(question)) fail("a signing question must be 54 digits");
+  const purpose = question[0];
+  if (!["1", "2", "3"].includes(purpose)) fail("unknown purpose digit");
+  const field = (from, to) => question.slice(from, to);
+  const request = {
+    purpose, bankCode: field(1, 5), branchCode: field(5, 8), accountType: question[8], accountNumber: field(9, 16),
+    amount: Number(field(16, 28)), debitBranchCode: field(28, 31), debitAccountNumber: field(31, 38),
+    scheduledFor: null, nonce: field(46, 54),
+  };
+  const day = field(38, 46);
+  if (purpose === "3") {
+    if (field(1, 16) !== "0".repeat(15)) fail("a limit question carries no payee");
+  } else if (!["1", "2", "4"].includes(request.accountType)) {
+    fail("account type must be 1 (普通), 2 (当座) or 4 (貯蓄)");
+  }
+  if (purpose === "2") {
+    if (request.amount !== 0) fail("a payee registration carries no amount");
+  } else if (request.amount === 0) {
+    fail("amount must be 1 to 999,999,999,999 yen");
+  }
+  if (purpose === "1") {
+    if (day !== IMMEDIATE_DATE) {
+      if (!isCalendarDay(day)) fail("the date is not a calendar day");
+      request.scheduledFor = `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+    }
+  } else if (field(28, 46) !== "0".repeat(18)) {
+    fail("only a transfer carries a debit account and a date");
+  }
+  return request;
+}
