@@ -103,6 +103,7 @@ async function install() {
 async function loadConfig() {
   let json;
   try {
+    if (!navigator.onLine) throw new Error("offline");
     const { response } = await clock.measure(data.config);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     json = await response.text();
@@ -124,7 +125,8 @@ async function loadConfig() {
 }
 
 function registerWorker() {
-  if (!("serviceWorker" in navigator)) return;
+  // Offline the installed worker keeps serving; its update check waits for the network.
+  if (!("serviceWorker" in navigator) || !navigator.onLine) return;
   // The worker only makes the app open offline; the app works without it.
   navigator.serviceWorker.register(data.sw, { scope: data.scope }).catch(() => {});
 }

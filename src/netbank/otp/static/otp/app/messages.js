@@ -121,7 +121,6 @@ export const MESSAGES = {
   err_activation_refused: ["トークンの設定ができませんでした。サービスID、ユーザID、利用開始パスワードをご確認ください。", "The token could not be set up. Check the service ID, user ID and activation password."],
   err_throttled: ["短時間に多くの操作がありました。しばらくしてから、もう一度お試しください。", "Too many tries in a short time. Please wait a moment and try again."],
   activation_void_hint: ["利用開始パスワードを5回間違えると、そのトークン発行は無効になります。無効になった場合は、パソコンまたはスマートフォンからトークン発行をもう一度申請するか、ヘルプデスクへご連絡ください。", "After 5 wrong activation passwords the token issue is void. Then apply for a new token again on your PC or smartphone, or call the helpdesk."],
-  err_unexpected: ["エラーが発生しました。もう一度お試しください。", "Something went wrong. Please try again."],
 };
 
 const STORE = "netbank-app-lang";

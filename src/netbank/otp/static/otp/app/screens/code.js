@@ -4,9 +4,9 @@ import { t } from "../messages.js";
 import { h, notice, say } from "../dom.js";
 import { bankNow, currentOffset, driftWarning } from "../clock.js";
 import { totp } from "../oath.js";
-import { loginScreen } from "./login.js";
-import { signScreen } from "./sign.js";
-import { settingsScreen } from "./settings.js";
+
+// The other screens load when first opened: the code shows without waiting for them.
+const open = (app, file, name) => async () => app.show((await import(`./${file}.js`))[name]);
 
 const RADIUS = 44;
 const CIRCUMFERENCE = 2 * Math.PI * RADIUS;
@@ -44,9 +44,9 @@ export function codeScreen(app, state) {
     h("button", { type: "button", class: "primary", onclick: () => copy(shown) }, t("copy")),
     notice("copy-status", "status"),
     h("nav", { class: "menu" },
-      h("button", { type: "button", onclick: () => app.show(loginScreen) }, t("direct_login")),
-      h("button", { type: "button", onclick: () => app.show(signScreen) }, t("sign_title")),
-      h("button", { type: "button", onclick: () => app.show(settingsScreen) }, t("settings")),
+      h("button", { type: "button", onclick: open(app, "login", "loginScreen") }, t("direct_login")),
+      h("button", { type: "button", onclick: open(app, "sign", "signScreen") }, t("sign_title")),
+      h("button", { type: "button", onclick: open(app, "settings", "settingsScreen") }, t("settings")),
       h("button", { type: "button", class: "secondary", onclick: () => app.lock() }, t("lock_now"))));
 }
 

@@ -59,7 +59,8 @@ export function checkFields(serviceId, userId, password) {
 
 async function send(app, form) {
   const serviceId = value("service-id");
-  const userId = value("user-id");
+  // Full-width digits (a Japanese keyboard's) are the same ユーザID, as activation.js reads it.
+  const userId = value("user-id").replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
   const password = document.getElementById("activation-password").value;
   say("setup-error", "");
   const errors = checkFields(serviceId, userId, password);
