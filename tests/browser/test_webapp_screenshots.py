@@ -130,8 +130,8 @@ def test_screenshots_of_every_app_screen(
         _shot(page, "app-unlock.png")
         for _ in range(3):
             app.unlock(page, app.WRONG_PIN)
-            expect(page.get_by_role("alert")).to_contain_text("暗証番号が正しくありません")
-        expect(page.get_by_role("alert")).to_contain_text("秒お待ちください")
+            expect(page.locator("main")).to_contain_text("暗証番号が正しくありません")
+        expect(page.locator("main")).to_contain_text("秒お待ちください")
         _shot(page, "app-unlock-wait.png")
         page.clock.fast_forward(16_000)
         app.unlock(page)
