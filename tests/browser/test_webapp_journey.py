@@ -246,12 +246,13 @@ def sp_customer(transactional_db: None) -> Customer:
     )
 
 
-def virtual_authenticator(page: Page) -> Any:
+def virtual_authenticator(page: Page) -> tuple[Any, str]:
     """Chromium's virtual platform authenticator with the PRF extension: a phone's
-    fingerprint sensor that always recognises its owner."""
+    fingerprint sensor that always recognises its owner. Returns the CDP session and
+    the authenticator's id."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
-    cdp.send(
+    added = cdp.send(
         "WebAuthn.addVirtualAuthenticator",
         {
             "options": {
@@ -266,16 +267,17 @@ def virtual_authenticator(page: Page) -> Any:
             }
         },
     )
-    return cdp
+    return cdp, str(added["authenticatorId"])
 
 
-def forge(field: str, change: Any) -> Any:
+def forge(field: str, change: Any, served: list[str]) -> Any:
     """A route handler that passes the bank's round-one answer on with one thing changed."""
 
     def handle(route: Route) -> None:
         response = route.fetch()
         answer = response.json()
         answer[field] = change(answer[field])
+        served.append(field)
         route.fulfill(response=response, body=json.dumps(answer))
 
     return handle
@@ -290,7 +292,7 @@ def test_smartphone_journey_with_fingerprint_direct_login_and_wipe_on_a_pixel(
 ) -> None:
     with app.phone_app(browser, bank_url, "Pixel 7") as phone:
         phone.context.clock.install()  # real time, but the PIN waits can be skipped
-        virtual_authenticator(phone)  # before the app asks whether the phone has one
+        cdp, authenticator = virtual_authenticator(phone)  # before the app asks for one
         sp.log_in(phone)
         sp.expect_sli012(phone)
         sp.fill_sli012(phone)
@@ -305,6 +307,7 @@ def test_smartphone_journey_with_fingerprint_direct_login_and_wipe_on_a_pixel(
         # A forged round-one answer: a changed field, then a changed signature. The app
         # refuses it with its message and never sends round two.
         finishes: list[str] = []
+        forged: list[str] = []
         phone.on(
             "request", lambda r: finishes.append(r.url) if "/activation/finish" in r.url else None
         )
@@ -312,11 +315,12 @@ def test_smartphone_journey_with_fingerprint_direct_login_and_wipe_on_a_pixel(
             ("digits", lambda d: 8 if d != 8 else 6),
             ("signature", flip_last_char),
         ):
-            phone.route("**/api/v1/activation/start", forge(field, change))
+            phone.route("**/api/v1/activation/start", forge(field, change, forged))
             app.set_up(phone, service_id, user_id, sp.ACTIVATION_PASSWORD)
             expect(phone.locator("main")).to_contain_text(app.UNTRUSTED)
             app.heading(phone, "初期設定")
             phone.unroute("**/api/v1/activation/start")
+        assert forged == ["digits", "signature"]  # the app did receive both forgeries
         assert finishes == []
         assert Token.objects.get(user_id=user_id).state == Token.State.ISSUED
 
@@ -324,6 +328,9 @@ def test_smartphone_journey_with_fingerprint_direct_login_and_wipe_on_a_pixel(
         app.set_up(phone, service_id, user_id, sp.ACTIVATION_PASSWORD)
         app.app_lock_and_pin(phone, biometric=True)
         app.shown_code(phone)
+        # One credential made on the phone's authenticator, for this origin.
+        credentials = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+        assert len(credentials["credentials"]) == 1
         assert Token.objects.get(user_id=user_id).state == Token.State.ACTIVATED
 
         # Leaflet part 2, Step 3: Directログイン in the app opens the bank, logged in.
