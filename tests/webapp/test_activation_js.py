@@ -136,7 +136,7 @@ def test_only_a_bank_signed_well_formed_answer_is_trusted(js_page: Page) -> None
     bank, following, other = (Ed25519PrivateKey.generate() for _ in range(3))
     bank_text = proto.ed25519_public_text(bank.public_key())
     t = _transcript()
-    good = t.to_json(proto.sign_transcript(bank, t))
+    good: dict[str, Any] = t.to_json(proto.sign_transcript(bank, t))
     refused: list[tuple[str, dict[str, Any]]] = [
         ("unsigned", {**good, "signature": ""}),
         ("no signature field", {k: v for k, v in good.items() if k != "signature"}),

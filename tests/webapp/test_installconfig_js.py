@@ -167,8 +167,8 @@ def test_install_config_parsing_keys_and_fingerprints_equal_python(js_page: Page
     expected_keys = [_python_keys(config, now) for config in ACCEPTED[:2] for now in moments]
     assert out["keysAt"] == expected_keys
     # The next key takes over when the current one runs out; then nothing is trusted.
-    assert expected_keys[1] == [
-        _js_key(install_config_parse(json.dumps(ACCEPTED[0])).next_bank_key)
-    ]
+    following = install_config_parse(json.dumps(ACCEPTED[0])).next_bank_key
+    assert following is not None
+    assert expected_keys[1] == [_js_key(following)]
     assert expected_keys[3] == expected_keys[6] == "BankKeyExpiredError"
     assert out["fingerprints"] == [key_fingerprint(k) for k in KEYS] + ["InstallConfigError"] * 2
