@@ -124,10 +124,14 @@ def test_a_try_is_counted_before_the_key_derivation(js_page: Page) -> None:
         """
         const before = await v.status();
         await v.unlock("2580");
-        return [before.failures, (await v.status()).failures];
+        const log = [before.failures, (await v.status()).failures];
+        // Killed during the tenth try: the next one, even with the right PIN, wipes.
+        await rawPut("token", { ...(await rawGet("token")), failures: 10, lastFailureAt: 0 });
+        log.push((await outcome(v.unlock("2580"))).code, await rawKeys());
+        return log;
         """,
     )
-    assert r == [1, 0]  # paid for, then reset by the right PIN
+    assert r == [1, 0, "vault_wiped", []]  # paid for, reset by the right PIN; the tenth wipes
 
 
 def test_change_pin_device_key_form_errors_and_a_copy_elsewhere(

@@ -124,6 +124,7 @@ function database() {
     req.onsuccess = () => {
       const db = req.result;
       db.onversionchange = () => { db.close(); opening = null; };
+      db.onclose = () => { opening = null; }; // storage cleared by the browser: open anew next time
       resolve(db);
     };
     req.onerror = () => { opening = null; reject(new VaultStorageError(req.error?.message)); };
@@ -174,6 +175,8 @@ function wipeIn(store) {
   store.delete(DEVICE_KEY);
   return new VaultWipedError();
 }
+// The tenth failure (found counted, e.g. the app killed mid-try): that vault goes; throws.
+const wipeTenth = (id) => update(id, (r, store) => wipeIn(store));
 
 // --- crypto helpers -------------------------------------------------------------------------
 
@@ -338,7 +341,7 @@ export async function unlock(pin, { now = Date.now() } = {}) {
   pin = normalisePin(pin);
   for (;;) {
     const { rec, deviceKey } = await loadChecked();
-    if (rec.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+    if (rec.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
     const pinPart = await unseal(deviceKey, rec.id, "pin", rec.wrapped.pin.data);
     // Count the try before the key derivation, in one transaction with the checks (two
     // windows cannot both slip through), saved durably: an app killed mid-way has paid.
@@ -362,7 +365,7 @@ export async function unlock(pin, { now = Date.now() } = {}) {
       const key = await pinKey(pin, rec.wrapped.pin.salt, rec.kdf.iterations);
       ck = await gcmDecrypt(key, rec.wrapped.pin.iv, pinPart, pinAad(rec));
     } catch {
-      if (counted.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+      if (counted.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
       const delay = failureDelayMs(counted.failures);
       throw new WrongPinError(MAX_PIN_FAILURES - counted.failures, delay ? counted.lastFailureAt + delay : null);
     }
@@ -375,7 +378,7 @@ export async function unlock(pin, { now = Date.now() } = {}) {
 // resets the PIN failures (only the right PIN proves the PIN), and a wiped vault stays gone.
 export async function unlockWithPrf(prfOutput) {
   const { rec, deviceKey } = await loadChecked();
-  if (rec.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+  if (rec.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
   const prf = rec.wrapped.prf;
   if (!prf) throw new BiometricError("biometric_not_enrolled", "no biometric unlock is set up");
   if (!(prfOutput instanceof Uint8Array) || prfOutput.length < 32) {
@@ -394,7 +397,7 @@ export async function unlockWithPrf(prfOutput) {
 // The credential and PRF input a biometric unlock asks the authenticator for (not secret).
 export async function prfCredential() {
   const { rec } = await loadChecked();
-  if (rec.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+  if (rec.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
   if (!rec.wrapped.prf) throw new BiometricError("biometric_not_enrolled", "no biometric unlock is set up");
   return { credentialId: rec.wrapped.prf.credentialId, salt: rec.wrapped.prf.salt };
 }
