@@ -186,3 +186,34 @@ def test_removing_the_token_warns_first_then_leaves_nothing(phone_page: Page) ->
     expect(page.get_by_role("heading", name="初期設定", exact=True)).to_be_visible()
     expect(page.get_by_role("status").first).to_have_text("トークンを削除しました。")
     assert page.evaluate("import('/static/otp/app/vault.js').then((v) => v.vaultExists())") is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fingerprint_or_face_unlock_turned_on_at_set_up_and_off_in_settings(
+    phone_page: Page,
+) -> None:
+    from tests.webapp.test_biometric_js import add_authenticator
+
+    page = phone_page
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    add_authenticator(cdp)
+    set_up(page, issue_token())
+    offer = page.get_by_label("指紋・顔認証でロック解除", exact=True)
+    expect(offer).to_be_visible()
+    offer.check()
+    choose_pin(page)
+    expect(page.get_by_role("status").first).not_to_contain_text("設定できませんでした")
+    page.get_by_role("button", name="ロック", exact=True).click()
+    expect(page.get_by_role("heading", name="ロック解除", exact=True)).to_be_visible()
+    page.get_by_role("button", name="指紋・顔認証", exact=True).click()
+    expect(page.locator("#otp-code")).to_have_text(re.compile(r"^\d{6}$"))
+
+    page.get_by_role("button", name="設定", exact=True).click()
+    page.get_by_role("button", name="指紋・顔認証をやめる", exact=True).click()
+    expect(page.get_by_role("status").first).to_have_text("指紋・顔認証でのロック解除をやめました。")
+    expect(page.get_by_role("button", name="指紋・顔認証を使う", exact=True)).to_be_visible()
+    page.get_by_role("button", name="戻る", exact=True).click()
+    page.get_by_role("button", name="ロック", exact=True).click()
+    expect(page.get_by_role("heading", name="ロック解除", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="指紋・顔認証", exact=True)).to_be_hidden()
