@@ -211,7 +211,9 @@ def test_fingerprint_or_face_unlock_turned_on_at_set_up_and_off_in_settings(
 
     page.get_by_role("button", name="設定", exact=True).click()
     page.get_by_role("button", name="指紋・顔認証をやめる", exact=True).click()
-    expect(page.get_by_role("status").first).to_have_text("指紋・顔認証でのロック解除をやめました。")
+    expect(page.get_by_role("status").first).to_have_text(
+        "指紋・顔認証でのロック解除をやめました。"
+    )
     expect(page.get_by_role("button", name="指紋・顔認証を使う", exact=True)).to_be_visible()
     page.get_by_role("button", name="戻る", exact=True).click()
     page.get_by_role("button", name="ロック", exact=True).click()
