@@ -13,17 +13,35 @@ from netbank.token_app.messages import CATALOG
 from tests.webapp.conftest import run_js
 
 # The shell's files (the crypto and vault modules keep their own errors' words).
-SHELL_JS = ["main.js", "dom.js", "clock.js", *(f"screens/{p.name}" for p in (APP_DIR / "screens").glob("*.js"))]
+SHELL_JS = [
+    "main.js",
+    "dom.js",
+    "clock.js",
+    *(f"screens/{p.name}" for p in (APP_DIR / "screens").glob("*.js")),
+]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 # Same key, deliberately other words than the desktop app's: the phone has one token and no
 # terminal, no label and no keyring; 取引認証's field is typed or pasted, not prompted.
-DIFFERENT_FROM_DESKTOP = {"setup_done", "setup_next", "remove_confirm", "removed", "sign_question",
-                          "sign_date", "applock_body", "err_install_config", "err_bank_key_expired",
-                          "helpdesk_hours", "helpdesk_emergency", "err_device_secret_missing",
-                          "err_vault_tampered", "err_vault_exists", "remove_token",
-                          # APP_SPEC.md names the lock screen 「ロック解除」.
-                          "unlock_title"}
+DIFFERENT_FROM_DESKTOP = {
+    "setup_done",
+    "setup_next",
+    "remove_confirm",
+    "removed",
+    "sign_question",
+    "sign_date",
+    "applock_body",
+    "err_install_config",
+    "err_bank_key_expired",
+    "helpdesk_hours",
+    "helpdesk_emergency",
+    "err_device_secret_missing",
+    "err_vault_tampered",
+    "err_vault_exists",
+    "remove_token",
+    # APP_SPEC.md names the lock screen 「ロック解除」.
+    "unlock_title",
+}
 # Japanese writes the date's numbers plain, English pads them (as the desktop app does).
 PLACEHOLDERS_DIFFER = {"sign_date"}
 
@@ -175,6 +193,48 @@ def test_the_apps_code_stays_within_its_budget() -> None:
 def test_the_shell_files_have_no_inline_style_or_eval() -> None:
     for name in [*SHELL_JS, "messages.js"]:
         code = (APP_DIR / name).read_text()
-        for bad in ("innerHTML", "eval(", "new Function", ".style.", "style=", "setAttribute(\"style\""):
+        for bad in (
+            "innerHTML",
+            "eval(",
+            "new Function",
+            ".style.",
+            "style=",
+            'setAttribute("style"',
+        ):
             assert bad not in code, f"{name}: {bad}"
     assert Path(APP_DIR / "app.css").read_text().count("@import") == 0
+
+
+def test_the_signing_screen_says_what_the_desktop_app_says(js_page: Page) -> None:
+    from netbank.oath import txquestion as q
+    from netbank.token_app.messages import Messages
+    from netbank.token_app.signing import describe_question
+    from netbank.token_app.signing_view import operation_lines
+    from tests.webapp.test_question_js import random_request
+
+    requests = [
+        random_request(q.PURPOSE_TRANSFER),
+        random_request(q.PURPOSE_TRANSFER, scheduled=True),
+        random_request(q.PURPOSE_PAYEE),
+        random_request(q.PURPOSE_LIMIT),
+    ]
+    questions = [q.build_question(r) for r in requests]
+    for lang in ("ja", "en"):
+        shown = run_js(
+            js_page,
+            """
+            const m = await import(APP + "messages.js");
+            const {describeQuestion} = await import(APP + "question.js");
+            const {operationLines} = await import(APP + "screens/sign.js");
+            m.setLanguage(arg.lang);
+            const out = arg.questions.map((q) => operationLines(describeQuestion(q)));
+            m.setLanguage("ja");
+            return out;
+            """,
+            {"lang": lang, "questions": questions},
+        )
+        expected = [
+            [list(row) for row in operation_lines(describe_question(text), Messages(lang))]
+            for text in questions
+        ]
+        assert shown == expected, lang

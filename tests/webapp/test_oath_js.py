@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from playwright.sync_api import Page
 
@@ -42,7 +43,8 @@ return out;
 
 
 def _run(page: Page, cases: list[tuple[str, list[object]]]) -> list[str]:
-    return run_js(page, RUN_CASES, cases)
+    results: list[str] = run_js(page, RUN_CASES, cases)
+    return results
 
 
 def test_rfc4226_and_rfc6238_vectors(js_page: Page) -> None:
@@ -72,9 +74,9 @@ def test_rfc6287_vectors(js_page: Page) -> None:
         add("OCRA-1:HOTP-SHA1-6:QN08", k20, {"question": q}, r)
     for c, r in v.OCRA_SHA256_C_QN08_PSHA1:
         # The PIN as text (hashed by the module) and as its hash give the same response.
-        options = {"question": "12345678", "counter": c}
-        add("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", k32, {**options, "password": "1234"}, r)
-        add("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", k32, {**options, "password": pin}, r)
+        inputs = {"question": "12345678", "counter": c}
+        add("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", k32, {**inputs, "password": "1234"}, r)
+        add("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1", k32, {**inputs, "password": pin}, r)
     for q, r in v.OCRA_SHA256_QN08_PSHA1:
         add("OCRA-1:HOTP-SHA256-8:QN08-PSHA1", k32, {"question": q, "password": "1234"}, r)
     for c, q, r in v.OCRA_SHA512_C_QN08:
@@ -102,32 +104,33 @@ def test_agrees_with_netbank_oath_and_refuses_what_it_refuses(js_page: Page) -> 
             counter = secrets.randbelow(2**64)
             moment = secrets.randbelow(2**34)
             period = secrets.choice((30, 60))
-            options = {"algorithm": algorithm, "digits": digits}
+            options: dict[str, Any] = {"algorithm": algorithm, "digits": digits}
             cases.append(("hotp", [key.hex(), str(counter), options]))
             expected.append(hotp(key, counter, **options))
             cases.append(("totp", [key.hex(), moment, {**options, "period": period}]))
             expected.append(totp(key, moment, period=period, **options))
     session = secrets.token_bytes(64)
-    for suite, options in (
+    ocra_cases: list[tuple[str, dict[str, Any]]] = [
         ("OCRA-1:HOTP-SHA1-6:QN08-S064", {"question": "31415926", "session_info": session}),
         ("OCRA-1:HOTP-SHA256-10:QH40-S064-T30S", {"question": "A1b2C", "session_info": session}),
         ("OCRA-1:HOTP-SHA512-4:C-QA64-PSHA256-T2H", {"question": "Zz09" * 16, "counter": 7}),
         ("OCRA-1:HOTP-SHA256-8:QN54", {"question": "1" + "0" * 53}),
-    ):
+    ]
+    for suite, inputs in ocra_cases:
         key = secrets.token_bytes(32)
-        js_options: dict[str, object] = {"question": options["question"]}
-        py_options = dict(options)
-        if "session_info" in options:
+        js_options: dict[str, object] = {"question": inputs["question"]}
+        py_options = dict(inputs)
+        if "session_info" in inputs:
             js_options["session"] = session.hex()
-        if "counter" in options:
-            js_options["counter"] = options["counter"]
+        if "counter" in inputs:
+            js_options["counter"] = inputs["counter"]
         if "-T" in suite:
             py_options["timestamp_steps"] = js_options["timestamp"] = secrets.randbelow(2**40)
         if "PSHA256" in suite:
             js_options["password"] = "ｐｉｎ"
             py_options["password_hash"] = hashlib.sha256("ｐｉｎ".encode()).digest()
         cases.append(("ocra", [suite, key.hex(), js_options]))
-        expected.append(ocra(suite, key, **py_options))  # type: ignore[arg-type]
+        expected.append(ocra(suite, key, **py_options))
 
     refusals: list[tuple[str, list[object]]] = [
         ("hotp", ["00" * 15, 0, {}]),  # key under 128 bits

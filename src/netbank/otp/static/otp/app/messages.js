@@ -75,6 +75,7 @@ export const MESSAGES = {
   sign_account_number: ["口座番号", "Account number"],
   sign_amount: ["金額", "Amount"],
   sign_new_limit: ["新しい振込限度額", "New daily transfer limit"],
+  sign_nonce: ["取引番号", "Transaction number"],
   sign_yen: ["{amount}円", "¥{amount}"],
   sign_purpose_1: ["振込", "Transfer"],
   sign_purpose_2: ["登録先の登録", "Register a payee"],

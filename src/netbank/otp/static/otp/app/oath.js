@@ -167,42 +167,34 @@ export function encodeQuestion(suite, question) {
  * The OCRA response. Each input must be given exactly when the suite names it:
  * `counter` (C), `question` (Q), `password` (P: the PIN text, hashed here with the
  * suite's hash, or its hash as bytes), `session` (S: exactly nnn bytes), `timestamp`
- * (T: the number of time steps since the epoch, see ocraTimestamp).
+ * (T: the number of time steps since the epoch, see ocraTimestamp). A missing or an
+ * extra input is an error rather than a silently different response.
  */
 export async function ocra(suite, key, { question, counter, password, session, timestamp } = {}) {
   const s = typeof suite === "string" ? parseSuite(suite) : suite;
   checkKey(key);
-  const parts = [utf8(s.text), new Uint8Array(1)];
-  const absent = (value, what) => {
-    if (value !== undefined && value !== null) throw new OathError(`suite ${s.text} has no ${what}; do not pass one`);
+  const given = (value, wanted, what) => {
+    const present = value !== undefined && value !== null;
+    if (present !== Boolean(wanted)) throw new OathError(`suite ${s.text} ${wanted ? "needs" : "has no"} ${what}`);
+    return present;
   };
-  if (s.counter) {
-    if (counter === undefined || counter === null) throw new OathError(`suite ${s.text} needs a counter (C)`);
-    parts.push(uint64(counter, "counter"));
-  } else absent(counter, "counter (C)");
+  const parts = [utf8(s.text), new Uint8Array(1)];
+  if (given(counter, s.counter, "counter (C)")) parts.push(uint64(counter, "counter"));
   parts.push(encodeQuestion(s, question));
-  if (s.passwordAlgorithm) {
-    if (password === undefined || password === null) throw new OathError(`suite ${s.text} needs a password hash (P${s.passwordAlgorithm})`);
-    const digest =
-      typeof password === "string"
-        ? new Uint8Array(await crypto.subtle.digest(HASHES[s.passwordAlgorithm], utf8(password)))
-        : password;
-    if (!(digest instanceof Uint8Array) || digest.length !== PASSWORD_BYTES[s.passwordAlgorithm]) {
-      throw new OathError(`the password hash must be the ${PASSWORD_BYTES[s.passwordAlgorithm]}-byte ${s.passwordAlgorithm} digest`);
-    }
+  if (given(password, s.passwordAlgorithm, "password (P)")) {
+    const size = PASSWORD_BYTES[s.passwordAlgorithm];
+    const digest = typeof password === "string"
+      ? new Uint8Array(await crypto.subtle.digest(HASHES[s.passwordAlgorithm], utf8(password))) : password;
+    if (!(digest instanceof Uint8Array) || digest.length !== size) throw new OathError(`the password hash must be ${size} bytes`);
     parts.push(digest);
-  } else absent(password, "password (P)");
-  if (s.sessionLength) {
-    if (session === undefined || session === null) throw new OathError(`suite ${s.text} needs ${s.sessionLength} bytes of session information`);
+  }
+  if (given(session, s.sessionLength, "session information (S)")) {
     if (!(session instanceof Uint8Array) || session.length !== s.sessionLength) {
       throw new OathError(`session information must be exactly ${s.sessionLength} bytes`);
     }
     parts.push(session);
-  } else absent(session, "session information (S)");
-  if (s.timeStep) {
-    if (timestamp === undefined || timestamp === null) throw new OathError(`suite ${s.text} needs a timestamp (T)`);
-    parts.push(uint64(timestamp, "the timestamp"));
-  } else absent(timestamp, "timestamp (T)");
+  }
+  if (given(timestamp, s.timeStep, "timestamp (T)")) parts.push(uint64(timestamp, "the timestamp"));
   return truncate(await hmac(s.algorithm, key, concat(...parts)), s.digits);
 }
 

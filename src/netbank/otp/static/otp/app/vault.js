@@ -10,6 +10,7 @@
 // is sealed once more under a non-extractable AES-GCM device key kept in the same database:
 // a copy of the records without this browser profile opens with no PIN at all.
 // The settings (serviceId, failures, …) stay readable so the locked screen can show them.
+// Times (now, retryAt, createdAt, lastFailureAt) are milliseconds since the epoch.
 
 const DB_NAME = "netbank-app";
 const STORE = "vault";
@@ -22,6 +23,8 @@ const FREE_FAILURES = 2;
 const FIRST_DELAY_MS = 15_000;
 const WARN_WHEN_ATTEMPTS_LEFT = 3;
 const ALGORITHMS = ["SHA1", "SHA256", "SHA512"];
+// The token's settings, kept readable and bound to its secrets (see secretAad).
+const SETTINGS = ["serviceId", "userId", "bankUrl", "keyFingerprint", "algorithm", "digits", "period"];
 const subtle = globalThis.crypto.subtle;
 const enc = new TextEncoder();
 
@@ -121,6 +124,7 @@ function database() {
     req.onsuccess = () => {
       const db = req.result;
       db.onversionchange = () => { db.close(); opening = null; };
+      db.onclose = () => { opening = null; }; // storage cleared by the browser: open anew next time
       resolve(db);
     };
     req.onerror = () => { opening = null; reject(new VaultStorageError(req.error?.message)); };
@@ -171,6 +175,8 @@ function wipeIn(store) {
   store.delete(DEVICE_KEY);
   return new VaultWipedError();
 }
+// The tenth failure (found counted, e.g. the app killed mid-try): that vault goes; throws.
+const wipeTenth = (id) => update(id, (r, store) => wipeIn(store));
 
 // --- crypto helpers -------------------------------------------------------------------------
 
@@ -217,8 +223,7 @@ async function prfKey(prfOutput, id) {
 }
 
 // The token's settings bound to its secrets: changing one makes the record unreadable.
-const secretAad = (r) => label("secret", r.id, r.serviceId, r.userId, r.bankUrl, r.algorithm,
-  r.digits, r.period, r.keyFingerprint);
+const secretAad = (r) => label("secret", r.id, ...SETTINGS.map((f) => r[f]));
 const pinAad = (r) => label("ck-pin", r.id, r.kdf.iterations);
 const prfAad = (r, credentialId) => label("ck-prf", r.id, Array.from(credentialId));
 
@@ -267,7 +272,7 @@ async function openSecret(rec, deviceKey, ck) {
     seed: plain.slice(1, 1 + n), signingKey: plain.slice(1 + n),
     serverTimeOffset: rec.serverTimeOffset,
   };
-  for (const f of ["serviceId", "userId", "bankUrl", "keyFingerprint", "algorithm", "digits", "period"]) token[f] = rec[f];
+  for (const f of SETTINGS) token[f] = rec[f];
   return new VaultHandle(rec.id, ck, token);
 }
 
@@ -297,8 +302,7 @@ export async function status({ now = Date.now() } = {}) {
   const { rec } = await readAll();
   if (!rec) throw new VaultNotFoundError();
   const out = lockStatus(rec, now);
-  for (const f of ["serviceId", "userId", "bankUrl", "keyFingerprint", "algorithm", "digits", "period",
-    "serverTimeOffset", "createdAt"]) out[f] = rec[f];
+  for (const f of [...SETTINGS, "serverTimeOffset", "createdAt"]) out[f] = rec[f];
   out.biometric = Boolean(rec.wrapped?.prf);
   return out;
 }
@@ -311,10 +315,8 @@ export async function createVault(token, pin, { now = Date.now() } = {}) {
   const ck = random(32);
   const rec = {
     format: FORMAT, id: Array.from(random(16), (b) => b.toString(16).padStart(2, "0")).join(""),
-    generation: 0, serviceId: token.serviceId, userId: token.userId, bankUrl: token.bankUrl ?? "",
-    algorithm: token.algorithm, digits: token.digits, period: token.period,
-    serverTimeOffset: token.serverTimeOffset ?? 0, keyFingerprint: token.keyFingerprint ?? "",
-    createdAt: now, failures: 0, lastFailureAt: null,
+    generation: 0, ...Object.fromEntries(SETTINGS.map((f) => [f, token[f] ?? ""])),
+    serverTimeOffset: token.serverTimeOffset ?? 0, createdAt: now, failures: 0, lastFailureAt: null,
     kdf: { name: "PBKDF2", hash: "SHA-256", iterations: PBKDF2_ITERATIONS },
   };
   const plain = new Uint8Array(1 + token.seed.length + token.signingKey.length);
@@ -324,6 +326,9 @@ export async function createVault(token, pin, { now = Date.now() } = {}) {
   const inner = await gcmEncrypt(await aesKey(ck), plain, secretAad(rec));
   rec.secret = { iv: inner.iv, data: await seal(deviceKey, rec.id, "secret", inner.data) };
   rec.wrapped = { pin: await wrapUnderPin(deviceKey, rec, pin, ck) };
+  // Ask the browser not to evict the app's storage under pressure (best effort; a home-screen
+  // app is kept anyway). Not awaited: some browsers ask the user.
+  navigator.storage?.persist?.().catch(() => {});
   await transact("readwrite", (store, settle) => {
     // add() fails on an existing record, aborting the whole transaction (device key too).
     store.add(rec, RECORD).onerror = () => settle(undefined, new VaultExistsError());
@@ -332,12 +337,11 @@ export async function createVault(token, pin, { now = Date.now() } = {}) {
   return openSecret(rec, deviceKey, ck);
 }
 
-// `onCounted` (tests): called once the try is saved, before the key derivation.
-export async function unlock(pin, { now = Date.now(), onCounted } = {}) {
+export async function unlock(pin, { now = Date.now() } = {}) {
   pin = normalisePin(pin);
   for (;;) {
     const { rec, deviceKey } = await loadChecked();
-    if (rec.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+    if (rec.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
     const pinPart = await unseal(deviceKey, rec.id, "pin", rec.wrapped.pin.data);
     // Count the try before the key derivation, in one transaction with the checks (two
     // windows cannot both slip through), saved durably: an app killed mid-way has paid.
@@ -356,13 +360,12 @@ export async function unlock(pin, { now = Date.now(), onCounted } = {}) {
       if (e instanceof VaultChangedError) continue; // changed in another window: read it again
       throw e;
     }
-    if (onCounted) await onCounted();
     let ck;
     try {
       const key = await pinKey(pin, rec.wrapped.pin.salt, rec.kdf.iterations);
       ck = await gcmDecrypt(key, rec.wrapped.pin.iv, pinPart, pinAad(rec));
     } catch {
-      if (counted.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+      if (counted.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
       const delay = failureDelayMs(counted.failures);
       throw new WrongPinError(MAX_PIN_FAILURES - counted.failures, delay ? counted.lastFailureAt + delay : null);
     }
@@ -375,7 +378,7 @@ export async function unlock(pin, { now = Date.now(), onCounted } = {}) {
 // resets the PIN failures (only the right PIN proves the PIN), and a wiped vault stays gone.
 export async function unlockWithPrf(prfOutput) {
   const { rec, deviceKey } = await loadChecked();
-  if (rec.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+  if (rec.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
   const prf = rec.wrapped.prf;
   if (!prf) throw new BiometricError("biometric_not_enrolled", "no biometric unlock is set up");
   if (!(prfOutput instanceof Uint8Array) || prfOutput.length < 32) {
@@ -394,7 +397,7 @@ export async function unlockWithPrf(prfOutput) {
 // The credential and PRF input a biometric unlock asks the authenticator for (not secret).
 export async function prfCredential() {
   const { rec } = await loadChecked();
-  if (rec.failures >= MAX_PIN_FAILURES) { await wipe(); throw new VaultWipedError(); }
+  if (rec.failures >= MAX_PIN_FAILURES) await wipeTenth(rec.id);
   if (!rec.wrapped.prf) throw new BiometricError("biometric_not_enrolled", "no biometric unlock is set up");
   return { credentialId: rec.wrapped.prf.credentialId, salt: rec.wrapped.prf.salt };
 }
@@ -402,11 +405,12 @@ export async function prfCredential() {
 export async function setPrf(handle, prfOutput, credentialId, salt) {
   if (!(handle instanceof VaultHandle)) throw new TypeError("setPrf needs the handle unlock() returned");
   if (!(prfOutput instanceof Uint8Array) || prfOutput.length < 32) throw new BiometricError("biometric_refused", "no PRF output");
+  credentialId = bytes(credentialId);
   const { rec, deviceKey } = await loadChecked();
   if (rec.id !== handle.id) throw new VaultChangedError();
   const ck = VaultHandle.contentKey(handle);
   const { iv, data } = await gcmEncrypt(await prfKey(prfOutput, rec.id), ck, prfAad(rec, credentialId));
-  const prf = { credentialId: bytes(credentialId), salt: bytes(salt), iv, data: await seal(deviceKey, rec.id, "prf", data) };
+  const prf = { credentialId, salt: bytes(salt), iv, data: await seal(deviceKey, rec.id, "prf", data) };
   await update(rec.id, (r) => { r.wrapped.prf = prf; r.generation += 1; });
 }
 

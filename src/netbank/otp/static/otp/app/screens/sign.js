@@ -5,10 +5,9 @@ import { t } from "../messages.js";
 import { h, field, showErrors, notice, say, busy } from "../dom.js";
 import { bankNow } from "../clock.js";
 import { normaliseQuestion, describeQuestion } from "../question.js";
-import { pendingRequest, signQuestion } from "../txsign.js";
+import { pendingRequest, signQuestion, PENDING_PATH } from "../txsign.js";
 import { codeScreen } from "./code.js";
 
-export const PENDING_PATH = "/banking/api/v1/signing/pending";
 
 const yen = (amount) => t("sign_yen", { amount: String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ",") });
 
@@ -32,6 +31,7 @@ export function operationLines(q) {
   }
   if (q.purpose === "1") rows.push([t("sign_amount"), yen(q.amount)]);
   if (q.purpose === "3") rows.push([t("sign_new_limit"), yen(q.amount)]);
+  rows.push([t("sign_nonce"), q.nonce]);
   return rows;
 }
 
