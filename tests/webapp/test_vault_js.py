@@ -174,6 +174,10 @@ def test_change_pin_device_key_form_errors_and_a_copy_elsewhere(
         await rawPut("token", { ...rec, digits: 8 });
         log.edited = (await outcome(v.unlock("13579"))).code;
         log.editedFailures = (await v.status()).failures;
+        // Fewer PBKDF2 iterations written in: refused before any try.
+        await rawPut("token", { ...rec, kdf: { ...rec.kdf, iterations: 1000 } });
+        log.lowered = (await outcome(v.unlock("13579"))).code;
+        log.loweredFailures = (await v.status()).failures;
         await rawPut("token", rec);
         await v.updateOffset(3.5);
         log.offset = [(await v.status()).serverTimeOffset, (await v.unlock("13579")).token.serverTimeOffset];
@@ -202,6 +206,7 @@ def test_change_pin_device_key_form_errors_and_a_copy_elsewhere(
     assert r["plainSeedStored"] is False
     assert r["readable"] == ["12345678", "taro01", 0]
     assert (r["edited"], r["editedFailures"]) == ("vault_tampered", 0)
+    assert (r["lowered"], r["loweredFailures"]) == ("vault_tampered", 0)
     assert r["offset"] == [3.5, 3.5]
     assert r["badOffset"] == "invalid_token"
 
