@@ -145,6 +145,22 @@ def shown_code(page: Page, digits: int = 6) -> str:
     return re.sub(r"\D", "", code.inner_text())
 
 
+def header_lines(page: Page) -> int:
+    """How many lines the bank's name in the app's header takes (it must fit on one,
+    beside the language button, on a 390 px wide phone)."""
+    brand = page.locator("header").get_by_text("ネットバンク", exact=True)
+    return int(
+        brand.evaluate(
+            """(el) => {
+                const range = document.createRange();
+                range.selectNodeContents(el);
+                const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+                return tops.size;
+            }"""
+        )
+    )
+
+
 def vault_exists(page: Page) -> bool:
     """Asks the app's own vault module (IndexedDB `netbank-app`)."""
     return bool(

@@ -106,6 +106,7 @@ def test_screenshots_of_every_app_screen(
 
         app.heading(page, "初期設定")
         expect(page.locator("main")).to_contain_text("署名鍵の指紋")
+        assert app.header_lines(page) == 1, "the bank's name wraps in the app's header"
         page.get_by_label(app.label("サービスID")).fill(service_id)
         page.get_by_label(app.label("ユーザID")).fill(user_id)
         _shot(page, "app-setup.png")
