@@ -191,6 +191,13 @@ def test_pc_issue_to_app_code_offline_and_signing_on_an_iphone(
 
         app.control(phone, "取引認証").click()
         app.heading(phone, "取引認証")
+        # 銀行から取得: the app fetches the pending question over its own channel and
+        # shows what it reads from it: this very operation.
+        app.button(phone, "銀行から取得").click()
+        expect(phone.locator("main dl")).to_contain_text(nonce)
+        expect(phone.locator("main dl")).to_contain_text("30,000円")
+        app.button(phone, "戻る").click()
+        app.heading(phone, "取引認証")
         # Typed as the screen shows it, in groups of four digits.
         phone.get_by_label(app.label("取引認証の質問")).fill(question)
         app.button(phone, "内容を確認").click()
