@@ -65,6 +65,7 @@ def test_transcript_keys_and_macs_equal_python(js_page: Page) -> None:
         _transcript(service_id="A-z_9" * 6 + "xy", algorithm="SHA512", digits=8, period=300),
         _transcript(algorithm="SHA256", digits=7, period=10, server_time=0, expires_at=2**40),
     ]
+    blobs = [secrets.token_bytes(n) for n in range(40)]
     vectors = []
     for t in transcripts:
         app, server = X25519PrivateKey.generate(), X25519PrivateKey.generate()
@@ -98,7 +99,7 @@ def test_transcript_keys_and_macs_equal_python(js_page: Page) -> None:
         const a = await import(APP + "activation.js");
         const { hex } = await import(APP + "bytes.js");
         const out = [];
-        for (const v of arg) {
+        for (const v of arg.vectors) {
           const { transcript: t, signature } = a.parseAnswer(v.answer);
           const app = await crypto.subtle.importKey("jwk", v.app, { name: "X25519" }, false, ["deriveBits"]);
           const k = await a.deriveKeys(await a.x25519SharedSecret(app, t.serverPublicKey), t);
@@ -114,18 +115,26 @@ def test_transcript_keys_and_macs_equal_python(js_page: Page) -> None:
         }
         const password = (text) => { try { return a.normalisePassword(text); }
           catch (e) { return e.name + ":" + e.field; } };
+        const b = await import(APP + "bytes.js");
+        out.push(arg.blobs.map((h) => {
+          const raw = b.fromHex(h);
+          const text = b.b64urlEncode(raw);
+          return [text, hex(b.b64urlDecode(text, raw.length, "x")), b.bytesEqual(raw, b.fromHex(h)),
+                  raw.length > 0 && b.bytesEqual(raw, raw.map((x, i) => (i === raw.length - 1 ? x ^ 1 : x)))];
+        }));
         out.push(["０１２３４５", " 4821\u3000", "1234５678", "123", "123456789", "12a4", "١٢٣٤",
                   "12 34", "", null].map(password));
         return out;
         """,
-        vectors,
+        {"vectors": vectors, "blobs": [b.hex() for b in blobs]},
     )
-    for vector, result in zip(vectors, results[:-1], strict=True):
+    for vector, result in zip(vectors, results[:-2], strict=True):
         assert result == {
             "encoded": vector["encoded"],
             "signature": "01" * 64,
             "keys": vector["expected"],
         }
+    assert results[-2] == [[B64(b), b.hex(), True, False] for b in blobs]
     bad = "InvalidInputError:password"
     assert results[-1] == ["012345", "4821", "12345678", bad, bad, bad, bad, bad, bad, bad]
     for typed, js in zip(["０１２３４５", " 4821\u3000", "1234５678"], results[-1], strict=False):

@@ -17,14 +17,14 @@ def js(page: Page, body: str, arg: Any = None) -> Any:
     return run_js(page, BIO + body, arg)
 
 
-def add_authenticator(cdp: CDPSession) -> str:
+def add_authenticator(cdp: CDPSession, *, prf: bool = True) -> str:
     options = {
         "protocol": "ctap2",
         "transport": "internal",
         "hasResidentKey": True,
         "hasUserVerification": True,
         "isUserVerified": True,
-        "hasPrf": True,
+        "hasPrf": prf,
     }
     answer = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})
     return str(answer["authenticatorId"])
@@ -43,6 +43,18 @@ def test_biometric_unlock_with_the_prf_and_its_refusals(js_page: Page) -> None:
         """,
     )
     assert r == [False, "biometric_unsupported"]
+    # A platform authenticator without PRF: only create()'s extension results tell.
+    no_prf = add_authenticator(cdp, prf=False)
+    r = js(
+        page,
+        """
+        const handle = await v.unlock("8642");
+        return [await b.prfSupported(), (await outcome(b.enrolBiometric(handle))).code,
+                (await v.status()).biometric];
+        """,
+    )
+    assert r == [True, "biometric_unsupported", False]
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": no_prf})
     first = add_authenticator(cdp)
     r = js(
         page,

@@ -34,9 +34,13 @@ def test_round_trip_wrong_pins_delays_and_the_tenth_wipes(js_page: Page) -> None
         log.got = secrets(opened.token);
         log.fields = Object.fromEntries(["algorithm", "digits", "period", "serviceId", "userId",
           "bankUrl", "keyFingerprint", "serverTimeOffset"].map((f) => [f, opened.token[f] === token[f]]));
-        // Three wrong PINs: two free, the third makes the next try wait 15 s.
+        // Three wrong PINs: two free, the third makes the next try wait 15 s. The third and
+        // fourth at once (two windows): counted in turn, so the fourth has to wait.
         log.wrong = [];
-        for (let i = 0; i < 3; i++) log.wrong.push(await outcome(v.unlock("000000", { now: T0 })));
+        for (let i = 0; i < 2; i++) log.wrong.push(await outcome(v.unlock("000000", { now: T0 })));
+        const both = await Promise.all([1, 2].map(() => outcome(v.unlock("000000", { now: T0 }))));
+        log.both = both.map((e) => e.code).sort();
+        log.wrong.push(both.find((e) => e.code === "wrong_pin"));
         log.early = await outcome(v.unlock("123456", { now: T0 + 14_999 }));
         log.afterEarly = await v.status({ now: T0 + 14_999 });
         await v.unlock("123456", { now: T0 + 15_000 });
@@ -69,6 +73,7 @@ def test_round_trip_wrong_pins_delays_and_the_tenth_wipes(js_page: Page) -> None
         ("wrong_pin", 8, None),
         ("wrong_pin", 7, T0 + 15_000),
     ]
+    assert r["both"] == ["pin_delay", "wrong_pin"]
     # Too soon: refused without counting.
     assert r["early"] == {
         "name": "PinDelayError",
@@ -174,6 +179,10 @@ def test_change_pin_device_key_form_errors_and_a_copy_elsewhere(
         await rawPut("token", { ...rec, digits: 8 });
         log.edited = (await outcome(v.unlock("13579"))).code;
         log.editedFailures = (await v.status()).failures;
+        // Fewer PBKDF2 iterations written in: refused before any try.
+        await rawPut("token", { ...rec, kdf: { ...rec.kdf, iterations: 1000 } });
+        log.lowered = (await outcome(v.unlock("13579"))).code;
+        log.loweredFailures = (await v.status()).failures;
         await rawPut("token", rec);
         await v.updateOffset(3.5);
         log.offset = [(await v.status()).serverTimeOffset, (await v.unlock("13579")).token.serverTimeOffset];
@@ -202,6 +211,7 @@ def test_change_pin_device_key_form_errors_and_a_copy_elsewhere(
     assert r["plainSeedStored"] is False
     assert r["readable"] == ["12345678", "taro01", 0]
     assert (r["edited"], r["editedFailures"]) == ("vault_tampered", 0)
+    assert (r["lowered"], r["loweredFailures"]) == ("vault_tampered", 0)
     assert r["offset"] == [3.5, 3.5]
     assert r["badOffset"] == "invalid_token"
 

@@ -29,7 +29,10 @@ const rawKey = (text) => {
   }
 };
 
-/** "2027-12-31T23:59:59Z" → Unix seconds; only real UTC times of years 1–9999. */
+const notAfterText = (seconds) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** "2027-12-31T23:59:59Z" → Unix seconds; only real UTC times of years 1–9999 (a date
+ * that JavaScript would roll over, like February 30, does not print back the same). */
 function notAfterParse(text) {
   const m = typeof text === "string" && /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z$/.exec(text);
   if (!m) throw new InstallConfigError("not_after must be ISO 8601 UTC text like 2027-12-31T23:59:59Z");
@@ -37,12 +40,10 @@ function notAfterParse(text) {
   const date = new Date(0);
   date.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
   date.setUTCHours(h, mi, s);
-  const parts = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
-  if (y < 1 || parts.some((v, i) => v !== [y, mo, d, h, mi, s][i])) throw new InstallConfigError(`not_after ${text} is not a real date`);
-  return date.getTime() / 1000;
+  const seconds = date.getTime() / 1000;
+  if (y < 1 || notAfterText(seconds) !== text) throw new InstallConfigError(`not_after ${text} is not a real date`);
+  return seconds;
 }
-
-const notAfterText = (seconds) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** One key entry: exactly key_id, public_key and not_after (BankKey.from_json). */
 function bankKey(value, name) {

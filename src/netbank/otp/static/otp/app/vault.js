@@ -17,7 +17,8 @@ const STORE = "vault";
 const RECORD = "token";
 const DEVICE_KEY = "deviceKey";
 const FORMAT = 1;
-export const PBKDF2_ITERATIONS = 600_000;
+export const PBKDF2_ITERATIONS = 600_000; // new wraps (OWASP 2023 for PBKDF2-HMAC-SHA256)
+const MIN_ITERATIONS = 600_000; // never fewer: a record saying less was lowered by someone
 export const MAX_PIN_FAILURES = 10;
 const FREE_FAILURES = 2;
 const FIRST_DELAY_MS = 15_000;
@@ -285,7 +286,7 @@ async function loadChecked() {
   if (!(rec.secret && rec.wrapped?.pin)) throw new VaultTamperedError("parts missing");
   if (!deviceKey) throw new DeviceKeyMissingError();
   const it = rec.kdf?.iterations;
-  if (!Number.isInteger(it) || it < PBKDF2_ITERATIONS || it > 100 * PBKDF2_ITERATIONS) {
+  if (!Number.isInteger(it) || it < MIN_ITERATIONS || it > 100 * MIN_ITERATIONS) {
     throw new VaultTamperedError("PBKDF2 iterations");
   }
   return { rec, deviceKey };
