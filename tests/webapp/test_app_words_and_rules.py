@@ -72,9 +72,9 @@ def test_the_screens_take_every_word_from_the_catalogue(js_page: Page) -> None:
     for name in SHELL_JS:
         source = (APP_DIR / name).read_text()
         # Comments may be Japanese (they quote the leaflet); code strings may not.
-        code = re.sub(r"//.*", "", source)
+        code = re.sub(r"//[^\n]*|/\*.*?\*/", "", source, flags=re.S)
         assert not JAPANESE.search(code), f"{name} shows words outside messages.js"
-        used |= set(re.findall(r"\bt\(\s*\"(\w+)\"", code))
+        used |= set(re.findall(r"\b(?:t|btn|screen|submit)\(\s*\"(\w+)\"", code))
         used |= set(re.findall(r"\b(?:field|pinField)\([^,]+,\s*\"(\w+)\"", code))
     assert used, "the screens use the catalogue"
     missing = used - set(messages)
@@ -179,15 +179,26 @@ def test_direct_login_opens_only_the_banks_own_pages(js_page: Page) -> None:
     assert out[2:] == [None] * 7
 
 
-def test_the_apps_code_stays_within_its_budget() -> None:
-    sizes = {
+def _code_sizes() -> dict[str, int]:
+    return {
         p.relative_to(APP_DIR).as_posix(): p.stat().st_size
         for p in APP_DIR.rglob("*")
         if p.suffix in (".js", ".css")
     }
-    assert sum(sizes.values()) < 100 * 1024, sizes
+
+
+def test_the_whole_apps_code_stays_below_100_kb() -> None:
+    # Issue 15's budget: every module and the CSS as served (uncompressed).
+    sizes = _code_sizes()
+    assert sum(sizes.values()) < 100 * 1024, sorted(sizes.items(), key=lambda x: -x[1])
+
+
+def test_the_shells_share_of_the_budget() -> None:
+    # The screens, the catalogue (two languages), clock and CSS; the crypto and vault
+    # modules have the rest.
+    sizes = _code_sizes()
     shell = ["app.css", "messages.js", *SHELL_JS]
-    assert sum(sizes[name] for name in shell) <= 48 * 1024, {n: sizes[n] for n in shell}
+    assert sum(sizes[name] for name in shell) <= 53 * 1024, {n: sizes[n] for n in shell}
 
 
 def test_the_shell_files_have_no_inline_style_or_eval() -> None:
@@ -206,13 +217,21 @@ def test_the_shell_files_have_no_inline_style_or_eval() -> None:
 
 
 def test_the_signing_screen_says_what_the_desktop_app_says(js_page: Page) -> None:
+    from dataclasses import replace
+    from datetime import date
+
     from netbank.oath import txquestion as q
     from netbank.token_app.messages import Messages
     from netbank.token_app.signing import describe_question
     from netbank.token_app.signing_view import operation_lines
     from tests.webapp.test_question_js import random_request
 
+    # A year of 3 digits is "749年", not "0749年".
+    early = replace(
+        random_request(q.PURPOSE_TRANSFER), execution_date=q.date_field(date(749, 1, 5))
+    )
     requests = [
+        early,
         random_request(q.PURPOSE_TRANSFER),
         random_request(q.PURPOSE_TRANSFER, scheduled=True),
         random_request(q.PURPOSE_PAYEE),

@@ -1,77 +1,72 @@
-// Building the screens: plain DOM, no HTML strings (nothing typed or received can become
-// markup), no inline style (the bank's CSP forbids it).
+// Building screens: plain DOM, never HTML strings (nothing typed or received becomes
+// markup), no inline style (the bank's CSP).
 import { t } from "./messages.js";
 
-// h("button", {type: "button", onclick: f}, "text", child, [more], null)
-export function h(tag, attrs = {}, ...children) {
-  const el = tag.includes(":") ? document.createElementNS("http://www.w3.org/2000/svg", tag.slice(4)) : document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
-    else el.setAttribute(name, value === true ? "" : String(value));
+// h("p", {class: "x", onclick: f}, "text", node, [more], null)
+export function h(tag, attrs = {}, ...kids) {
+  const el = tag.startsWith("svg:") ? document.createElementNS("http://www.w3.org/2000/svg", tag.slice(4)) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else el.setAttribute(k, v === true ? "" : v);
   }
-  for (const child of children.flat(Infinity)) {
-    if (child !== null && child !== undefined && child !== false) el.append(child instanceof Node ? child : String(child));
-  }
+  for (const kid of kids.flat(9)) if (kid != null && kid !== false) el.append(kid);
   return el;
 }
 
-// One labelled input with its error line below it (always in the page, empty until needed,
-// so aria-describedby always names an element that exists).
-export function field(id, labelKey, attrs = {}) {
-  return h("div", { class: "field" },
-    h("label", { for: id }, t(labelKey)),
-    h("input", { id, name: id, type: "text", autocapitalize: "off", spellcheck: "false", ...attrs }),
-    h("p", { id: `${id}-error`, class: "error", role: "alert" }));
+// A screen: its h1, a news line (state.notice), then the rest.
+export const screen = (key, state, ...kids) =>
+  h("section", {}, h("h1", {}, t(key)), state?.notice && h("p", { class: "status", role: "status" }, state.notice), ...kids);
+
+export const btn = (key, onclick, cls = "secondary") => h("button", { type: "button", class: cls, onclick }, t(key));
+
+// A form whose submit runs `run(form)` and never reloads the page.
+export function form(run, ...kids) {
+  const f = h("form", { novalidate: true, onsubmit: (e) => { e.preventDefault(); run(f); } }, ...kids);
+  return f;
 }
 
-// Secrets: digits only, never remembered or suggested by the browser.
-export function pinField(id, labelKey) {
-  return field(id, labelKey, { type: "password", inputmode: "numeric", autocomplete: "off", maxlength: "16" });
-}
+export const submit = (key) => h("button", { type: "submit", class: "primary" }, t(key));
 
-// Shows `errors` ({inputId: text}) under their fields and clears the others; focuses the
-// first field in error. Returns true when there was any.
-export function showErrors(form, errors) {
+// A labelled input and its error line, always present (empty) so aria-describedby can name it.
+export const field = (id, key, attrs = {}) => h("div", { class: "field" },
+  h("label", { for: id }, t(key)),
+  h("input", { id, name: id, type: "text", autocapitalize: "off", spellcheck: "false", ...attrs }),
+  h("p", { id: `${id}-error`, class: "error", role: "alert" }));
+
+// Secrets: digits, never remembered or suggested by the browser.
+export const pinField = (id, key) => field(id, key, { type: "password", inputmode: "numeric", autocomplete: "off", maxlength: 16 });
+
+// Shows {inputId: text} under the fields, clears the others, focuses the first in error.
+export function showErrors(f, errors) {
   let first = null;
-  for (const input of form.querySelectorAll("input")) {
+  for (const input of f.querySelectorAll("input")) {
     const line = document.getElementById(`${input.id}-error`);
     if (!line) continue;
-    const text = errors[input.id] || "";
-    line.textContent = text;
-    if (text) {
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", line.id);
-      first = first || input;
-    } else {
-      input.removeAttribute("aria-invalid");
-      input.removeAttribute("aria-describedby");
+    const text = (line.textContent = errors[input.id] || "");
+    for (const [k, v] of [["aria-invalid", "true"], ["aria-describedby", line.id]]) {
+      if (text) input.setAttribute(k, v); else input.removeAttribute(k);
     }
+    if (text && !first) first = input;
   }
-  if (first) first.focus();
-  return first !== null;
+  first?.focus();
+  return Boolean(first);
 }
 
-// A message for the whole screen (role=alert for errors, status for news).
-export function notice(id, kind = "error") {
-  return h("p", { id, class: kind, role: kind === "error" ? "alert" : "status" });
-}
+// A line for the whole screen: role=alert for errors, status for news.
+export const notice = (id, kind = "error") => h("p", { id, class: kind, role: kind === "error" ? "alert" : "status" });
 
 export function say(id, text) {
   const el = document.getElementById(id);
   if (el) el.textContent = text || "";
 }
 
-export function value(id) {
-  return (document.getElementById(id)?.value || "").trim();
+export const raw = (id) => document.getElementById(id)?.value ?? "";
+export const value = (id) => raw(id).trim();
+
+export function busy(f, on) {
+  for (const c of f.querySelectorAll("button, input")) c.disabled = on;
 }
 
-// What went wrong with the vault, in the customer's words (the vault's stable codes).
-export function vaultMessage(error) {
-  const key = { vault_tampered: "err_vault_tampered", device_secret_missing: "err_device_secret_missing", vault_exists: "err_vault_exists", vault_wiped: "err_vault_wiped" }[error && error.code];
-  return t(key || "err_vault");
-}
-
-export function busy(form, on) {
-  for (const control of form.querySelectorAll("button, input")) control.disabled = on;
-}
+// The vault's refusal in the customer's words (by its stable code).
+export const vaultMessage = (e) => t({ vault_tampered: "err_vault_tampered", device_secret_missing: "err_device_secret_missing", vault_wiped: "err_vault_wiped" }[e?.code] || "err_vault");
