@@ -92,16 +92,21 @@ def forget_offline_errors(page: Page) -> None:
 
 def sw_ready(page: Page) -> None:
     """Wait until the service worker controls the page (the shell is cached)."""
-    page.evaluate(
+    controlled = page.evaluate(
         """async () => {
-            await navigator.serviceWorker.ready;
-            if (!navigator.serviceWorker.controller) {
-                await new Promise((ok) =>
-                    navigator.serviceWorker.addEventListener("controllerchange", ok, {once: true}));
-            }
-            return true;
+            const late = new Promise((ok) => setTimeout(() => ok(false), 15000));
+            const ready = (async () => {
+                await navigator.serviceWorker.ready;
+                if (!navigator.serviceWorker.controller) {
+                    await new Promise((ok) => navigator.serviceWorker.addEventListener(
+                        "controllerchange", ok, {once: true}));
+                }
+                return true;
+            })();
+            return Promise.race([ready, late]);
         }"""
     )
+    assert controlled, "no service worker took control of the app within 15 s"
 
 
 def open_from_download_page(page: Page, url: str) -> None:
