@@ -273,3 +273,50 @@ def test_a_right_clock_gets_no_warning(phone_page: Page) -> None:
     phone_page.reload()
     unlock_and_read_code(phone_page)
     expect(phone_page.locator("#clock-warning")).to_have_count(0)
+
+
+def test_back_online_the_clock_is_measured_again_and_the_warning_appears(
+    phone_page: Page,
+) -> None:
+    phone_page.add_init_script(
+        "{ const real = Date.now.bind(Date); Date.now = () => real() + 60000; }"
+    )
+    open_app(phone_page)
+    wait_controlled(phone_page)
+    assert phone_page.evaluate(CREATE_VAULT, [SEED.hex(), PIN]) is True
+    phone_page.context.set_offline(True)
+    try:
+        phone_page.reload()
+        # Offline: the vault's offset (0 here) is all the app knows; no warning yet.
+        unlock_and_read_code(phone_page)
+        expect(phone_page.locator("#clock-warning")).to_have_count(0)
+    finally:
+        phone_page.context.set_offline(False)
+    expect(phone_page.locator("#clock-warning")).to_have_text(
+        re.compile(r"^端末の時刻が銀行の時刻より(59|60|61)秒進んでいます。")
+    )
+    # And the vault keeps the measured offset for the next time offline.
+    offset = phone_page.evaluate(
+        "import('/static/otp/app/vault.js').then((v) => v.status()).then((s) => s.serverTimeOffset)"
+    )
+    assert -61 <= offset <= -59
+    assert_code_of_seed(phone_page.locator("#otp-code").inner_text())
+
+
+def test_android_install_prompt_is_offered_by_the_apps_own_button(phone_page: Page) -> None:
+    open_app(phone_page)
+    expect(phone_page.get_by_role("button", name="ホーム画面に追加", exact=True)).to_have_count(0)
+    # What Chromium on Android fires when the app may be installed (synthetic here).
+    phone_page.evaluate(
+        """() => {
+          const e = new Event("beforeinstallprompt", { cancelable: true });
+          e.prompt = () => { window.__prompted = true; return Promise.resolve(); };
+          window.dispatchEvent(e);
+          window.__prevented = e.defaultPrevented;
+        }"""
+    )
+    assert phone_page.evaluate("() => window.__prevented") is True
+    offer = phone_page.get_by_role("button", name="ホーム画面に追加", exact=True)
+    offer.click()
+    assert phone_page.evaluate("() => window.__prompted") is True
+    expect(offer).to_have_count(0)

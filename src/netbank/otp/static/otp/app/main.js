@@ -107,10 +107,21 @@ addEventListener("beforeinstallprompt", (event) => {
   if (app.current) app.rerender();
 });
 
+// Back online or in front again: the bank's clock once more, and the code screen's warning.
+async function remeasure() {
+  if (!navigator.onLine || !(await clock.measure(data.config).then(() => true, () => false))) return;
+  if (!app.token) return;
+  await vault.updateOffset(clock.currentOffset()).catch(() => {});
+  if (app.current.screen === codeScreen) app.rerender();
+}
+// A network just back often needs a moment before it carries anything.
+addEventListener("online", () => setTimeout(remeasure, 1500));
+
 let hiddenAt = 0;
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) hiddenAt = Date.now();
   else if (app.token && Date.now() - hiddenAt > LOCK_AFTER_HIDDEN_MS) app.lock();
+  else remeasure();
 });
 
 setLanguage(language());
