@@ -263,3 +263,15 @@ def test_the_download_page_in_english_on_a_phone() -> None:
     page = client.get("/app/").content.decode()
     assert "Open the app" in page
     assert "アプリを開く" not in page
+
+
+def test_a_session_confined_to_setting_otp_up_may_open_the_app(settings: object) -> None:
+    from tests.otp.factories import make_customer
+    from tests.otp.test_mandatory_otp import MENU, _pc_login
+
+    settings.NETBANK_OTP = {**settings.NETBANK_OTP, "mandatory": True}  # type: ignore[attr-defined]
+    client = _pc_login(make_customer())  # no OTP yet: confined to the OTP pages
+    assert client.get("/top/", HTTP_USER_AGENT=PC_UA)["Location"] == MENU
+    for path in ("/app/", "/app/token/", "/app/manifest.webmanifest", "/app/sw.js"):
+        r = client.get(path, HTTP_USER_AGENT=IPHONE_UA)
+        assert r.status_code == 200, (path, r.status_code, r.get("Location"))
