@@ -75,6 +75,14 @@ def test_the_shell_is_public_strict_and_loads_only_the_apps_files() -> None:
     scripts = [a for tag, a in tags.tags if tag == "script"]
     assert scripts == [{"type": "module", "src": "/static/otp/app/main.js"}]
     links = {a.get("rel"): a.get("href") for tag, a in tags.tags if tag == "link"}
+    preload = {
+        a.get("href") for tag, a in tags.tags if tag == "link" and a.get("rel") == "modulepreload"
+    }
+    # What the lock screen needs is fetched at once; the later screens when opened.
+    assert {"/static/otp/app/vault.js", "/static/otp/app/screens/unlock.js"} <= preload
+    assert "/static/otp/app/screens/sign.js" not in preload
+    for href in preload:
+        assert (views.APP_DIR / str(href).removeprefix("/static/otp/app/")).is_file(), href
     assert links["manifest"] == "/app/manifest.webmanifest"
     assert links["stylesheet"] == "/static/otp/app/app.css"
     body = next(a for tag, a in tags.tags if tag == "body")

@@ -18,6 +18,7 @@ const app = {
   config: null, // install.json parsed; null when it could not be read
   handle: null, // the unlocked vault, in memory only
   token: null,
+  ready: null, // settles once install.json is read (or could not be)
   installPrompt: null, // Android's deferred install prompt
   current: null,
   stops: [], // what the shown screen runs (timers), stopped when it goes
@@ -107,12 +108,16 @@ addEventListener("beforeinstallprompt", (event) => {
   if (app.current) app.rerender();
 });
 
-// Back online or in front again: the bank's clock once more, and the code screen's warning.
-async function remeasure() {
-  if (!navigator.onLine || !(await clock.measure(data.config).then(() => true, () => false))) return;
-  if (!app.token) return;
+// A clock measured while a token is open: kept for offline use, and the warning redrawn.
+async function clockKnown() {
+  if (!app.token || !clock.wasMeasured()) return;
   await vault.updateOffset(clock.currentOffset()).catch(() => {});
   if (app.current.screen === codeScreen) app.rerender();
+}
+
+// Back online or in front again: the bank's clock once more.
+async function remeasure() {
+  if (navigator.onLine && (await clock.measure(data.config).then(() => true, () => false))) await clockKnown();
 }
 // A network just back often needs a moment before it carries anything.
 addEventListener("online", () => setTimeout(remeasure, 1500));
@@ -125,5 +130,6 @@ document.addEventListener("visibilitychange", () => {
 });
 
 setLanguage(language());
-await loadConfig();
+// The lock screen does not wait for the network; 初期設定 waits for app.ready.
+app.ready = loadConfig().then(clockKnown);
 await app.start();

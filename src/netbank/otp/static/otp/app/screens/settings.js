@@ -13,7 +13,7 @@ export function settingsScreen(app, state) {
   const bio = h("div", { id: "biometric-setting" });
   showBiometric(app, bio);
   const print = h("code", { id: "key-fingerprint" }, app.token.keyFingerprint || "—");
-  Promise.resolve().then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { print.textContent = f; }, () => {});
+  app.ready.then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { print.textContent = f; }, () => {});
   return screen("settings", state,
     h("h2", {}, t("change_pin")),
     form((f) => newPin(app, f), pinField("pin-current", "pin_current"), pinField("pin-new", "pin_new"),

@@ -18,7 +18,7 @@ const halfWidth = (s) => s.replace(/[０-９]/g, (c) => String.fromCharCode(c.ch
 export function setupScreen(app, state) {
   const print = h("code", { id: "key-fingerprint" }, "—");
   // No readable or valid install.json: "—", and 送信 says why.
-  Promise.resolve().then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { print.textContent = f; }, () => {});
+  app.ready.then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { print.textContent = f; }, () => {});
   return screen("setup_title", state,
     h("p", {}, t("setup_intro")),
     form((f) => send(app, f),
@@ -32,6 +32,7 @@ export function setupScreen(app, state) {
 }
 
 async function send(app, f) {
+  await app.ready;
   // Full-width digits are the same ユーザID (activation.js reads it so too).
   const typed = { "service-id": value("service-id"), "user-id": halfWidth(value("user-id")), "activation-password": raw("activation-password") };
   const errors = {};
