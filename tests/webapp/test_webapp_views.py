@@ -283,3 +283,11 @@ def test_a_session_confined_to_setting_otp_up_may_open_the_app(settings: object)
     for path in ("/app/", "/app/token/", "/app/manifest.webmanifest", "/app/sw.js"):
         r = client.get(path, HTTP_USER_AGENT=IPHONE_UA)
         assert r.status_code == 200, (path, r.status_code, r.get("Location"))
+
+
+def test_new_helpdesk_details_are_a_new_version_of_the_cached_shell(settings: object) -> None:
+    first = views.app_version()
+    helpdesk = settings.NETBANK_HELPDESK  # type: ignore[attr-defined]
+    settings.NETBANK_HELPDESK = {**helpdesk, "phone": "0120-000-000"}  # type: ignore[attr-defined]
+    assert views.app_version() != first
+    assert 'data-helpdesk-phone="0120-000-000"' in Client().get("/app/token/").content.decode()

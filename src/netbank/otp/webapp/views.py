@@ -57,8 +57,11 @@ def app_files() -> list[Path]:
 
 
 def app_version() -> str:
-    """A hash of the app's files and templates: changes whenever any of them changes."""
+    """A hash of the app's files and templates, and of the bank's details the shell carries
+    (the worker serves its cached shell first): changes whenever any of them changes."""
     digest = hashlib.sha256()
+    details = [settings.NETBANK_BANK_NAME, settings.NETBANK_BANK_NAME_EN, settings.NETBANK_HELPDESK]
+    digest.update(json.dumps(details, sort_keys=True, ensure_ascii=False).encode())
     for path in [*app_files(), *TEMPLATE_FILES]:
         name = path.relative_to(PACKAGE_DIR).as_posix().encode()
         data = path.read_bytes()
