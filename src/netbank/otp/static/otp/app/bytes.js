@@ -1,31 +1,35 @@
 /**
- * Byte helpers shared by the app's protocol modules (docs/protocols.md §1.2).
- *
- * Every binary value on the wire is base64url without padding. The decoder is strict,
- * like netbank.oath.activation.b64url_decode: wrong alphabet, padding, wrong length or a
- * non-canonical last character (stray low bits) are refused, so one value has exactly one
- * spelling and a changed signature or key can never slip through as "the same bytes".
+ * Byte and input helpers shared by the protocol modules (docs/protocols.md §1.2).
+ * The base64url decoder is strict (like netbank.oath.activation.b64url_decode) so one
+ * value has exactly one spelling: a changed key or signature never passes as "the same bytes".
  */
 
-/** Malformed input (a field that is not what the protocol says). */
-export class FormatError extends Error {
-  constructor(message, field = "") {
-    super(message);
-    this.name = "FormatError";
-    this.field = field;
-  }
+/** An Error subclass named `name` whose constructor takes (message, ...values of `fields`). */
+export function errorClass(name, fields = [], Base = Error) {
+  const named = {
+    [name]: class extends Base {
+      constructor(message, ...values) {
+        super(message);
+        this.name = new.target.name;
+        fields.forEach((field, i) => { this[field] = values[i]; });
+      }
+    },
+  };
+  return named[name];
 }
+
+/** Malformed input (a field that is not what the protocol says). */
+export const FormatError = errorClass("FormatError", ["field"]);
 
 const encoder = new TextEncoder();
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const B64URL_RE = /^[A-Za-z0-9_-]*$/;
+export const SERVICE_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
-/** The UTF-8 bytes of a string. */
-export function utf8(text) {
-  return encoder.encode(text);
-}
+export const utf8 = (text) => encoder.encode(text);
+export const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+// Full-width digits ０-９ (a Japanese keyboard's) are the same digits.
+export const halfWidth = (text) => text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 
-/** One Uint8Array of all the parts, in order. */
 export function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let pos = 0;
@@ -47,12 +51,9 @@ export function b64urlEncode(bytes) {
   return text;
 }
 
-/**
- * Strictly decode one base64url field of exactly `length` bytes; throws FormatError
- * naming `field`. Canonical means re-encoding gives the same text back.
- */
+/** Exactly `length` bytes, canonical (re-encoding gives the same text); else FormatError naming `field`. */
 export function b64urlDecode(text, length, field = "value") {
-  if (typeof text !== "string" || !B64URL_RE.test(text) || text.length % 4 === 1) {
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
     throw new FormatError(`${field} must be base64url text`, field);
   }
   const out = new Uint8Array(Math.floor((text.length * 6) / 8));
@@ -68,27 +69,19 @@ export function b64urlDecode(text, length, field = "value") {
     }
     acc &= (1 << bits) - 1;
   }
-  if (out.length !== length || b64urlEncode(out) !== text) {
-    throw new FormatError(`${field} must be ${length} bytes`, field);
-  }
+  if (out.length !== length || b64urlEncode(out) !== text) throw new FormatError(`${field} must be ${length} bytes`, field);
   return out;
 }
 
-/** Lower-case hex of the bytes. */
-export function hex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
-/** Bytes from hex text (tests and fixed constants only; not a wire format). */
+/** Bytes from hex text (constants and tests; not a wire format). */
 export function fromHex(text) {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) throw new FormatError("not hex", "hex");
   return Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 
-/**
- * Equal bytes, compared in constant time for equal lengths (XOR-accumulate), so the
- * time a MAC comparison takes does not say how many leading bytes were right.
- */
+/** Constant time for equal lengths, so a MAC check does not tell how many leading bytes were right. */
 export function bytesEqual(a, b) {
   if (a.length !== b.length) return false;
   let diff = 0;
