@@ -1,33 +1,25 @@
 /**
- * The install configuration (docs/protocols.md §1.10, format netbank-install/2): which
- * bank the app talks to and which Ed25519 keys it trusts, each only until its not_after.
- * A port of netbank.token_app.install_config and netbank.oath.bankkeys. The app reads it
- * from its own origin (/app/install.json), never from the token mail.
+ * The install configuration (docs/protocols.md §1.10, netbank-install/2): the bank the app
+ * talks to and the Ed25519 keys it trusts, each until its not_after. A port of
+ * netbank.token_app.install_config and netbank.oath.bankkeys. Read from the app's own
+ * origin (/app/install.json), never from the token mail.
  */
 
-import { b64urlDecode, concat, hex, utf8 } from "./bytes.js";
+import { SERVICE_ID_RE, b64urlDecode, concat, errorClass, hex, isObject, utf8 } from "./bytes.js";
 
-export const FORMAT = "netbank-install/2";
-const OLD_FORMATS = ["netbank-install/1"];
+const FORMAT = "netbank-install/2";
 
-/** The install configuration is missing, malformed or names no usable key. */
-export class InstallConfigError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = this.constructor.name;
-  }
-}
-
-/** Every key of the configuration is past its not_after: the app needs a new one. */
+export const InstallConfigError = errorClass("InstallConfigError");
+/** Every key is past its not_after: the app needs a new configuration. */
 export class BankKeyExpiredError extends InstallConfigError {}
 
-const rawKey = (text) => {
+function rawKey(text) {
   try {
     return b64urlDecode(text, 32, "bank public key");
   } catch (error) {
     throw new InstallConfigError(error.message);
   }
-};
+}
 
 /** "2027-12-31T23:59:59Z" → Unix seconds; only real UTC times of years 1–9999. */
 function notAfterParse(text) {
@@ -37,21 +29,17 @@ function notAfterParse(text) {
   const date = new Date(0);
   date.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
   date.setUTCHours(h, mi, s);
-  const parts = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
-  if (y < 1 || parts.some((v, i) => v !== [y, mo, d, h, mi, s][i])) throw new InstallConfigError(`not_after ${text} is not a real date`);
+  // A day, hour or second out of range rolls over and no longer reads back the same.
+  if (y < 1 || date.toISOString() !== text.replace("Z", ".000Z")) throw new InstallConfigError(`not_after ${text} is not a real date`);
   return date.getTime() / 1000;
 }
-
-const notAfterText = (seconds) => new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** One key entry: exactly key_id, public_key and not_after (BankKey.from_json). */
 function bankKey(value, name) {
   const fail = (m) => { throw new InstallConfigError(`${name}: ${m}`); };
-  if (typeof value !== "object" || value === null || Array.isArray(value) ||
-      Object.keys(value).sort().join() !== "key_id,not_after,public_key") {
+  if (!isObject(value) || Object.keys(value).sort().join() !== "key_id,not_after,public_key") {
     fail("a bank key is an object with key_id, public_key and not_after");
   }
-  if (typeof value.public_key !== "string") fail("public_key must be a string");
   if (typeof value.key_id !== "string" || !/^[A-Za-z0-9_.-]{1,32}$/.test(value.key_id)) fail("key_id must be 1-32 characters [A-Za-z0-9_.-]");
   try {
     rawKey(value.public_key);
@@ -62,59 +50,49 @@ function bankKey(value, name) {
 }
 
 /**
- * Parse install.json (text or parsed JSON) as strictly as install_config_parse:
- * → `{bankName, bankUrl, serviceId, bankKey, nextBankKey}` with keys
- * `{keyId, publicKey, notAfter}` (Unix seconds; trusted while now < notAfter).
+ * install.json (text or parsed JSON), as strictly as install_config_parse →
+ * `{bankName, bankUrl, serviceId, bankKey, nextBankKey}`, keys `{keyId, publicKey, notAfter}`.
  */
 export function parseInstallConfig(json) {
   let data = json;
-  if (typeof json === "string") {
-    try {
-      data = JSON.parse(json);
-    } catch {
-      throw new InstallConfigError("the install configuration is not JSON");
-    }
+  try {
+    if (typeof json === "string") data = JSON.parse(json);
+  } catch {
+    throw new InstallConfigError("the install configuration is not JSON");
   }
-  const isObject = typeof data === "object" && data !== null && !Array.isArray(data);
-  if (isObject && OLD_FORMATS.includes(data.format)) {
-    throw new InstallConfigError(`the install configuration is the old format ${data.format} (keys without an end date); get the current one from the bank's download page`);
+  if (isObject(data) && data.format === "netbank-install/1") {
+    throw new InstallConfigError("the install configuration is the old format netbank-install/1 (keys without an end date); get the current one from the bank's download page");
   }
-  if (!isObject || data.format !== FORMAT) throw new InstallConfigError(`the install configuration is not ${FORMAT}`);
+  if (!isObject(data) || data.format !== FORMAT) throw new InstallConfigError(`the install configuration is not ${FORMAT}`);
   for (const name of ["bank_url", "bank_name", "service_id"]) {
     if (name in data && typeof data[name] !== "string") throw new InstallConfigError(`${name} must be a string`);
   }
-  const config = {
-    bankName: data.bank_name ?? "", bankUrl: data.bank_url ?? "", serviceId: data.service_id ?? "",
-    bankKey: bankKey(data.bank_key, "bank_key"),
-    nextBankKey: data.next_bank_key == null ? null : bankKey(data.next_bank_key, "next_bank_key"),
-  };
+  const current = bankKey(data.bank_key, "bank_key");
+  const next = data.next_bank_key == null ? null : bankKey(data.next_bank_key, "next_bank_key");
+  const config = { bankName: data.bank_name ?? "", bankUrl: data.bank_url ?? "", serviceId: data.service_id ?? "", bankKey: current, nextBankKey: next };
   let url = null;
   try {
     url = new URL(config.bankUrl);
   } catch {}
-  if (!url || !["https:", "http:"].includes(url.protocol) || !url.hostname) throw new InstallConfigError("bank_url must be an https:// URL");
-  const [current, next] = [config.bankKey, config.nextBankKey];
+  if (!url?.hostname || !["https:", "http:"].includes(url.protocol)) throw new InstallConfigError("bank_url must be an https:// URL");
   if (next && (next.publicKey === current.publicKey || next.keyId === current.keyId)) {
     throw new InstallConfigError("the next key must differ from the current one (key and key_id)");
   }
   if (next && next.notAfter <= current.notAfter) throw new InstallConfigError("the next key must stay valid after the current one expires");
-  if (config.serviceId && !/^[A-Za-z0-9_-]{1,32}$/.test(config.serviceId)) {
-    throw new InstallConfigError("service_id must be 1-32 letters, digits, '-' or '_'");
-  }
+  if (config.serviceId && !SERVICE_ID_RE.test(config.serviceId)) throw new InstallConfigError("service_id must be 1-32 letters, digits, '-' or '_'");
   return config;
 }
 
 /**
- * The keys trusted at `nowSeconds` (bankkeys.trusted_keys): each until its not_after,
- * so the current and the next key while both run, then only the next one. The first is
- * the one whose fingerprint the app shows. BankKeyExpiredError when none is left.
+ * The keys trusted at `nowSeconds` (bankkeys.trusted_keys): each until its not_after, so
+ * both during a rollover, then only the next. The first is the one whose fingerprint is shown.
  */
 export function keysAt(config, nowSeconds) {
   const keys = [config.bankKey, config.nextBankKey].filter(Boolean);
   const valid = keys.filter((key) => nowSeconds < key.notAfter);
   if (!valid.length) {
-    const latest = Math.max(0, ...keys.map((key) => key.notAfter));
-    throw new BankKeyExpiredError(`every bank key in the install configuration expired (last ${notAfterText(latest)})`);
+    const latest = new Date(Math.max(0, ...keys.map((key) => key.notAfter)) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    throw new BankKeyExpiredError(`every bank key in the install configuration expired (last ${latest})`);
   }
   return valid;
 }
