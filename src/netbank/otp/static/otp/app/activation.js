@@ -1,8 +1,6 @@
-/**
- * Token activation (docs/protocols.md §1), the phone's side: netbank.oath.activation and
- * netbank.token_app.client.ActivationClient. The 利用開始パスワード never leaves the phone:
- * only a MAC keyed from the X25519 exchange does, after the bank's signed answer passed every check.
- */
+// Token activation (docs/protocols.md §1) as netbank.oath.activation and token_app.client.
+// The 利用開始パスワード never leaves the phone: only a MAC keyed from the X25519 exchange
+// does, after the bank's signed answer passed every check.
 
 import { FormatError, SERVICE_ID_RE, b64urlDecode, b64urlEncode, bytesEqual, concat, errorClass, halfWidth, isObject, utf8 } from "./bytes.js";
 import { HASH_BYTES, hmac } from "./oath.js";
@@ -10,15 +8,14 @@ import { HASH_BYTES, hmac } from "./oath.js";
 export const PROTOCOL = "netbank-activation/1";
 const USER_ID_RE = /^[0-9]{12}$/;
 const MAX_TIME = 2 ** 40;
-// Python's str.strip() whitespace, so " ４８２９\u3000" reads as the bank reads it.
+// Python's str.strip() whitespace: " ４８２９\u3000" reads as the bank reads it.
 const PY_SPACE = "[\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
 const STRIP_RE = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, "g");
 const strip = (text) => (typeof text === "string" ? text.replace(STRIP_RE, "") : "");
 
-/** `message` is Japanese, `messageEn` English. */
+// `message` Japanese, `messageEn` English.
 const ActivationError = errorClass("ActivationError", ["messageEn"]);
 
-/** What the customer typed cannot be right; nothing was sent. */
 export class InvalidInputError extends ActivationError {
   constructor(field, detail) {
     super("サービスID、ユーザID、利用開始パスワードの形式が正しくありません。", `Check what you typed: ${detail}`);
@@ -26,7 +23,6 @@ export class InvalidInputError extends ActivationError {
   }
 }
 
-/** The bank refused (`code`, e.g. "activation_failed"). */
 export class ActivationRefusedError extends ActivationError {
   constructor(code, message, messageEn, status) {
     super(message, messageEn);
@@ -34,23 +30,20 @@ export class ActivationRefusedError extends ActivationError {
   }
 }
 
-/** Not the bank's answer to this request (unsigned, changed, for another request, wrong confirmation). */
 export class UntrustedAnswerError extends ActivationError {}
 
-/** The bank could not be reached, or answered with something that is not the API. */
 export class TransportError extends ActivationError {}
 
 const MALFORMED = "銀行からの応答が正しくありません。";
 const UNTRUSTED = "銀行からの応答を確認できませんでした。正規のアプリと接続先であることをご確認ください。";
 
-/** The 利用開始パスワード as the 4–8 ASCII digits both sides MAC. */
 export function normalisePassword(text) {
   const digits = halfWidth(strip(text));
-  if (!/^[0-9]{4,8}$/.test(digits)) throw new InvalidInputError("password", "the activation password is 4 to 8 digits");
+  if (!/^[0-9]{4,8}$/.test(digits)) throw new InvalidInputError("password", "the password is 4 to 8 digits");
   return digits;
 }
 
-/** JSON.parse keeping only integer literals as numbers: Python reads 6.0 or 6e0 as a float, which the integer checks refuse. */
+// Python reads 6.0 or 6e0 as a float, which the integer checks refuse: so must the app.
 function parseJson(text) {
   return JSON.parse(text, (_key, value, context) =>
     typeof value === "number" && context && !/^-?(?:0|[1-9][0-9]*)$/.test(context.source) ? NaN : value);
@@ -58,30 +51,29 @@ function parseJson(text) {
 
 const matches = (pattern) => (v) => typeof v === "string" && pattern.test(v);
 const between = (low, high) => (v) => Number.isInteger(v) && v >= low && v <= high;
-// The transcript in its canonical order (§1.4): wire name, field, and a byte length or a check.
+// The transcript in order (§1.4): wire name, field, and a byte length or a check.
 const FIELDS = [
   ["transcript_id", "transcriptId", 16],
-  ["service_id", "serviceId", matches(SERVICE_ID_RE), "1-32 letters, digits, '-' or '_'"],
-  ["user_id", "userId", matches(USER_ID_RE), "12 digits"],
+  ["service_id", "serviceId", matches(SERVICE_ID_RE)],
+  ["user_id", "userId", matches(USER_ID_RE)],
   ["app_public_key", "appPublicKey", 32],
   ["server_public_key", "serverPublicKey", 32],
-  ["algorithm", "algorithm", (v) => Object.hasOwn(HASH_BYTES, v), "SHA1, SHA256 or SHA512"],
-  ["digits", "digits", between(6, 8), "6, 7 or 8"],
-  ["period", "period", between(10, 300), "an integer from 10 to 300"],
-  ["server_time", "serverTime", between(0, MAX_TIME), `an integer from 0 to ${MAX_TIME}`],
-  ["expires_at", "expiresAt", between(0, MAX_TIME), `an integer from 0 to ${MAX_TIME}`],
+  ["algorithm", "algorithm", (v) => Object.hasOwn(HASH_BYTES, v)],
+  ["digits", "digits", between(6, 8)],
+  ["period", "period", between(10, 300)],
+  ["server_time", "serverTime", between(0, MAX_TIME)],
+  ["expires_at", "expiresAt", between(0, MAX_TIME)],
 ];
 
-/** FormatError unless the bank could have made this transcript (Transcript.__post_init__). */
 function checkTranscript(t) {
-  for (const [wire, field, check, what] of FIELDS) {
+  for (const [wire, field, check] of FIELDS) {
     const value = t[field];
     const ok = typeof check === "number" ? value instanceof Uint8Array && value.length === check : check(value);
-    if (!ok) throw new FormatError(`${wire} must be ${what ?? `${check} bytes`}`, wire);
+    if (!ok) throw new FormatError(`${wire} is not valid`, wire);
   }
 }
 
-/** The protocol name, then each field's name and value, each with a 4-byte big-endian length. */
+// Protocol name, then each field's name and value, each behind a 4-byte length.
 export function encodeTranscript(t) {
   checkTranscript(t);
   const lp = (bytes) => {
@@ -94,10 +86,7 @@ export function encodeTranscript(t) {
   return concat(lp(utf8(PROTOCOL)), ...FIELDS.flatMap(([wire, field]) => [lp(utf8(wire)), lp(value(t[field]))]));
 }
 
-/**
- * The round-one answer (text or parsed JSON), strictly as Transcript.from_json →
- * `{transcript, signature}`; signature null when absent (verifyAnswer refuses it).
- */
+// Strictly as Transcript.from_json; a missing signature is null (verifyAnswer refuses it).
 export function parseAnswer(json) {
   try {
     const data = typeof json === "string" ? parseJson(json) : json;
@@ -115,15 +104,15 @@ export function parseAnswer(json) {
   }
 }
 
-/** Base64url text, {publicKey} entries of installconfig.keysAt, or CryptoKeys → Ed25519 CryptoKeys. */
+// Base64url text, keysAt's {publicKey} entries, or CryptoKeys.
 function importBankKeys(trustedKeys) {
   const list = [trustedKeys].flat();
-  if (!list.length) throw new FormatError("the install configuration must name at least one bank public key", "trustedKeys");
+  if (!list.length) throw new FormatError("no bank public key", "trustedKeys");
   return Promise.all(list.map((k) => (k instanceof CryptoKey ? k
     : crypto.subtle.importKey("raw", b64urlDecode(k?.publicKey ?? k, 32, "bank public key"), { name: "Ed25519" }, false, ["verify"]))));
 }
 
-/** Resolves when one of the trusted bank keys signed this transcript (any, while the bank rolls its key over). */
+// Either key may have signed while the bank rolls its key over.
 export async function verifyAnswer(trustedKeys, transcript, signature) {
   if (!signature) throw new UntrustedAnswerError(UNTRUSTED, "the server answer is not signed");
   const message = concat(utf8(PROTOCOL + " server-answer\0"), encodeTranscript(transcript));
@@ -133,20 +122,20 @@ export async function verifyAnswer(trustedKeys, transcript, signature) {
   throw new UntrustedAnswerError(UNTRUSTED, "the server answer is not signed by the bank's key");
 }
 
-/** X25519; a small-order peer key (all-zero secret) is refused. */
+// A small-order peer key (all-zero secret) is refused.
 export async function x25519SharedSecret(privateKey, peerPublic) {
   let shared = new Uint8Array(32);
   try {
     const peer = await crypto.subtle.importKey("raw", peerPublic, { name: "X25519" }, false, []);
     shared = new Uint8Array(await crypto.subtle.deriveBits({ name: "X25519", public: peer }, privateKey, 256));
   } catch {
-    // Chromium refuses some small-order keys itself; the all-zero check is the rule.
+    // Chromium refuses some small-order keys itself; the check below is the rule.
   }
   if (shared.every((b) => b === 0)) throw new UntrustedAnswerError(MALFORMED, "the peer's X25519 public key is not usable");
   return shared;
 }
 
-/** HKDF-SHA256(salt = protocol name, IKM = X25519 secret, info = label ‖ transcript) (§1.6). */
+// §1.6: HKDF-SHA256(salt = protocol, info = label ‖ transcript).
 export async function deriveKeys(sharedSecret, transcript) {
   const ikm = await crypto.subtle.importKey("raw", sharedSecret, "HKDF", false, ["deriveBits"]);
   const encoded = encodeTranscript(transcript);
@@ -159,13 +148,13 @@ export async function deriveKeys(sharedSecret, transcript) {
   };
 }
 
-/** HMAC-SHA256(K_confirm, label ‖ transcript ‖ password): one label per side, so neither MAC can stand for the other. */
+// One label per side, so neither MAC can stand for the other.
 const confirmationMac = (label) => (confirmationKey, transcript, password) => hmac("SHA256", confirmationKey,
   concat(utf8(label), encodeTranscript(transcript), typeof password === "string" ? utf8(password) : password));
 export const clientProof = confirmationMac("client-proof\0");
 export const serverConfirmation = confirmationMac("server-confirmation\0");
 
-/** The bank URL without trailing "/": https, or http only to this machine (the demo). */
+// https, or http only to this machine (the demo).
 function checkBankUrl(bankUrl) {
   let url = null;
   try {
@@ -178,7 +167,6 @@ function checkBankUrl(bankUrl) {
   return bankUrl.replace(/\/+$/, "");
 }
 
-/** The answer as an object, or the bank's refusal, or a TransportError (ActivationClient._parse). */
 function parseResponse(status, raw) {
   const fail = (why) => new TransportError(MALFORMED, why);
   if (raw.length > 64 * 1024) throw fail("The answer is too large.");
@@ -196,11 +184,8 @@ function parseResponse(status, raw) {
   throw new ActivationRefusedError(error.code, text(error.message), text(error.message_en) || text(error.message), status);
 }
 
-/**
- * POST JSON; the very same body again after a network error or a 5xx (the bank answers a
- * resent round two idempotently and does not count a resent wrong proof), waiting 1 s,
- * then 2 s. No redirects: an API answer is never one.
- */
+// The same body again after a network error or a 5xx (the bank answers a resent round two
+// idempotently and does not count a resent wrong proof). An API answer is never a redirect.
 async function post({ send, base, attempts, retryDelay }, path, payload) {
   const body = JSON.stringify(payload);
   let last = "";
@@ -215,12 +200,9 @@ async function post({ send, base, attempts, retryDelay }, path, payload) {
         signal: AbortSignal.timeout(10000),
       });
       raw = new Uint8Array(await response.arrayBuffer());
+      if (response.status >= 500) throw new Error(`HTTP ${response.status}`);
     } catch (error) {
       last = error.message;
-      continue;
-    }
-    if (response.status >= 500) {
-      last = `HTTP ${response.status}`;
       continue;
     }
     if (response.type === "opaqueredirect") throw new TransportError(MALFORMED, "The answer is a redirect.");
@@ -230,19 +212,16 @@ async function post({ send, base, attempts, retryDelay }, path, payload) {
     `Could not reach the bank (${last}). Please try again where the connection is good.`);
 }
 
-/**
- * Set up a token (ActivationClient.activate) → `{seed, signingKey, algorithm, digits,
- * period, serverTimeOffset, serviceId, userId}`; `serverTimeOffset` = bank − phone time in
- * seconds at round one's midpoint. `fetch`, `attempts`, `retryDelay` (ms), `clock` (ms) are for tests.
- */
+// serverTimeOffset: bank − phone seconds at round one's midpoint. `fetch`, `attempts`,
+// `retryDelay` and `clock` (ms) are for tests.
 export async function activate({ bankUrl, serviceId, userId, password, trustedKeys, fetch: send = globalThis.fetch.bind(globalThis),
   attempts = 3, retryDelay = 1000, clock = Date.now }) {
   const base = checkBankUrl(bankUrl);
   const bankKeys = await importBankKeys(trustedKeys);
   serviceId = strip(serviceId);
-  if (!SERVICE_ID_RE.test(serviceId)) throw new InvalidInputError("serviceId", "service_id must be 1-32 letters, digits, '-' or '_'");
+  if (!SERVICE_ID_RE.test(serviceId)) throw new InvalidInputError("serviceId", "the service ID");
   userId = halfWidth(strip(userId));
-  if (!USER_ID_RE.test(userId)) throw new InvalidInputError("userId", "user_id must be 12 digits");
+  if (!USER_ID_RE.test(userId)) throw new InvalidInputError("userId", "the user ID is 12 digits");
   const digits = normalisePassword(password);
   const options = { send, base, attempts: Math.max(1, attempts), retryDelay };
 
@@ -253,7 +232,7 @@ export async function activate({ bankUrl, serviceId, userId, password, trustedKe
   const receivedAt = clock();
   const { transcript, signature } = parseAnswer(answer);
   await verifyAnswer(bankKeys, transcript, signature);
-  // A signed answer for someone else's request (another app key or ユーザID) is a replay or a relay.
+  // Signed, but for another app key or ユーザID: a replay or a relay.
   if (transcript.serviceId !== serviceId || transcript.userId !== userId || !bytesEqual(transcript.appPublicKey, appPublic)) {
     throw new UntrustedAnswerError(UNTRUSTED, "The signed answer was made for a different request.");
   }

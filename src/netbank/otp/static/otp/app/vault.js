@@ -1,15 +1,9 @@
-// The token behind the app lock, in IndexedDB "netbank-app", with the Python app's PIN rules
-// (token_app/vault.py): a try is counted and saved BEFORE the key derivation (an app killed
-// mid-try has paid), a right PIN resets the count; 2 free failures, then a wait of 15 s
-// doubling; the 10th wipes.
-//
-// A random content key CK encrypts seed ‖ signing key (AES-GCM, the settings as AAD). CK is
-// wrapped under PBKDF2-SHA-256(PIN) and, once enrolled, under HKDF(WebAuthn PRF output).
-// Every wrapped part is sealed again under a non-extractable device key in the same database,
-// so a copy of the records elsewhere opens with no PIN at all. The settings stay readable
-// for the locked screen. Times are milliseconds since the epoch.
+// The token behind the app lock (IndexedDB "netbank-app"), with token_app/vault.py's PIN rules.
+// A random content key CK encrypts the secrets; CK is wrapped under PBKDF2(PIN) and, once
+// enrolled, under HKDF(PRF output); all of it is sealed again under a non-extractable device
+// key, so a copy of the records elsewhere cannot be opened. Times are in ms.
 
-import { errorClass, halfWidth, hex } from "./bytes.js";
+import { concat, errorClass, halfWidth, hex } from "./bytes.js";
 
 const STORE = "vault";
 const RECORD = "token";
@@ -24,13 +18,12 @@ const SETTINGS = ["serviceId", "userId", "bankUrl", "keyFingerprint", "algorithm
 const subtle = globalThis.crypto.subtle;
 const enc = new TextEncoder();
 
-// --- errors: `code` is the Python app's stable name, which the screens' messages use ------------
-
+// `code`: the Python app's stable names, which the screens' messages use.
 export const VaultError = errorClass("VaultError", ["code"]);
 export class WrongPinError extends VaultError {
   constructor(attemptsLeft, retryAt) {
     super(`wrong PIN; ${attemptsLeft} attempts left`, "wrong_pin");
-    Object.assign(this, { attemptsLeft, retryAt }); // retryAt null: the next try may come at once
+    Object.assign(this, { attemptsLeft, retryAt }); // retryAt null: try again at once
   }
 }
 export class PinDelayError extends VaultError {
@@ -42,19 +35,18 @@ export class PinDelayError extends VaultError {
 export class VaultWipedError extends VaultError {
   constructor() { super("too many wrong PINs: the token was erased", "vault_wiped"); }
 }
-// A biometric unlock that did not happen; never a PIN failure, the PIN stays the way in.
+// A biometric unlock that did not happen: never a PIN failure.
 export const BiometricError = errorClass("BiometricError", ["code"], VaultError);
 
 const notFound = () => new VaultError("no token on this device", "vault_not_found");
-const changed = () => new VaultError("the vault was changed in another window; unlock it again", "vault_changed");
+const changed = () => new VaultError("the vault was changed in another window", "vault_changed");
 const tampered = (why) => new VaultError(`the vault is not one this app wrote here: ${why}`, "vault_tampered");
 const invalidToken = (field) => new VaultError(`the token's ${field} is missing or malformed`, "invalid_token");
+const storageFailed = (why) => new VaultError(`the browser's storage failed: ${why}`, "vault_io");
 const notEnrolled = () => new BiometricError("no biometric unlock is set up", "biometric_not_enrolled");
 
-// --- PIN rules -------------------------------------------------------------------------------
-
-// 4–8 digits. The Python app's longer rules are for a vault without an OS keyring; here
-// the device key sits in app storage, which the phone's sandbox guards like one.
+// 4–8 digits: the Python app's longer rules are for a vault without a keyring, and the
+// phone's sandbox guards the device key like one.
 export function normalisePin(pin) {
   const ascii = typeof pin === "string" ? halfWidth(pin) : "";
   if (!/^[0-9]{4,8}$/.test(ascii)) throw new VaultError("the PIN must be 4 to 8 digits", "invalid_pin");
@@ -75,38 +67,34 @@ function lockStatus(rec, now) {
   };
 }
 
-// --- IndexedDB -------------------------------------------------------------------------------
-
 let opening = null;
 function database() {
   opening ??= new Promise((resolve, reject) => {
     const req = indexedDB.open("netbank-app", 1);
-    // Later versions migrate records by their `format`; nothing is ever deleted here.
     req.onupgradeneeded = () => {
       if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
     };
     req.onsuccess = () => {
       const db = req.result;
-      // Closed by an upgrade elsewhere or by the browser clearing storage: open anew next time.
+      // Closed by an upgrade elsewhere or cleared storage: open anew next time.
       db.onversionchange = () => { db.close(); opening = null; };
       db.onclose = () => { opening = null; };
       resolve(db);
     };
-    req.onerror = () => { opening = null; reject(new VaultError(`the browser's storage failed: ${req.error?.message}`, "vault_io")); };
+    req.onerror = () => { opening = null; reject(storageFailed(req.error?.message)); };
   });
   return opening;
 }
 
-// One transaction. `body(store, settle)` issues requests from callbacks only (awaiting would
-// let the transaction commit early) and calls settle(value) or settle(undefined, error);
-// the outcome is delivered once committed.
+// `body(store, settle)` issues requests from callbacks only (an await would let the
+// transaction commit early); the settled outcome is delivered once committed.
 async function transact(mode, body, options) {
   const db = await database();
   return new Promise((resolve, reject) => {
     const tx = db.transaction(STORE, mode, options);
     let value, error;
     tx.oncomplete = () => (error ? reject(error) : resolve(value));
-    tx.onabort = () => reject(error ?? new VaultError(`the browser's storage failed: ${tx.error?.message ?? "aborted"}`, "vault_io"));
+    tx.onabort = () => reject(error ?? storageFailed(tx.error?.message ?? "aborted"));
     body(tx.objectStore(STORE), (v, e) => { value = v; error = e; });
   });
 }
@@ -118,8 +106,8 @@ function readAll() {
   });
 }
 
-// `change(rec, store)` edits the record (saved when it returns nothing) or returns the error
-// to report; `id` guards against a record replaced meanwhile.
+// `change(rec, store)` edits the record or returns an error (then nothing is saved);
+// `id` guards against a record replaced meanwhile.
 function update(id, change, options) {
   return transact("readwrite", (store, settle) => {
     const req = store.get(RECORD);
@@ -140,8 +128,6 @@ function wipeIn(store) {
   return new VaultWipedError();
 }
 
-// --- crypto helpers -------------------------------------------------------------------------
-
 const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 const bytes = (b) => new Uint8Array(b);
 const label = (...parts) => enc.encode(JSON.stringify(["netbank-app vault v1", ...parts]));
@@ -155,13 +141,9 @@ async function gcmDecrypt(key, iv, data, aad) {
   return bytes(await subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, key, data));
 }
 
-// The device seal: IV ‖ AES-GCM(device key, inner ciphertext), AAD = record id + purpose.
 async function seal(deviceKey, id, purpose, inner) {
   const { iv, data } = await gcmEncrypt(deviceKey, inner, label("seal", id, purpose));
-  const out = new Uint8Array(12 + data.length);
-  out.set(iv);
-  out.set(data, 12);
-  return out;
+  return concat(iv, data);
 }
 async function unseal(deviceKey, id, purpose, sealed) {
   if (!(sealed instanceof Uint8Array) || sealed.length < 28) throw tampered(purpose);
@@ -180,7 +162,7 @@ const pinKey = (pin, salt, iterations) => derivedAesKey(enc.encode(pin), { name:
 const prfKey = (prfOutput, id) =>
   derivedAesKey(prfOutput, { name: "HKDF", salt: enc.encode(id), info: enc.encode("netbank-app vault prf key v1") });
 
-// Changing a setting makes the secrets unreadable.
+// The settings as AAD: an edited one makes the secrets unreadable.
 const secretAad = (r) => label("secret", r.id, ...SETTINGS.map((f) => r[f]));
 const pinAad = (r) => label("ck-pin", r.id, r.kdf.iterations);
 const prfAad = (r, credentialId) => label("ck-prf", r.id, Array.from(credentialId));
@@ -195,9 +177,7 @@ function checkPrfOutput(prfOutput) {
   if (!(prfOutput instanceof Uint8Array) || prfOutput.length < 32) throw new BiometricError("no PRF output", "biometric_refused");
 }
 
-// --- the unlocked vault ------------------------------------------------------------------------
-
-// What unlock() gives: the token, and CK (private, never stored in the clear) for setPrf.
+// CK stays private to the handle (for setPrf), never stored in the clear.
 class VaultHandle {
   #ck;
   constructor(id, ck, token) {
@@ -235,22 +215,20 @@ async function openSecret(rec, deviceKey, ck) {
   return new VaultHandle(rec.id, ck, token);
 }
 
-// Checked before any PIN is tried, so a foreign or altered vault is refused as such and never
-// counts as (or hides behind) a wrong PIN. A tenth failure found counted (the app killed
-// mid-try) wipes whatever the way in.
+// Checked before any PIN is tried: an altered vault never counts as a wrong PIN. A tenth
+// failure found counted (the app killed mid-try) wipes, whatever the way in.
 async function loadChecked() {
   const { rec, deviceKey } = await readAll();
   if (!rec) throw notFound();
   if (rec.format !== FORMAT) throw tampered(`format ${rec.format}`);
   if (!(rec.secret && rec.wrapped?.pin)) throw tampered("parts missing");
-  if (!deviceKey) throw new VaultError("this browser holds no device key for the vault (a copied vault)", "device_secret_missing");
+  if (!deviceKey) throw new VaultError("no device key for the vault in this browser (a copy?)", "device_secret_missing");
   const it = rec.kdf?.iterations;
   if (!Number.isInteger(it) || it < PBKDF2_ITERATIONS || it > 100 * PBKDF2_ITERATIONS) throw tampered("PBKDF2 iterations");
   if (rec.failures >= MAX_PIN_FAILURES) await update(rec.id, (r, store) => wipeIn(store));
   return { rec, deviceKey };
 }
 
-// CK wrapped anew for an unlocked handle: `wrap(rec, deviceKey, ck)` gives wrapped[name].
 async function rewrap(handle, name, wrap) {
   const { rec, deviceKey } = await loadChecked();
   if (rec.id !== handle.id) throw changed();
@@ -258,13 +236,10 @@ async function rewrap(handle, name, wrap) {
   await update(rec.id, (r) => { r.wrapped[name] = part; r.generation += 1; });
 }
 
-// --- API ---------------------------------------------------------------------------------------
-
 export async function vaultExists() {
   return Boolean((await readAll()).rec);
 }
 
-// What the locked screen shows.
 export async function status({ now = Date.now() } = {}) {
   const { rec } = await readAll();
   if (!rec) throw notFound();
@@ -293,10 +268,10 @@ export async function createVault(token, pin, { now = Date.now() } = {}) {
   const inner = await gcmEncrypt(await aesKey(ck), plain, secretAad(rec));
   rec.secret = { iv: inner.iv, data: await seal(deviceKey, rec.id, "secret", inner.data) };
   rec.wrapped = { pin: await wrapUnderPin(rec, deviceKey, ck, pin) };
-  // Best effort against eviction; not awaited, as some browsers ask the user.
+  // Best effort against eviction; not awaited (some browsers ask the user).
   navigator.storage?.persist?.().catch(() => {});
   await transact("readwrite", (store, settle) => {
-    // add() fails on an existing record and aborts the whole transaction, device key too.
+    // add() fails on an existing record, aborting the device key's put too.
     store.add(rec, RECORD).onerror = () => settle(undefined, exists());
     store.put(deviceKey, DEVICE_KEY);
   });
@@ -308,15 +283,14 @@ export async function unlock(pin, { now = Date.now() } = {}) {
   for (;;) {
     const { rec, deviceKey } = await loadChecked();
     const pinPart = await unseal(deviceKey, rec.id, "pin", rec.wrapped.pin.data);
-    // Counted before the key derivation, durably, in one transaction with the checks, so
-    // two windows cannot both slip through.
+    // Counted durably before the key derivation, in one transaction with the checks, so
+    // two windows cannot both slip through; a try refused as too soon is no try.
     let counted;
     try {
       counted = await update(rec.id, (r, store) => {
         if (r.generation !== rec.generation) return changed();
         if (r.failures >= MAX_PIN_FAILURES) return wipeIn(store);
         const st = lockStatus(r, now);
-        // Too soon: nothing written, a refused try is no try.
         if (st.retryAt !== null) return new PinDelayError(st.retryAt, st.waitSeconds, st.attemptsLeft);
         r.failures += 1;
         r.lastFailureAt = now;
@@ -354,7 +328,6 @@ export async function unlockWithPrf(prfOutput) {
   return openSecret(rec, deviceKey, ck);
 }
 
-// The credential and PRF input to ask the authenticator for (not secret).
 export async function prfCredential() {
   const { rec } = await loadChecked();
   if (!rec.wrapped.prf) throw notEnrolled();
@@ -375,8 +348,7 @@ export async function clearPrf() {
   await update(null, (r) => { delete r.wrapped.prf; r.generation += 1; });
 }
 
-// The current PIN counts like any try (docs/token-app.md, 設定); only CK is wrapped anew,
-// so the secrets and a biometric unlock stay as they are.
+// The current PIN counts like any try; only CK is wrapped anew.
 export async function changePin(oldPin, newPin, { now = Date.now() } = {}) {
   newPin = normalisePin(newPin);
   const handle = await unlock(oldPin, { now });
@@ -384,13 +356,11 @@ export async function changePin(oldPin, newPin, { now = Date.now() } = {}) {
   return handle;
 }
 
-// The measured bank-clock offset in seconds (not secret).
 export async function updateOffset(seconds) {
   if (!Number.isFinite(seconds)) throw invalidToken("serverTimeOffset");
   await update(null, (r) => { r.serverTimeOffset = seconds; });
 }
 
-// The token and its device key, in one transaction.
 export async function wipe() {
   await transact("readwrite", (store, settle) => { wipeIn(store); settle(); });
 }
