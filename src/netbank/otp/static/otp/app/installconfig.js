@@ -1,16 +1,12 @@
-/**
- * The install configuration (docs/protocols.md §1.10, netbank-install/2): the bank the app
- * talks to and the Ed25519 keys it trusts, each until its not_after. A port of
- * netbank.token_app.install_config and netbank.oath.bankkeys. Read from the app's own
- * origin (/app/install.json), never from the token mail.
- */
+// The install configuration (docs/protocols.md §1.10) as token_app.install_config and
+// oath.bankkeys read it: the bank and the keys it trusts, each until its not_after. Read
+// from the app's own origin, never from the token mail.
 
 import { SERVICE_ID_RE, b64urlDecode, concat, errorClass, hex, isObject, utf8 } from "./bytes.js";
 
 const FORMAT = "netbank-install/2";
 
 export const InstallConfigError = errorClass("InstallConfigError");
-/** Every key is past its not_after: the app needs a new configuration. */
 export class BankKeyExpiredError extends InstallConfigError {}
 
 function rawKey(text) {
@@ -21,26 +17,22 @@ function rawKey(text) {
   }
 }
 
-/** "2027-12-31T23:59:59Z" → Unix seconds; only real UTC times of years 1–9999. */
+// Only real UTC times of years 1–9999: out-of-range parts roll over (or fail) and no longer
+// read back the same.
 function notAfterParse(text) {
-  const m = typeof text === "string" && /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z$/.exec(text);
-  if (!m) throw new InstallConfigError("not_after must be ISO 8601 UTC text like 2027-12-31T23:59:59Z");
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
-  const date = new Date(0);
-  date.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
-  date.setUTCHours(h, mi, s);
-  // A day, hour or second out of range rolls over and no longer reads back the same.
-  if (y < 1 || date.toISOString() !== text.replace("Z", ".000Z")) throw new InstallConfigError(`not_after ${text} is not a real date`);
+  const date = typeof text === "string" && /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(text) ? new Date(text) : null;
+  if (!date || isNaN(date) || text.startsWith("0000") || date.toISOString() !== text.replace("Z", ".000Z")) {
+    throw new InstallConfigError("not_after must be a real UTC time like 2027-12-31T23:59:59Z");
+  }
   return date.getTime() / 1000;
 }
 
-/** One key entry: exactly key_id, public_key and not_after (BankKey.from_json). */
 function bankKey(value, name) {
   const fail = (m) => { throw new InstallConfigError(`${name}: ${m}`); };
   if (!isObject(value) || Object.keys(value).sort().join() !== "key_id,not_after,public_key") {
     fail("a bank key is an object with key_id, public_key and not_after");
   }
-  if (typeof value.key_id !== "string" || !/^[A-Za-z0-9_.-]{1,32}$/.test(value.key_id)) fail("key_id must be 1-32 characters [A-Za-z0-9_.-]");
+  if (typeof value.key_id !== "string" || !/^[A-Za-z0-9_.-]{1,32}$/.test(value.key_id)) fail("key_id must be 1-32 of [A-Za-z0-9_.-]");
   try {
     rawKey(value.public_key);
     return { keyId: value.key_id, publicKey: value.public_key, notAfter: notAfterParse(value.not_after) };
@@ -49,10 +41,7 @@ function bankKey(value, name) {
   }
 }
 
-/**
- * install.json (text or parsed JSON), as strictly as install_config_parse →
- * `{bankName, bankUrl, serviceId, bankKey, nextBankKey}`, keys `{keyId, publicKey, notAfter}`.
- */
+// As strictly as install_config_parse; keys are {keyId, publicKey, notAfter (Unix seconds)}.
 export function parseInstallConfig(json) {
   let data = json;
   try {
@@ -61,7 +50,7 @@ export function parseInstallConfig(json) {
     throw new InstallConfigError("the install configuration is not JSON");
   }
   if (isObject(data) && data.format === "netbank-install/1") {
-    throw new InstallConfigError("the install configuration is the old format netbank-install/1 (keys without an end date); get the current one from the bank's download page");
+    throw new InstallConfigError("the install configuration is the old netbank-install/1; get the current one from the bank's download page");
   }
   if (!isObject(data) || data.format !== FORMAT) throw new InstallConfigError(`the install configuration is not ${FORMAT}`);
   for (const name of ["bank_url", "bank_name", "service_id"]) {
@@ -69,24 +58,23 @@ export function parseInstallConfig(json) {
   }
   const current = bankKey(data.bank_key, "bank_key");
   const next = data.next_bank_key == null ? null : bankKey(data.next_bank_key, "next_bank_key");
-  const config = { bankName: data.bank_name ?? "", bankUrl: data.bank_url ?? "", serviceId: data.service_id ?? "", bankKey: current, nextBankKey: next };
+  const config = {
+    bankName: data.bank_name ?? "", bankUrl: data.bank_url ?? "", serviceId: data.service_id ?? "", bankKey: current, nextBankKey: next,
+  };
   let url = null;
   try {
     url = new URL(config.bankUrl);
   } catch {}
   if (!url?.hostname || !["https:", "http:"].includes(url.protocol)) throw new InstallConfigError("bank_url must be an https:// URL");
   if (next && (next.publicKey === current.publicKey || next.keyId === current.keyId)) {
-    throw new InstallConfigError("the next key must differ from the current one (key and key_id)");
+    throw new InstallConfigError("the next key must differ from the current one");
   }
-  if (next && next.notAfter <= current.notAfter) throw new InstallConfigError("the next key must stay valid after the current one expires");
+  if (next && next.notAfter <= current.notAfter) throw new InstallConfigError("the next key must outlive the current one");
   if (config.serviceId && !SERVICE_ID_RE.test(config.serviceId)) throw new InstallConfigError("service_id must be 1-32 letters, digits, '-' or '_'");
   return config;
 }
 
-/**
- * The keys trusted at `nowSeconds` (bankkeys.trusted_keys): each until its not_after, so
- * both during a rollover, then only the next. The first is the one whose fingerprint is shown.
- */
+// As bankkeys.trusted_keys: both during a rollover, then only the next.
 export function keysAt(config, nowSeconds) {
   const keys = [config.bankKey, config.nextBankKey].filter(Boolean);
   const valid = keys.filter((key) => nowSeconds < key.notAfter);
@@ -97,7 +85,7 @@ export function keysAt(config, nowSeconds) {
   return valid;
 }
 
-/** "ABCD 1234 …": SHA-256("netbank-bank-key\0" ‖ key), the first 80 bits in upper-case hex. */
+// "ABCD 1234 …", as bankkeys.key_fingerprint.
 export async function fingerprint(publicKeyText) {
   const digest = await crypto.subtle.digest("SHA-256", concat(utf8("netbank-bank-key\0"), rawKey(publicKeyText)));
   return hex(new Uint8Array(digest)).slice(0, 20).toUpperCase().match(/..../g).join(" ");
