@@ -1,7 +1,5 @@
-// Biometric unlock: a platform passkey whose PRF output (CTAP2 hmac-secret) wraps the
-// vault's content key. Nothing goes to the bank: the phone releases the PRF output only
-// after verifying the user, and only for this site. A cancelled or refused biometric is
-// no PIN try; the PIN always works besides it.
+// Biometric unlock: a platform passkey's PRF output wraps the vault's content key. The phone
+// releases it only after verifying the user, only for this site; nothing goes to the bank.
 import { BiometricError, VaultError, prfCredential, setPrf, unlockWithPrf } from "./vault.js";
 
 const random = (n) => crypto.getRandomValues(new Uint8Array(n));
@@ -47,7 +45,6 @@ async function assertion(credentialId, salt) {
   return new Uint8Array(first);
 }
 
-// `handle` is what vault.unlock() or createVault() returned.
 export async function enrolBiometric(handle) {
   if (!(await prfSupported())) throw new BiometricError("no biometric unlock on this device", "biometric_unsupported");
   const salt = random(32);
@@ -75,7 +72,6 @@ export async function enrolBiometric(handle) {
   }
 }
 
-// The result is vault.unlock()'s.
 export async function unlockWithBiometric() {
   const { credentialId, salt } = await prfCredential(); // no vault, or a wiped one: refused here
   let output;

@@ -1,8 +1,5 @@
-/**
- * HOTP (RFC 4226), TOTP (RFC 6238) and OCRA (RFC 6287) on WebCrypto: a port of
- * netbank.oath.hotp/totp/ocra with the same refusals, so the phone makes exactly the codes
- * the bank checks. Keys are Uint8Array; all async because WebCrypto is.
- */
+// HOTP (RFC 4226), TOTP (RFC 6238) and OCRA (RFC 6287) on WebCrypto, with netbank.oath's
+// refusals, so the phone makes exactly the codes the bank checks. Keys are Uint8Array.
 
 import { concat, errorClass, fromHex, hex, utf8 } from "./bytes.js";
 
@@ -13,11 +10,9 @@ export const HASH_BYTES = { SHA1: 20, SHA256: 32, SHA512: 64 };
 
 function checkKey(key) {
   if (!(key instanceof Uint8Array)) throw new OathError("key must be bytes");
-  // RFC 4226 R6.
-  if (key.length < 16) throw new OathError(`key must be at least 128 bits (16 bytes); got ${key.length * 8} bits`);
+  if (key.length < 16) throw new OathError("key must be at least 128 bits");
 }
 
-/** 8 bytes big-endian (counter or time step), from a safe integer or a BigInt. */
 function uint64(value, name) {
   if (typeof value === "number" ? !Number.isSafeInteger(value) : typeof value !== "bigint") {
     throw new OathError(`${name} must be an integer`);
@@ -29,15 +24,14 @@ function uint64(value, name) {
   return out;
 }
 
-/** HMAC with SHA1/SHA256/SHA512 ("sha-256" and the like accepted). */
 export async function hmac(algorithm, key, message) {
   const name = typeof algorithm === "string" ? algorithm.trim().toUpperCase().replaceAll("-", "") : "";
-  if (!Object.hasOwn(HASHES, name)) throw new OathError(`unknown algorithm ${algorithm}; use SHA1, SHA256 or SHA512`);
+  if (!Object.hasOwn(HASHES, name)) throw new OathError(`unknown algorithm ${algorithm}`);
   const k = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: HASHES[name] }, false, ["sign"]);
   return new Uint8Array(await crypto.subtle.sign("HMAC", k, message));
 }
 
-/** RFC 4226 §5.3 dynamic truncation. */
+// RFC 4226 §5.3.
 function truncate(mac, digits) {
   const o = mac[mac.length - 1] & 0x0f;
   const value = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
@@ -50,22 +44,19 @@ export async function hotp(key, counter, { algorithm = "SHA1", digits = 6 } = {}
   return truncate(await hmac(algorithm, key, uint64(counter, "counter")), digits);
 }
 
-/** `unixSeconds` on the bank's clock (phone clock + learned offset). */
 export async function totp(key, unixSeconds, { algorithm = "SHA1", digits = 6, period = 30, t0 = 0 } = {}) {
-  if (!Number.isSafeInteger(period) || period <= 0) throw new OathError(`period must be a positive whole number of seconds; got ${period}`);
+  if (!Number.isSafeInteger(period) || period <= 0) throw new OathError(`period must be a positive integer; got ${period}`);
   if (typeof unixSeconds !== "number" || !Number.isFinite(unixSeconds)) throw new OathError("timestamp must be a finite number");
   if (unixSeconds < t0) throw new OathError("timestamp is before T0");
   return hotp(key, Math.floor((unixSeconds - t0) / period), { algorithm, digits });
 }
 
-// --- OCRA (RFC 6287) ---------------------------------------------------------------
-
 const UNIT = { S: [1, 59], M: [60, 59], H: [3600, 48] };
-// The optional data inputs, in the only order the RFC allows, each at most once.
+// The optional OCRA inputs, in the only order the RFC allows.
 const OPTIONAL_INPUTS = [
   [/^P(SHA1|SHA256|SHA512)$/, (suite, hash) => { suite.passwordAlgorithm = hash; }],
   [/^S([0-9]{3})$/, (suite, length) => {
-    if (length === "000") throw new OathError("session information length S000 is empty; leave S out instead");
+    if (length === "000") throw new OathError("S000 is empty; leave S out");
     suite.sessionLength = Number(length);
   }],
   [/^T([0-9]{1,2})([SMH])$/, (suite, amount, unit) => {
@@ -75,7 +66,7 @@ const OPTIONAL_INPUTS = [
   }],
 ];
 
-/** `OCRA-1:HOTP-<hash>-<digits>:[C-]Q<A|N|H><nn>[-P<hash>][-S<nnn>][-T<n><S|M|H>]`, as netbank.oath.ocra.parse_suite. */
+// As netbank.oath.ocra.parse_suite: what RFC 6287 does not define is refused.
 function parseSuite(text) {
   if (typeof text !== "string" || !/^[\x00-\x7f]*$/.test(text)) throw new OathError("an OCRA suite must be ASCII text");
   const parts = text.split(":");
@@ -83,16 +74,16 @@ function parseSuite(text) {
   const [version, cryptoFunction, dataInput] = parts;
   if (version !== "OCRA-1") throw new OathError(`unsupported OCRA version ${version}; only OCRA-1 exists`);
   const cf = /^HOTP-(SHA1|SHA256|SHA512)-([0-9]{1,2})$/.exec(cryptoFunction);
-  if (!cf) throw new OathError(`crypto function ${cryptoFunction} must be HOTP-SHA1, HOTP-SHA256 or HOTP-SHA512 followed by -<digits>`);
+  if (!cf) throw new OathError(`crypto function ${cryptoFunction} must be HOTP-<SHA1|SHA256|SHA512>-<digits>`);
   const digits = Number(cf[2]);
   if (cf[2] !== String(digits)) throw new OathError("write the digits without a leading zero");
-  if (digits < 4 || digits > 10) throw new OathError(`an OCRA response has 4 to 10 digits (truncation 0 is not supported); got ${digits}`);
+  if (digits < 4 || digits > 10) throw new OathError(`an OCRA response has 4 to 10 digits; got ${digits}`);
 
   const fields = dataInput.split("-");
   const suite = { text, algorithm: cf[1], digits, counter: fields[0] === "C", passwordAlgorithm: null, sessionLength: null, timeStep: null };
   if (suite.counter) fields.shift();
   const q = /^Q([ANH])([0-9]{2})$/.exec(fields.shift() ?? "");
-  if (!q) throw new OathError("the data input must be [C-]Q<A|N|H><nn>[-P<hash>][-S<nnn>][-T<n><S|M|H>] in that order");
+  if (!q) throw new OathError("the data input must be [C-]Q<A|N|H><nn>[-P<hash>][-S<nnn>][-T<n><S|M|H>]");
   suite.questionFormat = q[1];
   suite.questionLength = Number(q[2]);
   if (suite.questionLength < 4 || suite.questionLength > 64) throw new OathError(`the challenge length must be 04 to 64; got ${q[2]}`);
@@ -103,7 +94,7 @@ function parseSuite(text) {
       fields.shift();
     }
   }
-  if (fields.length) throw new OathError(`unexpected data input ${fields[0]}: the order is [C-]Q..[-P..][-S..][-T..], each at most once`);
+  if (fields.length) throw new OathError(`unexpected data input ${fields[0]}`);
   return suite;
 }
 
@@ -113,7 +104,7 @@ const QUESTION_FORMATS = {
   A: [/^[0-9A-Za-z]+$/, "an alphanumeric (QA) challenge may contain only A–Z, a–z and 0–9", (q) => hex(utf8(q))],
 };
 
-/** The 128-byte Q field: QN as one number in hex, QA as ASCII, QH as is; right-padded with zeros. */
+// The 128-byte Q field, right-padded with zeros.
 function encodeQuestion(suite, question) {
   if (typeof question !== "string" || !/^[\x00-\x7f]*$/.test(question)) throw new OathError("the challenge question must be ASCII text");
   if (question.length < 4) throw new OathError("the challenge question must have at least 4 characters");
@@ -126,12 +117,9 @@ function encodeQuestion(suite, question) {
   return fromHex(hexDigits.padEnd(256, "0"));
 }
 
-/**
- * The OCRA response. Each input is given exactly when the suite names it, so a missing or
- * extra one is an error, never a silently different code: `counter` (C), `question` (Q),
- * `password` (P: PIN text, hashed here, or its hash as bytes), `session` (S: exactly nnn
- * bytes), `timestamp` (T: time steps since the epoch).
- */
+// Each input is given exactly when the suite names it: a missing or extra one is an error,
+// never a silently different code. `password`: the PIN text or its hash as bytes;
+// `timestamp`: time steps since the epoch.
 export async function ocra(suiteText, key, { question, counter, password, session, timestamp } = {}) {
   const s = parseSuite(suiteText);
   checkKey(key);

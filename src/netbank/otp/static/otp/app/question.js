@@ -1,21 +1,17 @@
-/**
- * The 取引認証 question, format 2 (docs/protocols.md §4.2), read as netbank.oath.txquestion
- * reads it: 54 digits = purpose(1) bank(4) branch(3) type(1) account(7) amount(12)
- * debit branch(3) debit account(7) date(8) nonce(8). The customer is shown what the
- * question itself says, so anything the bank could not have built is refused.
- */
+// The 取引認証 question, format 2 (docs/protocols.md §4.2), read as oath.txquestion reads it.
+// The customer is shown what the question itself says, so anything the bank could not have
+// built is refused.
 
 import { errorClass } from "./bytes.js";
 
 export const SUITE = "OCRA-1:HOTP-SHA256-8:QN54";
 export const SigningQuestionError = errorClass("SigningQuestionError");
 
-/** As the bank's screen shows it (grouped, perhaps full-width) → the bare digits. */
+// As the bank's screen shows it (grouped, perhaps full-width) → the bare digits.
 export function normaliseQuestion(text) {
   return String(text).normalize("NFKC").replace(/[ \-\t\u3000]/g, "");
 }
 
-/** A real day of years 1–9999, like Python's date. */
 function isCalendarDay(text) {
   const [y, m, d] = [text.slice(0, 4), text.slice(4, 6), text.slice(6)].map(Number);
   const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
@@ -23,11 +19,7 @@ function isCalendarDay(text) {
   return y >= 1 && d >= 1 && d <= (days ?? 0);
 }
 
-/**
- * `{purpose ("1" 振込, "2" 登録先の登録, "3" 振込限度額の引き上げ), bankCode, branchCode,
- * accountType, accountNumber, amount, debitBranchCode, debitAccountNumber, scheduledFor
- * ("YYYY-MM-DD" or null), nonce}`, with build_question's checks.
- */
+// purpose "1" 振込, "2" 登録先の登録, "3" 振込限度額の引き上げ; build_question's checks.
 export function describeQuestion(question) {
   const fail = (message) => { throw new SigningQuestionError(message); };
   if (typeof question !== "string" || !/^[0-9]{54}$/.test(question)) fail("a signing question must be 54 digits");

@@ -1,8 +1,5 @@
-/**
- * 取引認証 (docs/protocols.md §4), as netbank.oath.txsign and netbank.token_app.signing.
- * The signing key is never used directly: HKDF gives one subkey for OCRA codes and one for
- * the pending-question MAC, so a value made for one purpose is never valid for the other.
- */
+// 取引認証 (docs/protocols.md §4) as oath.txsign and token_app.signing. One HKDF subkey per
+// purpose, so a value made for one is never valid for the other.
 
 import { b64urlEncode, utf8 } from "./bytes.js";
 import { OathError, hmac, ocra } from "./oath.js";
@@ -15,7 +12,6 @@ function checkSigningKey(signingKey) {
   if (!(signingKey instanceof Uint8Array) || signingKey.length !== 32) throw new OathError("the transaction-signing key must be 32 bytes");
 }
 
-/** HKDF-SHA256(signing key, salt "netbank-transaction-signing/2", info = the purpose's label), 32 bytes. */
 export async function signingSubkey(signingKey, purpose) {
   checkSigningKey(signingKey);
   if (!Object.hasOwn(INFO, purpose)) throw new OathError(`unknown signing-key purpose ${purpose}`);
@@ -24,7 +20,6 @@ export async function signingSubkey(signingKey, purpose) {
   return new Uint8Array(await crypto.subtle.deriveBits(params, ikm, 256));
 }
 
-/** The body of POST PENDING_PATH at Unix `time` (the bank accepts ±120 s). */
 export async function pendingRequest(signingKey, { serviceId, userId, time }) {
   if (typeof time !== "number" || !Number.isFinite(time)) throw new OathError("time must be a number of seconds");
   const seconds = String(Math.trunc(time));
@@ -33,7 +28,6 @@ export async function pendingRequest(signingKey, { serviceId, userId, time }) {
   return { service_id: serviceId, user_id: userId, time: seconds, mac: b64urlEncode(mac) };
 }
 
-/** The 8-digit 取引認証番号 of a well-formed question. */
 export async function signQuestion(signingKey, question) {
   describeQuestion(question);
   checkSigningKey(signingKey);
