@@ -2,7 +2,7 @@
 // The 利用開始パスワード never leaves the phone: only a MAC keyed from the X25519 exchange
 // does, after the bank's signed answer passed every check.
 
-import { FormatError, SERVICE_ID_RE, b64urlDecode, b64urlEncode, bytesEqual, concat, errorClass, halfWidth, isObject, utf8 } from "./bytes.js";
+import { FormatError, SERVICE_ID_RE, b64urlDecode, b64urlEncode, bytesEqual, concat, errorClass, halfWidth, isObject, parseUrl, utf8 } from "./bytes.js";
 import { HASH_BYTES, hmac } from "./oath.js";
 
 export const PROTOCOL = "netbank-activation/1";
@@ -73,7 +73,7 @@ function checkTranscript(t) {
   }
 }
 
-// Protocol name, then each field's name and value, each behind a 4-byte length.
+// §1.4: every name and value behind a 4-byte length.
 export function encodeTranscript(t) {
   checkTranscript(t);
   const lp = (bytes) => {
@@ -135,7 +135,7 @@ export async function x25519SharedSecret(privateKey, peerPublic) {
   return shared;
 }
 
-// §1.6: HKDF-SHA256(salt = protocol, info = label ‖ transcript).
+// §1.6.
 export async function deriveKeys(sharedSecret, transcript) {
   const ikm = await crypto.subtle.importKey("raw", sharedSecret, "HKDF", false, ["deriveBits"]);
   const encoded = encodeTranscript(transcript);
@@ -156,10 +156,7 @@ export const serverConfirmation = confirmationMac("server-confirmation\0");
 
 // https, or http only to this machine (the demo).
 function checkBankUrl(bankUrl) {
-  let url = null;
-  try {
-    url = new URL(bankUrl);
-  } catch {}
+  const url = parseUrl(bankUrl);
   const loopback = url && (url.hostname === "localhost" || url.hostname === "[::1]" || /^127\.[0-9.]+$/.test(url.hostname));
   if (!url?.hostname || !(url.protocol === "https:" || (url.protocol === "http:" && loopback))) {
     throw new InvalidInputError("bankUrl", "the bank URL must be an https:// URL");
@@ -219,7 +216,7 @@ export async function activate({ bankUrl, serviceId, userId, password, trustedKe
   const base = checkBankUrl(bankUrl);
   const bankKeys = await importBankKeys(trustedKeys);
   serviceId = strip(serviceId);
-  if (!SERVICE_ID_RE.test(serviceId)) throw new InvalidInputError("serviceId", "the service ID");
+  if (!SERVICE_ID_RE.test(serviceId)) throw new InvalidInputError("serviceId", "the service ID is 1-32 of [A-Za-z0-9_-]");
   userId = halfWidth(strip(userId));
   if (!USER_ID_RE.test(userId)) throw new InvalidInputError("userId", "the user ID is 12 digits");
   const digits = normalisePassword(password);
@@ -240,16 +237,12 @@ export async function activate({ bankUrl, serviceId, userId, password, trustedKe
   const transcriptId = b64urlEncode(transcript.transcriptId);
   const proof = await clientProof(keys.confirmationKey, transcript, digits);
   const result = await post(options, "/api/v1/activation/finish", { transcript_id: transcriptId, proof: b64urlEncode(proof) });
-  let confirmation;
-  try {
-    confirmation = b64urlDecode(result.server_confirmation, 32, "server_confirmation");
-  } catch (error) {
-    throw new UntrustedAnswerError(MALFORMED, error.message);
-  }
   const expected = await serverConfirmation(keys.confirmationKey, transcript, digits);
-  if (result.transcript_id !== transcriptId || !bytesEqual(confirmation, expected)) {
-    throw new UntrustedAnswerError(UNTRUSTED, "The bank's confirmation does not match this activation.");
-  }
+  let confirmed = false;
+  try {
+    confirmed = result.transcript_id === transcriptId && bytesEqual(b64urlDecode(result.server_confirmation, 32), expected);
+  } catch {}
+  if (!confirmed) throw new UntrustedAnswerError(UNTRUSTED, "The bank's confirmation does not match this activation.");
   return {
     seed: keys.seed, signingKey: keys.signingKey, algorithm: transcript.algorithm, digits: transcript.digits,
     period: transcript.period, serverTimeOffset: transcript.serverTime - (sentAt + receivedAt) / 2000, serviceId, userId,

@@ -20,6 +20,7 @@ const encoder = new TextEncoder();
 export const SERVICE_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
 export const utf8 = (text) => encoder.encode(text);
+export const parseUrl = (text) => { try { return new URL(text); } catch { return null; } };
 export const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 // Full-width digits ０-９ (a Japanese keyboard's) are the same digits.
 export const halfWidth = (text) => text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
