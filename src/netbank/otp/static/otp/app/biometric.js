@@ -26,7 +26,7 @@ function userVerified(response) {
 function refused(error) {
   if (error instanceof VaultError) return error;
   const cancelled = error?.name === "NotAllowedError" || error?.name === "AbortError";
-  return new BiometricError(`the biometric check did not succeed: ${error?.name ?? error}`, cancelled ? "biometric_cancelled" : "biometric_refused");
+  return new BiometricError(`biometric check failed: ${error?.name ?? error}`, cancelled ? "biometric_cancelled" : "biometric_refused");
 }
 
 async function assertion(credentialId, salt) {
@@ -73,7 +73,7 @@ export async function enrolBiometric(handle) {
 }
 
 export async function unlockWithBiometric() {
-  const { credentialId, salt } = await prfCredential(); // no vault, or a wiped one: refused here
+  const { credentialId, salt } = await prfCredential();
   let output;
   try {
     output = await assertion(credentialId, salt);

@@ -1,7 +1,6 @@
-// The token behind the app lock (IndexedDB "netbank-app"), with token_app/vault.py's PIN rules.
-// A random content key CK encrypts the secrets; CK is wrapped under PBKDF2(PIN) and, once
-// enrolled, under HKDF(PRF output); all of it is sealed again under a non-extractable device
-// key, so a copy of the records elsewhere cannot be opened. Times are in ms.
+// The token behind the app lock, with token_app/vault.py's PIN rules. A random key CK
+// encrypts the secrets and is wrapped under PBKDF2(PIN) and, once enrolled, HKDF(PRF output);
+// all is sealed again under a non-extractable device key, so a copy elsewhere cannot be opened.
 
 import { concat, errorClass, halfWidth, hex } from "./bytes.js";
 
@@ -13,7 +12,6 @@ const PBKDF2_ITERATIONS = 600_000;
 const MAX_PIN_FAILURES = 10;
 const FREE_FAILURES = 2;
 const WARN_WHEN_ATTEMPTS_LEFT = 3;
-// The token's settings, readable and bound to its secrets (secretAad).
 const SETTINGS = ["serviceId", "userId", "bankUrl", "keyFingerprint", "algorithm", "digits", "period"];
 const subtle = globalThis.crypto.subtle;
 const enc = new TextEncoder();
@@ -71,9 +69,7 @@ let opening = null;
 function database() {
   opening ??= new Promise((resolve, reject) => {
     const req = indexedDB.open("netbank-app", 1);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
-    };
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE); // version 1: from no database
     req.onsuccess = () => {
       const db = req.result;
       // Closed by an upgrade elsewhere or cleared storage: open anew next time.
@@ -141,17 +137,17 @@ async function gcmDecrypt(key, iv, data, aad) {
   return bytes(await subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, key, data));
 }
 
-async function seal(deviceKey, id, purpose, inner) {
-  const { iv, data } = await gcmEncrypt(deviceKey, inner, label("seal", id, purpose));
-  return concat(iv, data);
+// AES-GCM under `key`, then sealed under the device key: {iv, data: outer IV ‖ outer ciphertext}.
+async function wrap(deviceKey, rec, purpose, key, plain, aad) {
+  const inner = await gcmEncrypt(key, plain, aad);
+  const outer = await gcmEncrypt(deviceKey, inner.data, label("seal", rec.id, purpose));
+  return { iv: inner.iv, data: concat(outer.iv, outer.data) };
 }
 async function unseal(deviceKey, id, purpose, sealed) {
   if (!(sealed instanceof Uint8Array) || sealed.length < 28) throw tampered(purpose);
-  try {
-    return await gcmDecrypt(deviceKey, sealed.subarray(0, 12), sealed.subarray(12), label("seal", id, purpose));
-  } catch {
+  return gcmDecrypt(deviceKey, sealed.subarray(0, 12), sealed.subarray(12), label("seal", id, purpose)).catch(() => {
     throw tampered(`${purpose} is sealed under another device key`);
-  }
+  });
 }
 
 async function derivedAesKey(secret, params) {
@@ -169,24 +165,15 @@ const prfAad = (r, credentialId) => label("ck-prf", r.id, Array.from(credentialI
 
 async function wrapUnderPin(rec, deviceKey, ck, pin) {
   const salt = random(16);
-  const { iv, data } = await gcmEncrypt(await pinKey(pin, salt, rec.kdf.iterations), ck, pinAad(rec));
-  return { salt, iv, data: await seal(deviceKey, rec.id, "pin", data) };
+  return { salt, ...(await wrap(deviceKey, rec, "pin", await pinKey(pin, salt, rec.kdf.iterations), ck, pinAad(rec))) };
 }
 
 function checkPrfOutput(prfOutput) {
   if (!(prfOutput instanceof Uint8Array) || prfOutput.length < 32) throw new BiometricError("no PRF output", "biometric_refused");
 }
 
-// CK stays private to the handle (for setPrf), never stored in the clear.
-class VaultHandle {
-  #ck;
-  constructor(id, ck, token) {
-    this.id = id;
-    this.#ck = ck;
-    this.token = token;
-  }
-  static contentKey(handle) { return handle.#ck; }
-}
+// Each handle's CK (for setPrf), out of the handle's reach and never stored.
+const contentKeys = new WeakMap();
 
 function checkToken(t) {
   const ok = (field, good) => { if (!good) throw invalidToken(field); };
@@ -203,16 +190,15 @@ function checkToken(t) {
 
 async function openSecret(rec, deviceKey, ck) {
   const sealed = await unseal(deviceKey, rec.id, "secret", rec.secret.data);
-  let plain;
-  try {
-    plain = await gcmDecrypt(await aesKey(ck), rec.secret.iv, sealed, secretAad(rec));
-  } catch {
+  const plain = await gcmDecrypt(await aesKey(ck), rec.secret.iv, sealed, secretAad(rec)).catch(() => {
     throw tampered("the token's settings were changed");
-  }
+  });
   const n = plain[0];
   const token = { seed: plain.slice(1, 1 + n), signingKey: plain.slice(1 + n), serverTimeOffset: rec.serverTimeOffset };
   for (const f of SETTINGS) token[f] = rec[f];
-  return new VaultHandle(rec.id, ck, token);
+  const handle = { id: rec.id, token };
+  contentKeys.set(handle, ck);
+  return handle;
 }
 
 // Checked before any PIN is tried: an altered vault never counts as a wrong PIN. A tenth
@@ -232,7 +218,7 @@ async function loadChecked() {
 async function rewrap(handle, name, wrap) {
   const { rec, deviceKey } = await loadChecked();
   if (rec.id !== handle.id) throw changed();
-  const part = await wrap(rec, deviceKey, VaultHandle.contentKey(handle));
+  const part = await wrap(rec, deviceKey, contentKeys.get(handle));
   await update(rec.id, (r) => { r.wrapped[name] = part; r.generation += 1; });
 }
 
@@ -261,12 +247,8 @@ export async function createVault(token, pin, { now = Date.now() } = {}) {
     serverTimeOffset: token.serverTimeOffset ?? 0, createdAt: now, failures: 0, lastFailureAt: null,
     kdf: { name: "PBKDF2", hash: "SHA-256", iterations: PBKDF2_ITERATIONS },
   };
-  const plain = new Uint8Array(1 + token.seed.length + token.signingKey.length);
-  plain[0] = token.seed.length;
-  plain.set(token.seed, 1);
-  plain.set(token.signingKey, 1 + token.seed.length);
-  const inner = await gcmEncrypt(await aesKey(ck), plain, secretAad(rec));
-  rec.secret = { iv: inner.iv, data: await seal(deviceKey, rec.id, "secret", inner.data) };
+  const plain = concat([token.seed.length], token.seed, token.signingKey);
+  rec.secret = await wrap(deviceKey, rec, "secret", await aesKey(ck), plain, secretAad(rec));
   rec.wrapped = { pin: await wrapUnderPin(rec, deviceKey, ck, pin) };
   // Best effort against eviction; not awaited (some browsers ask the user).
   navigator.storage?.persist?.().catch(() => {});
@@ -319,12 +301,10 @@ export async function unlockWithPrf(prfOutput) {
   if (!prf) throw notEnrolled();
   checkPrfOutput(prfOutput);
   const inner = await unseal(deviceKey, rec.id, "prf", prf.data);
-  let ck;
-  try {
-    ck = await gcmDecrypt(await prfKey(prfOutput, rec.id), prf.iv, inner, prfAad(rec, prf.credentialId));
-  } catch {
+  const key = await prfKey(prfOutput, rec.id);
+  const ck = await gcmDecrypt(key, prf.iv, inner, prfAad(rec, prf.credentialId)).catch(() => {
     throw new BiometricError("this authenticator's answer does not open the vault", "biometric_refused");
-  }
+  });
   return openSecret(rec, deviceKey, ck);
 }
 
@@ -335,12 +315,12 @@ export async function prfCredential() {
 }
 
 export async function setPrf(handle, prfOutput, credentialId, salt) {
-  if (!(handle instanceof VaultHandle)) throw new TypeError("setPrf needs the handle unlock() returned");
+  if (!contentKeys.has(handle)) throw new TypeError("setPrf needs the handle unlock() returned");
   checkPrfOutput(prfOutput);
   credentialId = bytes(credentialId);
   await rewrap(handle, "prf", async (rec, deviceKey, ck) => {
-    const { iv, data } = await gcmEncrypt(await prfKey(prfOutput, rec.id), ck, prfAad(rec, credentialId));
-    return { credentialId, salt: bytes(salt), iv, data: await seal(deviceKey, rec.id, "prf", data) };
+    const key = await prfKey(prfOutput, rec.id);
+    return { credentialId, salt: bytes(salt), ...(await wrap(deviceKey, rec, "prf", key, ck, prfAad(rec, credentialId))) };
   });
 }
 
