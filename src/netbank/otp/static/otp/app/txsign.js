@@ -8,12 +8,8 @@ import { SUITE, describeQuestion } from "./question.js";
 export const PENDING_PATH = "/banking/api/v1/signing/pending";
 const INFO = { ocra: "ocra-signing-question\0", pending: "pending-question-mac\0" };
 
-function checkSigningKey(signingKey) {
-  if (!(signingKey instanceof Uint8Array) || signingKey.length !== 32) throw new OathError("the transaction-signing key must be 32 bytes");
-}
-
 export async function signingSubkey(signingKey, purpose) {
-  checkSigningKey(signingKey);
+  if (!(signingKey instanceof Uint8Array) || signingKey.length !== 32) throw new OathError("the transaction-signing key must be 32 bytes");
   if (!Object.hasOwn(INFO, purpose)) throw new OathError(`unknown signing-key purpose ${purpose}`);
   const ikm = await crypto.subtle.importKey("raw", signingKey, "HKDF", false, ["deriveBits"]);
   const params = { name: "HKDF", hash: "SHA-256", salt: utf8("netbank-transaction-signing/2"), info: utf8(INFO[purpose]) };
@@ -30,6 +26,5 @@ export async function pendingRequest(signingKey, { serviceId, userId, time }) {
 
 export async function signQuestion(signingKey, question) {
   describeQuestion(question);
-  checkSigningKey(signingKey);
   return ocra(SUITE, await signingSubkey(signingKey, "ocra"), { question });
 }
