@@ -2,7 +2,7 @@
 // oath.bankkeys read it: the bank and the keys it trusts, each until its not_after. Read
 // from the app's own origin, never from the token mail.
 
-import { SERVICE_ID_RE, b64urlDecode, concat, errorClass, hex, isObject, utf8 } from "./bytes.js";
+import { SERVICE_ID_RE, b64urlDecode, concat, errorClass, hex, isObject, parseUrl, utf8 } from "./bytes.js";
 
 const FORMAT = "netbank-install/2";
 
@@ -17,8 +17,7 @@ function rawKey(text) {
   }
 }
 
-// Only real UTC times of years 1–9999: out-of-range parts roll over (or fail) and no longer
-// read back the same.
+// Only real UTC times of years 1–9999 (an impossible one does not read back the same).
 function notAfterParse(text) {
   const date = typeof text === "string" && /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(text) ? new Date(text) : null;
   if (!date || isNaN(date) || text.startsWith("0000") || date.toISOString() !== text.replace("Z", ".000Z")) {
@@ -47,12 +46,12 @@ export function parseInstallConfig(json) {
   try {
     if (typeof json === "string") data = JSON.parse(json);
   } catch {
-    throw new InstallConfigError("the install configuration is not JSON");
+    throw new InstallConfigError("install.json is not JSON");
   }
   if (isObject(data) && data.format === "netbank-install/1") {
-    throw new InstallConfigError("the install configuration is the old netbank-install/1; get the current one from the bank's download page");
+    throw new InstallConfigError("install.json is the old netbank-install/1; get the current one from the bank's download page");
   }
-  if (!isObject(data) || data.format !== FORMAT) throw new InstallConfigError(`the install configuration is not ${FORMAT}`);
+  if (!isObject(data) || data.format !== FORMAT) throw new InstallConfigError(`install.json is not ${FORMAT}`);
   for (const name of ["bank_url", "bank_name", "service_id"]) {
     if (name in data && typeof data[name] !== "string") throw new InstallConfigError(`${name} must be a string`);
   }
@@ -61,10 +60,7 @@ export function parseInstallConfig(json) {
   const config = {
     bankName: data.bank_name ?? "", bankUrl: data.bank_url ?? "", serviceId: data.service_id ?? "", bankKey: current, nextBankKey: next,
   };
-  let url = null;
-  try {
-    url = new URL(config.bankUrl);
-  } catch {}
+  const url = parseUrl(config.bankUrl);
   if (!url?.hostname || !["https:", "http:"].includes(url.protocol)) throw new InstallConfigError("bank_url must be an https:// URL");
   if (next && (next.publicKey === current.publicKey || next.keyId === current.keyId)) {
     throw new InstallConfigError("the next key must differ from the current one");
@@ -79,8 +75,8 @@ export function keysAt(config, nowSeconds) {
   const keys = [config.bankKey, config.nextBankKey].filter(Boolean);
   const valid = keys.filter((key) => nowSeconds < key.notAfter);
   if (!valid.length) {
-    const latest = new Date(Math.max(0, ...keys.map((key) => key.notAfter)) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    throw new BankKeyExpiredError(`every bank key in the install configuration expired (last ${latest})`);
+    const latest = new Date(Math.max(0, ...keys.map((key) => key.notAfter)) * 1000).toISOString().replace(".000Z", "Z");
+    throw new BankKeyExpiredError(`every bank key in install.json expired (last ${latest})`);
   }
   return valid;
 }

@@ -12,11 +12,11 @@ export function normaliseQuestion(text) {
   return String(text).normalize("NFKC").replace(/[ \-\t\u3000]/g, "");
 }
 
-function isCalendarDay(text) {
-  const [y, m, d] = [text.slice(0, 4), text.slice(4, 6), text.slice(6)].map(Number);
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
-  return y >= 1 && d >= 1 && d <= (days ?? 0);
+// A real day of years 1–9999 (an impossible one does not read back the same).
+function calendarDay(day) {
+  const iso = `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+  const date = new Date(`${iso}T00:00:00Z`);
+  return !day.startsWith("0000") && !isNaN(date) && date.toISOString().startsWith(iso) ? iso : null;
 }
 
 // purpose "1" 振込, "2" 登録先の登録, "3" 振込限度額の引き上げ; build_question's checks.
@@ -44,8 +44,7 @@ export function describeQuestion(question) {
   }
   if (purpose === "1") {
     if (day !== "00000000") {
-      if (!isCalendarDay(day)) fail("the date is not a calendar day");
-      request.scheduledFor = `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+      request.scheduledFor = calendarDay(day) ?? fail("the date is not a calendar day");
     }
   } else if (field(28, 46) !== "0".repeat(18)) {
     fail("only a transfer carries a debit account and a date");
