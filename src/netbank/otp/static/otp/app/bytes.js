@@ -25,15 +25,7 @@ export const isObject = (value) => typeof value === "object" && value !== null &
 // Full-width digits ０-９ (a Japanese keyboard's) are the same digits.
 export const halfWidth = (text) => text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 
-export function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length;
-  }
-  return out;
-}
+export const concat = (...parts) => Uint8Array.from(parts.flatMap((part) => Array.from(part)));
 
 export function b64urlEncode(bytes) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");

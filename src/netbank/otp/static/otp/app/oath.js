@@ -73,10 +73,10 @@ function parseSuite(text) {
   if (parts.length !== 3) throw new OathError(`OCRA suite ${text} must have three parts`);
   const [version, cryptoFunction, dataInput] = parts;
   if (version !== "OCRA-1") throw new OathError(`unsupported OCRA version ${version}; only OCRA-1 exists`);
-  const cf = /^HOTP-(SHA1|SHA256|SHA512)-([0-9]{1,2})$/.exec(cryptoFunction);
+  // No leading zero: one suite, one spelling.
+  const cf = /^HOTP-(SHA1|SHA256|SHA512)-([1-9][0-9]?)$/.exec(cryptoFunction);
   if (!cf) throw new OathError(`crypto function ${cryptoFunction} must be HOTP-<SHA1|SHA256|SHA512>-<digits>`);
   const digits = Number(cf[2]);
-  if (cf[2] !== String(digits)) throw new OathError("write the digits without a leading zero");
   if (digits < 4 || digits > 10) throw new OathError(`an OCRA response has 4 to 10 digits; got ${digits}`);
 
   const fields = dataInput.split("-");
