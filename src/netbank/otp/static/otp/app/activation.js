@@ -98,7 +98,7 @@ export function parseAnswer(json) {
     }
     checkTranscript(transcript);
     const raw = data.signature;
-    return { transcript, signature: raw === undefined || raw === null || raw === "" ? null : b64urlDecode(raw, 64, "signature") };
+    return { transcript, signature: raw == null || raw === "" ? null : b64urlDecode(raw, 64, "signature") };
   } catch (error) {
     throw new UntrustedAnswerError(MALFORMED, `Malformed server answer: ${error.message}`);
   }
