@@ -98,6 +98,7 @@ function parseSuite(text) {
   return suite;
 }
 
+// Each pattern admits ASCII only, so no separate ASCII check.
 const QUESTION_FORMATS = {
   N: [/^[0-9]+$/, "a QN challenge is digits", (q) => BigInt(q).toString(16)],
   H: [/^[0-9A-Fa-f]+$/, "a QH challenge is hex digits", (q) => q],
@@ -106,7 +107,6 @@ const QUESTION_FORMATS = {
 
 // The 128-byte Q field, right-padded with zeros.
 function encodeQuestion(suite, question) {
-  // Each format's pattern admits ASCII only.
   if (typeof question !== "string" || question.length < 4) throw new OathError("the challenge question must be at least 4 characters");
   const tooLong = () => new OathError("the challenge question does not fit in 128 bytes");
   if (question.length > 2 * 128 + 64) throw tooLong(); // before BigInt sees it

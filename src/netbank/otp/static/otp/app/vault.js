@@ -1,6 +1,7 @@
-// The token behind the app lock, with token_app/vault.py's PIN rules. A random key CK
-// encrypts the secrets and is wrapped under PBKDF2(PIN) and, once enrolled, HKDF(PRF output);
-// all is sealed again under a non-extractable device key, so a copy elsewhere cannot be opened.
+// The token behind the app lock (IndexedDB; times in ms), with token_app/vault.py's PIN rules.
+// A random key CK encrypts the secrets and is wrapped under PBKDF2(PIN) and, once enrolled,
+// HKDF(PRF output); all is sealed again under a non-extractable device key, so a copy
+// elsewhere cannot be opened.
 
 import { concat, errorClass, halfWidth, hex } from "./bytes.js";
 
