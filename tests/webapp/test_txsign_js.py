@@ -41,7 +41,7 @@ def test_subkeys_pending_requests_and_codes_equal_python(js_page: Page) -> None:
         const refused = async (f) => { try { await f(); return "accepted"; } catch (e) { return e.name; } };
         const key = Uint8Array.from(arg.cases[0].key);
         return {
-          subkeys: [hex(await t.ocraKey(vector)), hex(await t.pendingMacKey(vector))],
+          subkeys: [hex(await t.signingSubkey(vector, "ocra")), hex(await t.signingSubkey(vector, "pending"))],
           results: await Promise.all(arg.cases.map(async (c) => ({
             code: await t.signQuestion(Uint8Array.from(c.key), c.question),
             pending: await t.pendingRequest(Uint8Array.from(c.key), c.who),

@@ -219,3 +219,38 @@ def test_fingerprint_or_face_unlock_turned_on_at_set_up_and_off_in_settings(
     page.get_by_role("button", name="ロック", exact=True).click()
     expect(page.get_by_role("heading", name="ロック解除", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="指紋・顔認証", exact=True)).to_be_hidden()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_activation_says_why_and_keeps_nothing(phone_page: Page) -> None:
+    page = phone_page
+    token = issue_token()
+    page.goto("/app/token/")
+    page.get_by_label("サービスID", exact=True).fill("100001")
+    page.get_by_label("ユーザID", exact=True).fill(token.user_id)
+    page.get_by_label("利用開始パスワード", exact=True).fill("0000")
+    page.get_by_role("button", name="送信", exact=True).click()
+    error = page.locator("#setup-error")
+    expect(error).to_contain_text("利用開始パスワードを5回間違えると", timeout=15_000)
+    expect(error).to_have_attribute("role", "alert")
+    expect(page.get_by_label("利用開始パスワード", exact=True)).to_have_value("")
+    expect(page.get_by_role("heading", name="初期設定", exact=True)).to_be_visible()
+    assert page.evaluate("import('/static/otp/app/vault.js').then((v) => v.vaultExists())") is False
+    forgive_refusals(page, "/api/v1/activation/finish")
+
+
+def test_the_copy_button_puts_the_code_on_the_clipboard(phone_page: Page) -> None:
+    from tests.webapp.test_webapp_shell import CREATE_VAULT, SEED, unlock_and_read_code
+
+    page = phone_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/app/token/")
+    assert page.evaluate(CREATE_VAULT, [SEED.hex(), "2580"]) is True
+    page.reload()
+    code = unlock_and_read_code(page, "2580")
+    page.get_by_role("button", name="コピー", exact=True).click()
+    expect(page.locator("#copy-status")).to_have_text("コピーしました。")
+    assert page.evaluate("() => navigator.clipboard.readText()") in {
+        code,
+        page.locator("#otp-code").inner_text(),
+    }

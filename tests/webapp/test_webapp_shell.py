@@ -273,3 +273,108 @@ def test_a_right_clock_gets_no_warning(phone_page: Page) -> None:
     phone_page.reload()
     unlock_and_read_code(phone_page)
     expect(phone_page.locator("#clock-warning")).to_have_count(0)
+
+
+def test_back_online_the_clock_is_measured_again_and_the_warning_appears(
+    phone_page: Page,
+) -> None:
+    phone_page.add_init_script(
+        "{ const real = Date.now.bind(Date); Date.now = () => real() + 60000; }"
+    )
+    open_app(phone_page)
+    wait_controlled(phone_page)
+    assert phone_page.evaluate(CREATE_VAULT, [SEED.hex(), PIN]) is True
+    phone_page.context.set_offline(True)
+    try:
+        phone_page.reload()
+        # Offline: the vault's offset (0 here) is all the app knows; no warning yet.
+        unlock_and_read_code(phone_page)
+        expect(phone_page.locator("#clock-warning")).to_have_count(0)
+    finally:
+        phone_page.context.set_offline(False)
+    expect(phone_page.locator("#clock-warning")).to_have_text(
+        re.compile(r"^端末の時刻が銀行の時刻より(59|60|61)秒進んでいます。")
+    )
+    # And the vault keeps the measured offset for the next time offline.
+    offset = phone_page.evaluate(
+        "import('/static/otp/app/vault.js').then((v) => v.status()).then((s) => s.serverTimeOffset)"
+    )
+    assert -61 <= offset <= -59
+    assert_code_of_seed(phone_page.locator("#otp-code").inner_text())
+
+
+def test_android_install_prompt_is_offered_by_the_apps_own_button(phone_page: Page) -> None:
+    open_app(phone_page)
+    expect(phone_page.get_by_role("button", name="ホーム画面に追加", exact=True)).to_have_count(0)
+    # What Chromium on Android fires when the app may be installed (synthetic here).
+    phone_page.evaluate(
+        """() => {
+          const e = new Event("beforeinstallprompt", { cancelable: true });
+          e.prompt = () => { window.__prompted = true; return Promise.resolve(); };
+          window.dispatchEvent(e);
+          window.__prevented = e.defaultPrevented;
+        }"""
+    )
+    assert phone_page.evaluate("() => window.__prevented") is True
+    offer = phone_page.get_by_role("button", name="ホーム画面に追加", exact=True)
+    offer.click()
+    assert phone_page.evaluate("() => window.__prompted") is True
+    expect(offer).to_have_count(0)
+
+
+def test_wrong_pins_are_counted_and_the_third_makes_the_next_try_wait(phone_page: Page) -> None:
+    open_app(phone_page)
+    assert phone_page.evaluate(CREATE_VAULT, [SEED.hex(), PIN]) is True
+    phone_page.reload()
+    expect(phone_page.get_by_role("heading", name="ロック解除", exact=True)).to_be_visible()
+    pin = phone_page.get_by_label("暗証番号", exact=True)
+    unlock = phone_page.get_by_role("button", name="ロック解除", exact=True)
+    unlock.click()
+    expect(phone_page.locator("#pin-error")).to_have_text("暗証番号を入力してください。")
+    for left in (9, 8):
+        pin.fill("0000")
+        unlock.click()
+        expect(phone_page.locator("#pin-error")).to_have_text("暗証番号が正しくありません。")
+        expect(phone_page.locator("#unlock-error")).to_have_text(
+            f"ご注意ください。あと{left}回間違えると、この端末のトークンはすべて消去されます。 "
+        )
+    pin.fill("0000")
+    unlock.click()
+    expect(phone_page.locator("#unlock-error")).to_contain_text("次の入力まで15秒お待ちください。")
+    # Too soon: the right PIN is not even tried, and says how long to wait.
+    pin.fill(PIN)
+    unlock.click()
+    expect(phone_page.locator("#unlock-error")).to_contain_text(
+        re.compile(r"次の入力まで1[0-5]秒お待ちください。")
+    )
+    expect(phone_page.get_by_role("heading", name="ロック解除", exact=True)).to_be_visible()
+    # The lock screen opened again still says so.
+    phone_page.reload()
+    expect(phone_page.locator("#unlock-error")).to_contain_text("お待ちください。")
+
+
+def test_the_png_icons_are_the_svg_drawn(phone_page: Page) -> None:
+    # bin/app-icons draws them with Chromium; a changed SVG needs new PNGs.
+    open_app(phone_page)
+    diff = phone_page.evaluate(
+        """async () => {
+          const load = (src) => new Promise((ok, no) => {
+            const i = new Image(); i.onload = () => ok(i); i.onerror = no; i.src = src; });
+          const pixels = (img, n) => {
+            const c = document.createElement("canvas"); c.width = c.height = n;
+            const g = c.getContext("2d"); g.drawImage(img, 0, 0, n, n);
+            return g.getImageData(0, 0, n, n).data;
+          };
+          const out = {};
+          const svg = await load("/static/otp/app/icon.svg");
+          for (const n of [192, 512]) {
+            const a = pixels(svg, n), b = pixels(await load(`/static/otp/app/icon-${n}.png`), n);
+            let sum = 0;
+            for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
+            out[n] = sum / a.length;
+          }
+          return out;
+        }"""
+    )
+    assert diff["192"] < 2
+    assert diff["512"] < 2

@@ -75,6 +75,14 @@ def test_the_shell_is_public_strict_and_loads_only_the_apps_files() -> None:
     scripts = [a for tag, a in tags.tags if tag == "script"]
     assert scripts == [{"type": "module", "src": "/static/otp/app/main.js"}]
     links = {a.get("rel"): a.get("href") for tag, a in tags.tags if tag == "link"}
+    preload = {
+        a.get("href") for tag, a in tags.tags if tag == "link" and a.get("rel") == "modulepreload"
+    }
+    # What the lock screen needs is fetched at once; the later screens when opened.
+    assert {"/static/otp/app/vault.js", "/static/otp/app/screens/unlock.js"} <= preload
+    assert "/static/otp/app/screens/sign.js" not in preload
+    for href in preload:
+        assert (views.APP_DIR / str(href).removeprefix("/static/otp/app/")).is_file(), href
     assert links["manifest"] == "/app/manifest.webmanifest"
     assert links["stylesheet"] == "/static/otp/app/app.css"
     body = next(a for tag, a in tags.tags if tag == "body")
@@ -263,3 +271,23 @@ def test_the_download_page_in_english_on_a_phone() -> None:
     page = client.get("/app/").content.decode()
     assert "Open the app" in page
     assert "アプリを開く" not in page
+
+
+def test_a_session_confined_to_setting_otp_up_may_open_the_app(settings: object) -> None:
+    from tests.otp.factories import make_customer
+    from tests.otp.test_mandatory_otp import MENU, _pc_login
+
+    settings.NETBANK_OTP = {**settings.NETBANK_OTP, "mandatory": True}  # type: ignore[attr-defined]
+    client = _pc_login(make_customer())  # no OTP yet: confined to the OTP pages
+    assert client.get("/top/", HTTP_USER_AGENT=PC_UA)["Location"] == MENU
+    for path in ("/app/", "/app/token/", "/app/manifest.webmanifest", "/app/sw.js"):
+        r = client.get(path, HTTP_USER_AGENT=IPHONE_UA)
+        assert r.status_code == 200, (path, r.status_code, r.get("Location"))
+
+
+def test_new_helpdesk_details_are_a_new_version_of_the_cached_shell(settings: object) -> None:
+    first = views.app_version()
+    helpdesk = settings.NETBANK_HELPDESK  # type: ignore[attr-defined]
+    settings.NETBANK_HELPDESK = {**helpdesk, "phone": "0120-000-000"}  # type: ignore[attr-defined]
+    assert views.app_version() != first
+    assert 'data-helpdesk-phone="0120-000-000"' in Client().get("/app/token/").content.decode()

@@ -37,6 +37,11 @@ TEMPLATE_FILES = (
     PACKAGE_DIR / "templates" / "otp" / "webapp" / "shell.html",
     PACKAGE_DIR / "templates" / "otp" / "webapp" / "sw.js",
 )
+# Loaded by code.js when first opened (screens/*.js of Directログイン, 取引認証, 設定 and
+# what only they import).
+LAZY_MODULES = frozenset(
+    {"screens/login.js", "screens/sign.js", "screens/settings.js", "question.js", "txsign.js"}
+)
 THEME_COLOUR = "#0b5d3b"
 BACKGROUND_COLOUR = "#ffffff"
 
@@ -52,8 +57,11 @@ def app_files() -> list[Path]:
 
 
 def app_version() -> str:
-    """A hash of the app's files and templates: changes whenever any of them changes."""
+    """A hash of the app's files and templates, and of the bank's details the shell carries
+    (the worker serves its cached shell first): changes whenever any of them changes."""
     digest = hashlib.sha256()
+    details = [settings.NETBANK_BANK_NAME, settings.NETBANK_BANK_NAME_EN, settings.NETBANK_HELPDESK]
+    digest.update(json.dumps(details, sort_keys=True, ensure_ascii=False).encode())
     for path in [*app_files(), *TEMPLATE_FILES]:
         name = path.relative_to(PACKAGE_DIR).as_posix().encode()
         data = path.read_bytes()
@@ -86,6 +94,13 @@ def shell_view(request: HttpRequest) -> HttpResponse:
     context = {
         "version": app_version(),
         "main_js": static(STATIC_PREFIX + "main.js"),
+        # Every module the first screen needs, fetched at once rather than one import level
+        # after another (the screens opened from the code screen load when asked for).
+        "preload": [
+            static(STATIC_PREFIX + name)
+            for name in (p.relative_to(APP_DIR).as_posix() for p in app_files())
+            if name.endswith(".js") and name != "main.js" and name not in LAZY_MODULES
+        ],
         "css": static(STATIC_PREFIX + "app.css"),
         "icon_svg": static(STATIC_PREFIX + "icon.svg"),
         "icon_192": static(STATIC_PREFIX + "icon-192.png"),

@@ -1,40 +1,32 @@
-// Biometric unlock: a platform passkey whose PRF output (CTAP2 hmac-secret) wraps the
-// vault's content key. The credential never goes to the bank; its only use is that the
-// phone releases the PRF output after verifying the user (fingerprint, face), and only for
-// this site. The PIN always works besides it: a cancelled or refused biometric is no PIN try.
+// Biometric unlock: a platform passkey's PRF output wraps the vault's content key. The phone
+// releases it only after verifying the user, only for this site; nothing goes to the bank.
 import { BiometricError, VaultError, prfCredential, setPrf, unlockWithPrf } from "./vault.js";
-
-export { BiometricError };
 
 const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 
-// A platform authenticator that verifies the user, in a browser that knows PRF. Whether the
-// authenticator itself does PRF is only known from create()'s extension results.
+// Whether the authenticator itself does PRF is only known from create()'s results.
 export async function prfSupported() {
   const PKC = globalThis.PublicKeyCredential;
   if (!PKC || !globalThis.isSecureContext || !navigator.credentials) return false;
   try {
-    if (PKC.getClientCapabilities) {
-      const caps = await PKC.getClientCapabilities();
-      if (caps["extension:prf"] === false || caps.userVerifyingPlatformAuthenticator === false) return false;
-    }
+    const caps = (await PKC.getClientCapabilities?.()) ?? {};
+    if (caps["extension:prf"] === false || caps.userVerifyingPlatformAuthenticator === false) return false;
     return await PKC.isUserVerifyingPlatformAuthenticatorAvailable();
   } catch {
     return false;
   }
 }
 
-// The UV flag (bit 2 of authenticatorData's flags byte): the user was verified, not only present.
+// The UV flag (authenticatorData flags, bit 2): the user was verified, not only present.
 function userVerified(response) {
   const data = new Uint8Array(response.authenticatorData ?? response.getAuthenticatorData?.() ?? []);
   return data.length > 32 && (data[32] & 0x04) !== 0;
 }
 
 function refused(error) {
-  if (error instanceof VaultError) return error; // BiometricError, or the vault's own refusal
+  if (error instanceof VaultError) return error;
   const cancelled = error?.name === "NotAllowedError" || error?.name === "AbortError";
-  return new BiometricError(cancelled ? "biometric_cancelled" : "biometric_refused",
-    `the biometric check did not succeed: ${error?.name ?? error}`);
+  return new BiometricError(`biometric check failed: ${error?.name ?? error}`, cancelled ? "biometric_cancelled" : "biometric_refused");
 }
 
 async function assertion(credentialId, salt) {
@@ -49,14 +41,12 @@ async function assertion(credentialId, salt) {
     },
   });
   const first = cred?.getClientExtensionResults().prf?.results?.first;
-  if (!first || !userVerified(cred.response)) throw new BiometricError("biometric_refused", "no verified PRF answer");
+  if (!first || !userVerified(cred.response)) throw new BiometricError("no verified PRF answer", "biometric_refused");
   return new Uint8Array(first);
 }
 
-// Create the platform credential and wrap the vault's content key under its PRF output.
-// `handle` is what vault.unlock() / createVault() returned.
 export async function enrolBiometric(handle) {
-  if (!(await prfSupported())) throw new BiometricError("biometric_unsupported", "no biometric unlock on this device");
+  if (!(await prfSupported())) throw new BiometricError("no biometric unlock on this device", "biometric_unsupported");
   const salt = random(32);
   try {
     const cred = await navigator.credentials.create({
@@ -65,18 +55,16 @@ export async function enrolBiometric(handle) {
         user: { id: random(16), name: "NetBank OTP", displayName: "ワンタイムパスワード" },
         challenge: random(32),
         pubKeyCredParams: [{ type: "public-key", alg: -7 }, { type: "public-key", alg: -257 }],
-        authenticatorSelection: {
-          authenticatorAttachment: "platform", residentKey: "preferred", userVerification: "required",
-        },
+        authenticatorSelection: { authenticatorAttachment: "platform", residentKey: "preferred", userVerification: "required" },
         attestation: "none",
         timeout: 60_000,
         extensions: { prf: { eval: { first: salt } } },
       },
     });
     const prf = cred.getClientExtensionResults().prf;
-    if (!prf?.enabled && !prf?.results) throw new BiometricError("biometric_unsupported", "the authenticator has no PRF");
+    if (!prf?.enabled && !prf?.results) throw new BiometricError("the authenticator has no PRF", "biometric_unsupported");
     const credentialId = new Uint8Array(cred.rawId);
-    // Some authenticators evaluate the PRF only on get(): ask once more.
+    // Some authenticators evaluate the PRF only on get().
     const output = prf.results?.first ? new Uint8Array(prf.results.first) : await assertion(credentialId, salt);
     await setPrf(handle, output, credentialId, salt);
   } catch (error) {
@@ -84,9 +72,8 @@ export async function enrolBiometric(handle) {
   }
 }
 
-// Unlock with the enrolled credential; the result is vault.unlock()'s.
 export async function unlockWithBiometric() {
-  const { credentialId, salt } = await prfCredential(); // no vault, a wiped one: refused here
+  const { credentialId, salt } = await prfCredential();
   let output;
   try {
     output = await assertion(credentialId, salt);

@@ -1,94 +1,56 @@
-/**
- * Byte helpers shared by the app's protocol modules (docs/protocols.md §1.2).
- *
- * Every binary value on the wire is base64url without padding. The decoder is strict,
- * like netbank.oath.activation.b64url_decode: wrong alphabet, padding, wrong length or a
- * non-canonical last character (stray low bits) are refused, so one value has exactly one
- * spelling and a changed signature or key can never slip through as "the same bytes".
- */
+// Byte and input helpers of the protocol modules (docs/protocols.md §1.2).
 
-/** Malformed input (a field that is not what the protocol says). */
-export class FormatError extends Error {
-  constructor(message, field = "") {
-    super(message);
-    this.name = "FormatError";
-    this.field = field;
-  }
+// An Error subclass named `name`, constructed with (message, ...values of `fields`).
+export function errorClass(name, fields = [], Base = Error) {
+  const named = {
+    [name]: class extends Base {
+      constructor(message, ...values) {
+        super(message);
+        this.name = new.target.name;
+        fields.forEach((field, i) => { this[field] = values[i]; });
+      }
+    },
+  };
+  return named[name];
 }
+
+export const FormatError = errorClass("FormatError", ["field"]);
 
 const encoder = new TextEncoder();
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const B64URL_RE = /^[A-Za-z0-9_-]*$/;
+export const SERVICE_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
-/** The UTF-8 bytes of a string. */
-export function utf8(text) {
-  return encoder.encode(text);
-}
+export const utf8 = (text) => encoder.encode(text);
+export const parseUrl = (text) => { try { return new URL(text); } catch { return null; } };
+export const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+// Full-width digits ０-９ (a Japanese keyboard's) are the same digits.
+export const halfWidth = (text) => text.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 
-/** One Uint8Array of all the parts, in order. */
-export function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const part of parts) {
-    out.set(part, pos);
-    pos += part.length;
-  }
-  return out;
-}
+export const concat = (...parts) => Uint8Array.from(parts.flatMap((part) => Array.from(part)));
 
-/** Base64url without padding (RFC 4648 §5). */
 export function b64urlEncode(bytes) {
-  let text = "";
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
-    for (let j = 0; j < chars; j++) text += ALPHABET[(n >> (18 - 6 * j)) & 63];
-  }
-  return text;
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/**
- * Strictly decode one base64url field of exactly `length` bytes; throws FormatError
- * naming `field`. Canonical means re-encoding gives the same text back.
- */
+// Strict, like oath.activation.b64url_decode: one value has one spelling (no padding, no
+// stray low bits), so a changed key or signature never passes as "the same bytes".
 export function b64urlDecode(text, length, field = "value") {
-  if (typeof text !== "string" || !B64URL_RE.test(text) || text.length % 4 === 1) {
-    throw new FormatError(`${field} must be base64url text`, field);
-  }
-  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
-  let bits = 0;
-  let acc = 0;
-  let pos = 0;
-  for (const c of text) {
-    acc = (acc << 6) | ALPHABET.indexOf(c);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[pos++] = (acc >> bits) & 0xff;
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (out.length !== length || b64urlEncode(out) !== text) {
-    throw new FormatError(`${field} must be ${length} bytes`, field);
-  }
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text)) throw new FormatError(`${field} must be base64url text`, field);
+  let out = null;
+  try {
+    out = Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  } catch {}
+  if (!out || out.length !== length || b64urlEncode(out) !== text) throw new FormatError(`${field} must be ${length} bytes`, field);
   return out;
 }
 
-/** Lower-case hex of the bytes. */
-export function hex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
+export const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
-/** Bytes from hex text (tests and fixed constants only; not a wire format). */
 export function fromHex(text) {
   if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) throw new FormatError("not hex", "hex");
   return Uint8Array.from(text.match(/../g) ?? [], (h) => parseInt(h, 16));
 }
 
-/**
- * Equal bytes, compared in constant time for equal lengths (XOR-accumulate), so the
- * time a MAC comparison takes does not say how many leading bytes were right.
- */
+// Constant time: a MAC check does not tell how many leading bytes were right.
 export function bytesEqual(a, b) {
   if (a.length !== b.length) return false;
   let diff = 0;

@@ -1,6 +1,7 @@
-// Building screens: plain DOM, never HTML strings (nothing typed or received becomes
-// markup), no inline style (the bank's CSP).
+// Plain DOM, never HTML strings or inline style (the bank's CSP).
 import { t } from "./messages.js";
+import { bankNow } from "./clock.js";
+import { keysAt, fingerprint } from "./installconfig.js";
 
 // h("p", {class: "x", onclick: f}, "text", node, [more], null)
 export function h(tag, attrs = {}, ...kids) {
@@ -20,7 +21,6 @@ export const screen = (key, state, ...kids) =>
 
 export const btn = (key, onclick, cls = "secondary") => h("button", { type: "button", class: cls, onclick }, t(key));
 
-// A form whose submit runs `run(form)` and never reloads the page.
 export function form(run, ...kids) {
   const f = h("form", { novalidate: true, onsubmit: (e) => { e.preventDefault(); run(f); } }, ...kids);
   return f;
@@ -28,16 +28,15 @@ export function form(run, ...kids) {
 
 export const submit = (key) => h("button", { type: "submit", class: "primary" }, t(key));
 
-// A labelled input and its error line, always present (empty) so aria-describedby can name it.
+// The error line is always there, so aria-describedby can name it.
 export const field = (id, key, attrs = {}) => h("div", { class: "field" },
   h("label", { for: id }, t(key)),
   h("input", { id, name: id, type: "text", autocapitalize: "off", spellcheck: "false", ...attrs }),
   h("p", { id: `${id}-error`, class: "error", role: "alert" }));
 
-// Secrets: digits, never remembered or suggested by the browser.
 export const pinField = (id, key) => field(id, key, { type: "password", inputmode: "numeric", autocomplete: "off", maxlength: 16 });
 
-// Shows {inputId: text} under the fields, clears the others, focuses the first in error.
+// {inputId: text} under the fields; focuses the first in error.
 export function showErrors(f, errors) {
   let first = null;
   for (const input of f.querySelectorAll("input")) {
@@ -53,7 +52,6 @@ export function showErrors(f, errors) {
   return Boolean(first);
 }
 
-// A line for the whole screen: role=alert for errors, status for news.
 export const notice = (id, kind = "error") => h("p", { id, class: kind, role: kind === "error" ? "alert" : "status" });
 
 export function say(id, text) {
@@ -68,5 +66,10 @@ export function busy(f, on) {
   for (const c of f.querySelectorAll("button, input")) c.disabled = on;
 }
 
-// The vault's refusal in the customer's words (by its stable code).
+export const required = (key) => t("err_required", { field: t(key) });
+
+// The bank key's fingerprint into `el` once install.json is read; else it keeps "—".
+export const showBankKey = (app, el) =>
+  app.ready.then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { el.textContent = f; }, () => {});
+
 export const vaultMessage = (e) => t({ vault_tampered: "err_vault_tampered", device_secret_missing: "err_device_secret_missing", vault_wiped: "err_vault_wiped" }[e?.code] || "err_vault");

@@ -1,5 +1,4 @@
-// The app's entry: router, the bank's details (from the shell page), clock, service worker.
-// Each screen is a function (app, state) → element; state survives a language switch.
+// The app's entry: router, clock, service worker. A screen is (app, state) → element.
 import { t, language, setLanguage } from "./messages.js";
 import * as clock from "./clock.js";
 import { h } from "./dom.js";
@@ -11,16 +10,17 @@ import { codeScreen } from "./screens/code.js";
 
 const root = document.getElementById("app");
 const data = document.body.dataset;
-const LOCK_AFTER_HIDDEN_MS = 120_000; // back from the background after this: locked again
+const LOCK_AFTER_HIDDEN_MS = 120_000;
 
 const app = {
   data,
-  config: null, // install.json parsed; null when it could not be read
+  config: null, // install.json; null if unreadable
   handle: null, // the unlocked vault, in memory only
   token: null,
-  installPrompt: null, // Android's deferred install prompt
+  ready: null, // install.json read (or not)
+  installPrompt: null,
   current: null,
-  stops: [], // what the shown screen runs (timers), stopped when it goes
+  stops: [], // the shown screen's timers
 
   show(screen, state = {}) {
     for (const stop of this.stops.splice(0)) stop();
@@ -32,7 +32,7 @@ const app = {
     scrollTo(0, 0);
   },
 
-  // The same screen in the other language, keeping what was typed.
+  // Same screen, other language, typed values kept.
   rerender() {
     const typed = [...root.querySelectorAll("input")].map((i) => [i.id, i.value, i.checked]);
     this.show(this.current.screen, this.current.state);
@@ -44,12 +44,12 @@ const app = {
 
   async start(notice) {
     this.token = this.handle = null;
-    // No IndexedDB (private mode) behaves as no token.
+    // No IndexedDB (private mode): no token.
     const exists = await vault.vaultExists().catch(() => false);
     this.show(exists ? unlockScreen : setupScreen, { notice });
   },
 
-  // Unlocked or just set up: a clock measured now wins over the stored offset.
+  // A clock measured now wins over the stored offset.
   async opened(handle, notice) {
     this.handle = handle;
     this.token = handle.token;
@@ -78,8 +78,7 @@ function install() {
   prompt?.prompt();
 }
 
-// install.json from the network when online (the same fetch measures the bank's clock),
-// else the service worker's copy.
+// install.json from the network (that fetch measures the clock), else the worker's copy.
 async function loadConfig() {
   const text = async (response) => {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -95,24 +94,39 @@ async function loadConfig() {
   try { app.config = parseInstallConfig(json); } catch { /* 初期設定 says so */ }
 }
 
-// The worker only lets the app open offline. Offline, the installed one keeps serving.
+// Offline, the installed worker keeps serving.
 if ("serviceWorker" in navigator && navigator.onLine) {
   navigator.serviceWorker.register(data.sw, { scope: data.scope }).catch(() => {});
 }
 
-// Android: offered from the app's own button, not at a moment the customer did not choose.
+// Android: offered from our own button, when the customer chooses.
 addEventListener("beforeinstallprompt", (event) => {
   event.preventDefault();
   app.installPrompt = event;
   if (app.current) app.rerender();
 });
 
+// Kept for offline use; the warning redrawn.
+async function clockKnown() {
+  if (!app.token || !clock.wasMeasured()) return;
+  await vault.updateOffset(clock.currentOffset()).catch(() => {});
+  if (app.current.screen === codeScreen) app.rerender();
+}
+
+async function remeasure() {
+  if (navigator.onLine && (await clock.measure(data.config).then(() => true, () => false))) await clockKnown();
+}
+// A network just back often needs a moment.
+addEventListener("online", () => setTimeout(remeasure, 1500));
+
 let hiddenAt = 0;
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) hiddenAt = Date.now();
   else if (app.token && Date.now() - hiddenAt > LOCK_AFTER_HIDDEN_MS) app.lock();
+  else remeasure();
 });
 
 setLanguage(language());
-await loadConfig();
+// The lock screen does not wait for the network.
+app.ready = loadConfig().then(clockKnown);
 await app.start();

@@ -1,6 +1,4 @@
-// The app's one catalogue: every text it shows, Japanese first, English second.
-// Where the desktop app (netbank/token_app/messages.py) says the same thing, the words are
-// the same, so a customer and the helpdesk read one wording on every device.
+// Every text the app shows, Japanese first; the desktop app's words where it says the same.
 export const MESSAGES = {
   app_title: ["ワンタイムパスワード", "One-time password"],
   lang_switch: ["English", "日本語"],
@@ -33,7 +31,6 @@ export const MESSAGES = {
   setup_next: ["「Directログイン」でログインするか、パソコンから「ワンタイムパスワード利用開始」を選び、このアプリに表示されているワンタイムパスワードを入力してください。", "Log in with Direct login, or on your PC choose “Start using one-time passwords” and enter the one-time password this app shows."],
   unlock_title: ["ロック解除", "Unlock"],
   unlock_intro: ["暗証番号を入力してください。", "Enter your PIN."],
-  unlock_button: ["ロック解除", "Unlock"],
   seconds_left: ["あと{seconds}秒", "{seconds} s left"],
   copy: ["コピー", "Copy"],
   copied: ["コピーしました。", "Copied."],
@@ -125,7 +122,7 @@ export const MESSAGES = {
 const STORE = "netbank-app-lang";
 let current = "ja";
 
-// The saved choice, else the browser's language; Japanese unless that is English.
+// The saved choice, else the browser's.
 try {
   current = localStorage.getItem(STORE) || ((navigator.language || "").startsWith("en") ? "en" : "ja");
 } catch { /* storage off: Japanese */ }
@@ -140,14 +137,14 @@ export function setLanguage(lang) {
   document.documentElement.lang = current;
 }
 
-// t("seconds_left", {seconds: 12}); an unknown key is a bug, so it throws.
+// An unknown key is a bug: it throws.
 export function t(key, params = {}) {
   const entry = MESSAGES[key];
   if (!entry) throw new Error(`no message ${key}`);
   return entry[current === "en" ? 1 : 0].replace(/\{(\w+)\}/g, (all, name) => (name in params ? String(params[name]) : all));
 }
 
-// Texts that come with both languages from elsewhere (the bank's error answers).
+// The bank's answers carry both languages.
 export function pick(ja, en) {
   return current === "en" ? en || ja : ja || en;
 }

@@ -1,45 +1,25 @@
-/**
- * The 取引認証 signing question, format 2 (docs/protocols.md §4.2), read exactly as
- * netbank.oath.txquestion reads it: 54 decimal digits, every field fixed-width,
- *
- *   purpose(1) bank(4) branch(3) type(1) account(7) amount(12)
- *   debit branch(3) debit account(7) date(8) nonce(8)
- *
- * The app shows the customer what it signs as read from the question itself, never
- * from text sent alongside it, so anything the bank could not have built is refused.
- */
+// The 取引認証 question, format 2 (docs/protocols.md §4.2), read as oath.txquestion reads it.
+// The customer is shown what the question itself says, so anything the bank could not have
+// built is refused.
+
+import { errorClass } from "./bytes.js";
 
 export const SUITE = "OCRA-1:HOTP-SHA256-8:QN54";
-export const IMMEDIATE_DATE = "00000000";
+export const SigningQuestionError = errorClass("SigningQuestionError");
 
-/** The question is not one format 2 allows; nothing is shown or signed. */
-export class SigningQuestionError extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "SigningQuestionError";
-  }
-}
-
-/** The digits as the bank's screen shows them (in groups, perhaps full-width) → the bare digits. */
+// As the bank's screen shows it (grouped, perhaps full-width) → the bare digits.
 export function normaliseQuestion(text) {
   return String(text).normalize("NFKC").replace(/[ \-\t\u3000]/g, "");
 }
 
-/** A real calendar day (proleptic Gregorian, year 1–9999, like Python's date). */
-function isCalendarDay(text) {
-  const [y, m, d] = [text.slice(0, 4), text.slice(4, 6), text.slice(6)].map(Number);
-  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
-  return y >= 1 && d >= 1 && d <= (days ?? 0);
+// A real day of years 1–9999 (an impossible one does not read back the same).
+function calendarDay(day) {
+  const iso = `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+  const date = new Date(`${iso}T00:00:00Z`);
+  return !day.startsWith("0000") && !isNaN(date) && date.toISOString().startsWith(iso) ? iso : null;
 }
 
-/**
- * The operation a question asks to approve: `{purpose: "1" 振込 | "2" 登録先の登録 |
- * "3" 振込限度額の引き上げ, bankCode, branchCode, accountType, accountNumber, amount (yen;
- * the new limit for "3"), debitBranchCode, debitAccountNumber, scheduledFor ("YYYY-MM-DD"
- * of a 振込予約, else null), nonce}`. The checks are build_question's, so only a question
- * that rebuilds to the same digits passes.
- */
+// purpose "1" 振込, "2" 登録先の登録, "3" 振込限度額の引き上げ; build_question's checks.
 export function describeQuestion(question) {
   const fail = (message) => { throw new SigningQuestionError(message); };
   if (typeof question !== "string" || !/^[0-9]{54}$/.test(question)) fail("a signing question must be 54 digits");
@@ -63,9 +43,8 @@ export function describeQuestion(question) {
     fail("amount must be 1 to 999,999,999,999 yen");
   }
   if (purpose === "1") {
-    if (day !== IMMEDIATE_DATE) {
-      if (!isCalendarDay(day)) fail("the date is not a calendar day");
-      request.scheduledFor = `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)}`;
+    if (day !== "00000000") {
+      request.scheduledFor = calendarDay(day) ?? fail("the date is not a calendar day");
     }
   } else if (field(28, 46) !== "0".repeat(18)) {
     fail("only a transfer carries a debit account and a date");

@@ -1,7 +1,6 @@
-// アプリロックについて → 次へ → 暗証番号の設定 (+ 指紋・顔認証 where the phone can).
-// The activated token lives only in this screen's state until the vault holds it.
+// アプリロックについて → 暗証番号の設定. The new token lives only in state until the vault holds it.
 import { t } from "../messages.js";
-import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage } from "../dom.js";
+import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required } from "../dom.js";
 import { createVault, normalisePin } from "../vault.js";
 import { prfSupported, enrolBiometric } from "../biometric.js";
 
@@ -9,15 +8,13 @@ export const applockScreen = (app, state) => screen("applock_title", null,
   h("p", {}, t("applock_body")), h("p", {}, t("applock_body2")),
   btn("next", () => app.show(pinScreen, state), "primary"));
 
-// The vault's PIN rule (4–8 digits, full-width folded), or null.
 export function pinOrNull(text) {
   try { return normalisePin(text); } catch { return null; }
 }
 
-// The errors of a new PIN typed twice.
 export function checkNewPin(firstId, againId) {
   const pin = pinOrNull(raw(firstId));
-  if (!raw(firstId)) return { [firstId]: t("err_required", { field: t("pin_enter") }) };
+  if (!raw(firstId)) return { [firstId]: required("pin_enter") };
   if (!pin) return { [firstId]: t("err_invalid_pin") };
   return pin === pinOrNull(raw(againId)) ? {} : { [againId]: t("err_pin_mismatch") };
 }

@@ -1,5 +1,4 @@
-// ワンタイムパスワード: the code on the bank's clock, the seconds left as a ring, copy, and
-// a warning when the phone's clock is more than 15 s off the bank's.
+// ワンタイムパスワード on the bank's clock, seconds left as a ring, drift warning.
 import { t } from "../messages.js";
 import { h, screen, btn, notice, say } from "../dom.js";
 import { bankNow, currentOffset, driftWarning } from "../clock.js";
@@ -10,7 +9,7 @@ const C = 2 * Math.PI * R;
 
 export const codeNow = (token) => totp(token.seed, Math.floor(bankNow()), token);
 
-// The other screens load when first opened: the code does not wait for them.
+// The other screens load when first opened.
 const open = (app, file) => async () => app.show((await import(`./${file}.js`))[`${file}Screen`]);
 
 export function codeScreen(app, state) {
@@ -28,7 +27,7 @@ export function codeScreen(app, state) {
     if (code.textContent !== value) code.textContent = value;
     secs.textContent = left;
     ring.setAttribute("aria-label", t("seconds_left", { seconds: left }));
-    // An SVG attribute, not a style (CSP): the share of the period still left.
+    // An SVG attribute, not a style (CSP).
     arc.setAttribute("stroke-dashoffset", (C * (1 - left / token.period)).toFixed(2));
   }
   tick();

@@ -1,9 +1,7 @@
-// Directログイン (docs/smartphone.md): the app adds the OTP, POSTs /api/v1/direct-login
-// once (the OTP is single-use: never resent), then hands the ticket to the bank in a POST
-// form (field t), never in a URL, so it lands in no history or access log; the browser
-// then opens the bank's /top/.
+// Directログイン (docs/smartphone.md): POST once (the OTP is single-use), then the ticket
+// goes in a POST form (field t), never a URL, so no history or access log keeps it.
 import { t, pick } from "../messages.js";
-import { h, screen, form, btn, field, submit, showErrors, notice, say, value, raw, busy } from "../dom.js";
+import { h, screen, form, btn, field, submit, showErrors, notice, say, value, raw, busy, required } from "../dom.js";
 import { codeNow, codeScreen } from "./code.js";
 
 const TICKET = /^[A-Za-z0-9_-]{43}$/;
@@ -15,8 +13,7 @@ export const loginScreen = (app) => screen("direct_login", null, h("p", {}, t("l
     notice("login-error"), h("p", { id: "login-progress", role: "status" }),
     submit("login_button"), btn("back", () => app.show(codeScreen))));
 
-// Where the answer sends the browser, {postUrl, ticket} or {url}: only the bank's own
-// pages, whatever an answer says (as token_app/client.py); otherwise null.
+// {postUrl, ticket} or {url}, only to the bank's own pages (as token_app/client.py), or null.
 export function loginTarget(d, origin = location.origin) {
   const ours = (u) => { try { return new URL(u).origin === origin; } catch { return false; } };
   if (!d || typeof d.url !== "string" || !ours(d.url)) return null;
@@ -28,7 +25,7 @@ export function loginTarget(d, origin = location.origin) {
 async function login(app, f) {
   const errors = {};
   for (const [id, key] of [["login-id", "login_id"], ["login-password", "login_password"]]) {
-    if (!raw(id)) errors[id] = t("err_required", { field: t(key) });
+    if (!raw(id)) errors[id] = required(key);
   }
   say("login-error", "");
   if (showErrors(f, errors)) return;

@@ -1,11 +1,8 @@
-// 設定: PIN change, 指紋・顔認証 on/off, remove the token (after a warning), the app's
-// version, the bank key's fingerprint and the leaflet's helpdesk numbers.
+// 設定: PIN, 指紋・顔認証, remove the token, version, bank key, helpdesk.
 import { t, language } from "../messages.js";
-import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage } from "../dom.js";
-import { bankNow } from "../clock.js";
+import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required, showBankKey } from "../dom.js";
 import { changePin, wipe, status, clearPrf, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
 import { prfSupported, enrolBiometric } from "../biometric.js";
-import { keysAt, fingerprint } from "../installconfig.js";
 import { checkNewPin, pinOrNull } from "./applock.js";
 import { codeScreen } from "./code.js";
 
@@ -13,7 +10,7 @@ export function settingsScreen(app, state) {
   const bio = h("div", { id: "biometric-setting" });
   showBiometric(app, bio);
   const print = h("code", { id: "key-fingerprint" }, app.token.keyFingerprint || "—");
-  Promise.resolve().then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { print.textContent = f; }, () => {});
+  showBankKey(app, print);
   return screen("settings", state,
     h("h2", {}, t("change_pin")),
     form((f) => newPin(app, f), pinField("pin-current", "pin_current"), pinField("pin-new", "pin_new"),
@@ -48,7 +45,7 @@ async function showBiometric(app, box) {
 
 async function newPin(app, f) {
   const errors = { ...checkNewPin("pin-new", "pin-again") };
-  if (!raw("pin-current")) errors["pin-current"] = t("err_required", { field: t("pin_current") });
+  if (!raw("pin-current")) errors["pin-current"] = required("pin_current");
   if (showErrors(f, errors)) return;
   busy(f, true);
   try {

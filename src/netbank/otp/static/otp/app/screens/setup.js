@@ -1,24 +1,22 @@
-// 初期設定 → the activation (docs/protocols.md §1). Field rules and words are the desktop
-// app's (token_app/tui/setup.py); nothing is sent until all is well-formed and the
-// サービスID is this bank's.
+// 初期設定 → activation (docs/protocols.md §1), with token_app/tui/setup.py's rules: nothing
+// is sent until all is well-formed and the サービスID is this bank's.
 import { t, pick } from "../messages.js";
-import { h, screen, form, field, submit, showErrors, notice, say, value, raw, busy } from "../dom.js";
+import { h, screen, form, field, submit, showErrors, notice, say, value, raw, busy, required, showBankKey } from "../dom.js";
 import { bankNow } from "../clock.js";
+import { SERVICE_ID_RE, halfWidth } from "../bytes.js";
 import { activate, normalisePassword, InvalidInputError, ActivationRefusedError, UntrustedAnswerError } from "../activation.js";
 import { keysAt, fingerprint, BankKeyExpiredError } from "../installconfig.js";
 import { applockScreen } from "./applock.js";
 
 const RULES = {
-  "service-id": ["service_id", "err_service_id", (v) => /^[A-Za-z0-9_-]{1,32}$/.test(v)],
+  "service-id": ["service_id", "err_service_id", (v) => SERVICE_ID_RE.test(v)],
   "user-id": ["user_id", "err_user_id", (v) => /^[0-9]{12}$/.test(v)],
   "activation-password": ["activation_password", "err_activation_password", (v) => { try { return normalisePassword(v); } catch { return false; } }],
 };
-const halfWidth = (s) => s.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 
 export function setupScreen(app, state) {
   const print = h("code", { id: "key-fingerprint" }, "—");
-  // No readable or valid install.json: "—", and 送信 says why.
-  Promise.resolve().then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { print.textContent = f; }, () => {});
+  showBankKey(app, print);
   return screen("setup_title", state,
     h("p", {}, t("setup_intro")),
     form((f) => send(app, f),
@@ -32,11 +30,12 @@ export function setupScreen(app, state) {
 }
 
 async function send(app, f) {
-  // Full-width digits are the same ユーザID (activation.js reads it so too).
+  await app.ready;
+  // Full-width digits are the same ユーザID.
   const typed = { "service-id": value("service-id"), "user-id": halfWidth(value("user-id")), "activation-password": raw("activation-password") };
   const errors = {};
   for (const [id, [name, key, ok]] of Object.entries(RULES)) {
-    if (!typed[id]) errors[id] = t("err_required", { field: t(name) });
+    if (!typed[id]) errors[id] = required(name);
     else if (!ok(typed[id])) errors[id] = t(key);
   }
   const expected = app.config?.serviceId;
@@ -54,7 +53,7 @@ async function send(app, f) {
   busy(f, true);
   say("setup-progress", t("sending"));
   try {
-    // Served by the bank: the app's own origin is the bank (CSP connects nowhere else).
+    // The app's own origin is the bank (CSP connects nowhere else).
     const bankUrl = location.origin;
     const token = await activate({ bankUrl, serviceId: typed["service-id"], userId: typed["user-id"], password: typed["activation-password"], trustedKeys });
     const keyFingerprint = await fingerprint(trustedKeys[0].publicKey).catch(() => "");

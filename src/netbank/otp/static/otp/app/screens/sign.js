@@ -1,8 +1,7 @@
-// 取引認証: the question from the bank's 確認 screen (typed, pasted or fetched) → what it
-// authorises, in words read from the question itself → only then the code. Rows as
-// token_app/signing_view.operation_lines.
+// 取引認証: question → what it authorises (read from the question itself) → only then the
+// code. Rows as token_app/signing_view.operation_lines.
 import { t } from "../messages.js";
-import { h, screen, form, btn, field, submit, showErrors, notice, say, raw, busy } from "../dom.js";
+import { h, screen, form, btn, field, submit, showErrors, notice, say, raw, busy, required } from "../dom.js";
 import { bankNow } from "../clock.js";
 import { normaliseQuestion, describeQuestion } from "../question.js";
 import { pendingRequest, signQuestion, PENDING_PATH } from "../txsign.js";
@@ -39,12 +38,11 @@ const check = (app) => (f) => {
   try {
     app.show(confirmScreen, { question, described: describeQuestion(question) });
   } catch {
-    showErrors(f, { question: question ? t("err_sign_question") : t("err_required", { field: t("sign_question") }) });
+    showErrors(f, { question: question ? t("err_sign_question") : required("sign_question") });
   }
 };
 
-// The bank's pending question (docs/banking.md §4), asked with a MAC under the signing key
-// on the bank's clock. Only a question: what is shown is read from it, as for a typed one.
+// The bank's pending question (docs/banking.md §4), checked like a typed one.
 async function fetchPending(app, f) {
   const { signingKey, serviceId, userId } = app.token;
   say("sign-error", "");

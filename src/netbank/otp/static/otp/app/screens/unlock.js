@@ -1,7 +1,6 @@
-// ロック解除: the PIN always, 指紋・顔認証 where turned on. The vault counts wrong PINs
-// (waits from the 3rd, wipe at the 10th); this screen says what it decided.
+// ロック解除: PIN, or 指紋・顔認証 if on. The vault decides waits and wipes; we say them.
 import { t } from "../messages.js";
-import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage } from "../dom.js";
+import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required } from "../dom.js";
 import { unlock, status, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
 import { unlockWithBiometric } from "../biometric.js";
 import { pinOrNull } from "./applock.js";
@@ -20,12 +19,12 @@ export function unlockScreen(app, state) {
     say("unlock-error", wait && `${wait} ${t("err_wrong_pin_left", { n: s.attemptsLeft })}`);
   }, () => {});
   return screen("unlock_title", state, h("p", {}, t("unlock_intro")),
-    form((f) => tryPin(app, f), pinField("pin", "pin_enter"), notice("unlock-error"), submit("unlock_button"), bio));
+    form((f) => tryPin(app, f), pinField("pin", "pin_enter"), notice("unlock-error"), submit("unlock_title"), bio));
 }
 
 async function tryPin(app, f) {
   const pin = pinOrNull(raw("pin"));
-  if (showErrors(f, { pin: !raw("pin") ? t("err_required", { field: t("pin_enter") }) : !pin && t("err_invalid_pin") })) return;
+  if (showErrors(f, { pin: !raw("pin") ? required("pin_enter") : !pin && t("err_invalid_pin") })) return;
   busy(f, true);
   try {
     await app.opened(await unlock(pin));
