@@ -2,7 +2,7 @@
 // The 利用開始パスワード never leaves the phone: only a MAC keyed from the X25519 exchange
 // does, after the bank's signed answer passed every check.
 
-import { FormatError, SERVICE_ID_RE, b64urlDecode, b64urlEncode, bytesEqual, concat, errorClass, halfWidth, isObject, parseUrl, utf8 } from "./bytes.js";
+import { FormatError, SERVICE_ID_RE, b64urlDecode, b64urlEncode, bytesEqual, concat, errorClass, halfWidth, hkdf, isObject, parseUrl, utf8 } from "./bytes.js";
 import { HASH_BYTES, hmac } from "./oath.js";
 
 export const PROTOCOL = "netbank-activation/1";
@@ -137,10 +137,8 @@ export async function x25519SharedSecret(privateKey, peerPublic) {
 
 // §1.6.
 export async function deriveKeys(sharedSecret, transcript) {
-  const ikm = await crypto.subtle.importKey("raw", sharedSecret, "HKDF", false, ["deriveBits"]);
   const encoded = encodeTranscript(transcript);
-  const derive = async (label, length) => new Uint8Array(await crypto.subtle.deriveBits(
-    { name: "HKDF", hash: "SHA-256", salt: utf8(PROTOCOL), info: concat(utf8(label), encoded) }, ikm, length * 8));
+  const derive = (label, length) => hkdf(sharedSecret, utf8(PROTOCOL), concat(utf8(label), encoded), length * 8);
   return {
     confirmationKey: await derive("confirmation-key\0", 32),
     seed: await derive("otp-seed\0", HASH_BYTES[transcript.algorithm]),

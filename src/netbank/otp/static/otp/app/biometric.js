@@ -1,8 +1,6 @@
-// Biometric unlock: a platform passkey's PRF output wraps the vault's content key. The phone
-// releases it only after verifying the user, only for this site; nothing goes to the bank.
+// A platform passkey's PRF output (user verified, this site only) wraps the vault's key.
+import { random } from "./bytes.js";
 import { BiometricError, VaultError, prfCredential, setPrf, unlockWithPrf } from "./vault.js";
-
-const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 
 // Whether the authenticator itself does PRF is only known from create()'s results.
 export async function prfSupported() {
@@ -29,6 +27,8 @@ function refused(error) {
   return new BiometricError(`biometric check failed: ${error?.name ?? error}`, cancelled ? "biometric_cancelled" : "biometric_refused");
 }
 
+const prfAsk = (salt) => ({ timeout: 60_000, extensions: { prf: { eval: { first: salt } } } });
+
 async function assertion(credentialId, salt) {
   const cred = await navigator.credentials.get({
     publicKey: {
@@ -36,8 +36,7 @@ async function assertion(credentialId, salt) {
       rpId: location.hostname,
       allowCredentials: [{ type: "public-key", id: credentialId }],
       userVerification: "required",
-      timeout: 60_000,
-      extensions: { prf: { eval: { first: salt } } },
+      ...prfAsk(salt),
     },
   });
   const first = cred?.getClientExtensionResults().prf?.results?.first;
@@ -57,8 +56,7 @@ export async function enrolBiometric(handle) {
         pubKeyCredParams: [{ type: "public-key", alg: -7 }, { type: "public-key", alg: -257 }],
         authenticatorSelection: { authenticatorAttachment: "platform", residentKey: "preferred", userVerification: "required" },
         attestation: "none",
-        timeout: 60_000,
-        extensions: { prf: { eval: { first: salt } } },
+        ...prfAsk(salt),
       },
     });
     const prf = cred.getClientExtensionResults().prf;

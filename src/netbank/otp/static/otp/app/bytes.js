@@ -1,6 +1,6 @@
 // Byte and input helpers of the protocol modules (docs/protocols.md §1.2).
 
-// An Error subclass named `name`, constructed with (message, ...values of `fields`).
+// An Error subclass `name`, built with (message, ...values of `fields`).
 export function errorClass(name, fields = [], Base = Error) {
   const named = {
     [name]: class extends Base {
@@ -20,6 +20,12 @@ const encoder = new TextEncoder();
 export const SERVICE_ID_RE = /^[A-Za-z0-9_-]{1,32}$/;
 
 export const utf8 = (text) => encoder.encode(text);
+export const random = (n) => crypto.getRandomValues(new Uint8Array(n));
+// HKDF-SHA-256 of `ikm` (bytes), `bits` long.
+export async function hkdf(ikm, salt, info, bits = 256) {
+  const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, bits));
+}
 export const parseUrl = (text) => { try { return new URL(text); } catch { return null; } };
 export const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 // Full-width digits ０-９ (a Japanese keyboard's) are the same digits.
@@ -31,8 +37,7 @@ export function b64urlEncode(bytes) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-// Strict, like oath.activation.b64url_decode: one value has one spelling (no padding, no
-// stray low bits), so a changed key or signature never passes as "the same bytes".
+// Strict like oath.activation.b64url_decode: one value, one spelling.
 export function b64urlDecode(text, length, field = "value") {
   if (typeof text !== "string" || !/^[A-Za-z0-9_-]*$/.test(text)) throw new FormatError(`${field} must be base64url text`, field);
   let out = null;

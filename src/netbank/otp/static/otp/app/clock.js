@@ -1,5 +1,5 @@
 // The bank's clock: the phone's offset from a network answer's Date header; warns past 15 s.
-export const DRIFT_LIMIT_SECONDS = 15;
+const DRIFT_LIMIT_SECONDS = 15;
 
 let offset = 0; // seconds, bank − phone
 let measured = false;

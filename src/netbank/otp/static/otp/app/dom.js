@@ -66,10 +66,18 @@ export function busy(f, on) {
   for (const c of f.querySelectorAll("button, input")) c.disabled = on;
 }
 
+// JSON to the bank; no cookies, no cache.
+export const postJson = (url, body) => fetch(url, {
+  method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit", cache: "no-store",
+});
+
 export const required = (key) => t("err_required", { field: t(key) });
 
-// The bank key's fingerprint into `el` once install.json is read; else it keeps "—".
-export const showBankKey = (app, el) =>
-  app.ready.then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { el.textContent = f; }, () => {});
+// The 署名鍵の指紋 row: `known` until install.json is read (kept if it cannot be).
+export function bankKeyRow(app, known) {
+  const print = h("code", { id: "key-fingerprint" }, known || "—");
+  app.ready.then(() => fingerprint(keysAt(app.config, bankNow())[0].publicKey)).then((f) => { print.textContent = f; }, () => {});
+  return [h("dt", {}, t("fingerprint")), h("dd", {}, print)];
+}
 
 export const vaultMessage = (e) => t({ vault_tampered: "err_vault_tampered", device_secret_missing: "err_device_secret_missing", vault_wiped: "err_vault_wiped" }[e?.code] || "err_vault");

@@ -1,6 +1,4 @@
-// The install configuration (docs/protocols.md §1.10) as token_app.install_config and
-// oath.bankkeys read it: the bank and the keys it trusts, each until its not_after. Read
-// from the app's own origin, never from the token mail.
+// install.json (docs/protocols.md §1.10) as token_app.install_config and oath.bankkeys read it.
 
 import { SERVICE_ID_RE, b64urlDecode, concat, errorClass, hex, isObject, parseUrl, utf8 } from "./bytes.js";
 
@@ -17,7 +15,7 @@ function rawKey(text) {
   }
 }
 
-// Only real UTC times of years 1–9999 (an impossible one does not read back the same).
+// Only real UTC times (as question.js's calendarDay).
 function notAfterParse(text) {
   const date = typeof text === "string" && /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(text) ? new Date(text) : null;
   if (!date || isNaN(date) || text.startsWith("0000") || date.toISOString() !== text.replace("Z", ".000Z")) {

@@ -1,7 +1,7 @@
 // The app's entry: router, clock, service worker. A screen is (app, state) → element.
 import { t, language, setLanguage } from "./messages.js";
 import * as clock from "./clock.js";
-import { h } from "./dom.js";
+import { h, btn } from "./dom.js";
 import * as vault from "./vault.js";
 import { parseInstallConfig } from "./installconfig.js";
 import { setupScreen } from "./screens/setup.js";
@@ -67,7 +67,7 @@ function header() {
   const other = language() === "en" ? "ja" : "en";
   return h("header", { class: "bar" },
     h("span", { class: "brand" }, app.bankName()),
-    app.installPrompt && h("button", { type: "button", class: "link", onclick: install }, t("install_app")),
+    app.installPrompt && btn("install_app", install, "link"),
     h("button", { type: "button", class: "link", lang: other, onclick: () => { setLanguage(other); app.rerender(); } }, t("lang_switch")));
 }
 

@@ -127,9 +127,7 @@ try {
   current = localStorage.getItem(STORE) || ((navigator.language || "").startsWith("en") ? "en" : "ja");
 } catch { /* storage off: Japanese */ }
 
-export function language() {
-  return current;
-}
+export const language = () => current;
 
 export function setLanguage(lang) {
   current = lang === "en" ? "en" : "ja";

@@ -1,5 +1,4 @@
-// HOTP (RFC 4226), TOTP (RFC 6238) and OCRA (RFC 6287) on WebCrypto, with netbank.oath's
-// refusals, so the phone makes exactly the codes the bank checks. Keys are Uint8Array.
+// HOTP, TOTP and OCRA (RFCs 4226, 6238, 6287) with netbank.oath's refusals. Keys are Uint8Array.
 
 import { concat, errorClass, fromHex, hex, utf8 } from "./bytes.js";
 
@@ -117,9 +116,8 @@ function encodeQuestion(suite, question) {
   return fromHex(hexDigits.padEnd(256, "0"));
 }
 
-// Each input is given exactly when the suite names it: a missing or extra one is an error,
-// never a silently different code. `password`: the PIN text or its hash as bytes;
-// `timestamp`: time steps since the epoch.
+// An input missing or extra for the suite is an error, never a silently different code.
+// `password`: text or its hash; `timestamp`: time steps.
 export async function ocra(suiteText, key, { question, counter, password, session, timestamp } = {}) {
   const s = parseSuite(suiteText);
   checkKey(key);

@@ -1,6 +1,5 @@
-// The 取引認証 question, format 2 (docs/protocols.md §4.2), read as oath.txquestion reads it.
-// The customer is shown what the question itself says, so anything the bank could not have
-// built is refused.
+// 取引認証 question format 2 (docs/protocols.md §4.2) as oath.txquestion reads it; what the
+// bank could not have built is refused.
 
 import { errorClass } from "./bytes.js";
 

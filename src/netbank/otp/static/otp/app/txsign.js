@@ -1,7 +1,6 @@
-// 取引認証 (docs/protocols.md §4) as oath.txsign and token_app.signing. One HKDF subkey per
-// purpose, so a value made for one is never valid for the other.
+// 取引認証 (docs/protocols.md §4) as oath.txsign: one HKDF subkey per purpose.
 
-import { b64urlEncode, utf8 } from "./bytes.js";
+import { b64urlEncode, hkdf, utf8 } from "./bytes.js";
 import { OathError, hmac, ocra } from "./oath.js";
 import { SUITE, describeQuestion } from "./question.js";
 
@@ -11,9 +10,7 @@ const INFO = { ocra: "ocra-signing-question\0", pending: "pending-question-mac\0
 export async function signingSubkey(signingKey, purpose) {
   if (!(signingKey instanceof Uint8Array) || signingKey.length !== 32) throw new OathError("the transaction-signing key must be 32 bytes");
   if (!Object.hasOwn(INFO, purpose)) throw new OathError(`unknown signing-key purpose ${purpose}`);
-  const ikm = await crypto.subtle.importKey("raw", signingKey, "HKDF", false, ["deriveBits"]);
-  const params = { name: "HKDF", hash: "SHA-256", salt: utf8("netbank-transaction-signing/2"), info: utf8(INFO[purpose]) };
-  return new Uint8Array(await crypto.subtle.deriveBits(params, ikm, 256));
+  return hkdf(signingKey, utf8("netbank-transaction-signing/2"), utf8(INFO[purpose]));
 }
 
 export async function pendingRequest(signingKey, { serviceId, userId, time }) {

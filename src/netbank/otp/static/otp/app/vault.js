@@ -3,7 +3,7 @@
 // HKDF(PRF output); all is sealed again under a non-extractable device key, so a copy
 // elsewhere cannot be opened.
 
-import { concat, errorClass, halfWidth, hex } from "./bytes.js";
+import { concat, errorClass, halfWidth, hex, random, utf8 } from "./bytes.js";
 
 const STORE = "vault";
 const RECORD = "token";
@@ -15,7 +15,6 @@ const FREE_FAILURES = 2;
 const WARN_WHEN_ATTEMPTS_LEFT = 3;
 const SETTINGS = ["serviceId", "userId", "bankUrl", "keyFingerprint", "algorithm", "digits", "period"];
 const subtle = globalThis.crypto.subtle;
-const enc = new TextEncoder();
 
 // `code`: the Python app's stable names, which the screens' messages use.
 export const VaultError = errorClass("VaultError", ["code"]);
@@ -124,10 +123,10 @@ function wipeIn(store) {
   store.delete(DEVICE_KEY);
   return new VaultWipedError();
 }
+const wipeNow = (id) => update(id, (r, store) => wipeIn(store));
 
-const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 const bytes = (b) => new Uint8Array(b);
-const label = (...parts) => enc.encode(JSON.stringify(["netbank-app vault v1", ...parts]));
+const label = (...parts) => utf8(JSON.stringify(["netbank-app vault v1", ...parts]));
 const aesKey = (raw) => subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
 
 async function gcmEncrypt(key, plain, aad) {
@@ -155,9 +154,9 @@ async function derivedAesKey(secret, params) {
   const base = await subtle.importKey("raw", secret, params.name, false, ["deriveKey"]);
   return subtle.deriveKey({ hash: "SHA-256", ...params }, base, { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
 }
-const pinKey = (pin, salt, iterations) => derivedAesKey(enc.encode(pin), { name: "PBKDF2", salt, iterations });
+const pinKey = (pin, salt, iterations) => derivedAesKey(utf8(pin), { name: "PBKDF2", salt, iterations });
 const prfKey = (prfOutput, id) =>
-  derivedAesKey(prfOutput, { name: "HKDF", salt: enc.encode(id), info: enc.encode("netbank-app vault prf key v1") });
+  derivedAesKey(prfOutput, { name: "HKDF", salt: utf8(id), info: utf8("netbank-app vault prf key v1") });
 
 // The settings as AAD: an edited one makes the secrets unreadable.
 const secretAad = (r) => label("secret", r.id, ...SETTINGS.map((f) => r[f]));
@@ -212,7 +211,7 @@ async function loadChecked() {
   if (!deviceKey) throw new VaultError("no device key for the vault in this browser (a copy?)", "device_secret_missing");
   const it = rec.kdf?.iterations;
   if (!Number.isInteger(it) || it < PBKDF2_ITERATIONS || it > 100 * PBKDF2_ITERATIONS) throw tampered("PBKDF2 iterations");
-  if (rec.failures >= MAX_PIN_FAILURES) await update(rec.id, (r, store) => wipeIn(store));
+  if (rec.failures >= MAX_PIN_FAILURES) await wipeNow(rec.id);
   return { rec, deviceKey };
 }
 
@@ -286,7 +285,7 @@ export async function unlock(pin, { now = Date.now() } = {}) {
     try {
       ck = await gcmDecrypt(await pinKey(pin, rec.wrapped.pin.salt, rec.kdf.iterations), rec.wrapped.pin.iv, pinPart, pinAad(rec));
     } catch {
-      if (counted.failures >= MAX_PIN_FAILURES) await update(rec.id, (r, store) => wipeIn(store));
+      if (counted.failures >= MAX_PIN_FAILURES) await wipeNow(rec.id);
       const delay = failureDelayMs(counted.failures);
       throw new WrongPinError(MAX_PIN_FAILURES - counted.failures, delay ? counted.lastFailureAt + delay : null);
     }
@@ -298,8 +297,7 @@ export async function unlock(pin, { now = Date.now() } = {}) {
 // Neither counts nor resets PIN failures: only the right PIN proves the PIN.
 export async function unlockWithPrf(prfOutput) {
   const { rec, deviceKey } = await loadChecked();
-  const prf = rec.wrapped.prf;
-  if (!prf) throw notEnrolled();
+  const prf = enrolled(rec);
   checkPrfOutput(prfOutput);
   const inner = await unseal(deviceKey, rec.id, "prf", prf.data);
   const key = await prfKey(prfOutput, rec.id);
@@ -309,10 +307,14 @@ export async function unlockWithPrf(prfOutput) {
   return openSecret(rec, deviceKey, ck);
 }
 
-export async function prfCredential() {
-  const { rec } = await loadChecked();
+function enrolled(rec) {
   if (!rec.wrapped.prf) throw notEnrolled();
-  return { credentialId: rec.wrapped.prf.credentialId, salt: rec.wrapped.prf.salt };
+  return rec.wrapped.prf;
+}
+
+export async function prfCredential() {
+  const { credentialId, salt } = enrolled((await loadChecked()).rec);
+  return { credentialId, salt };
 }
 
 export async function setPrf(handle, prfOutput, credentialId, salt) {

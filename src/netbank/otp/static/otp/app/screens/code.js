@@ -7,6 +7,8 @@ import { totp } from "../oath.js";
 const R = 44;
 const C = 2 * Math.PI * R;
 
+export const backToCode = (app) => btn("back", () => app.show(codeScreen));
+
 export const codeNow = (token) => totp(token.seed, Math.floor(bankNow()), token);
 
 // The other screens load when first opened.
@@ -37,7 +39,7 @@ export function codeScreen(app, state) {
   return screen("app_title", state,
     warn && h("p", { id: "clock-warning", class: "warning", role: "alert" }, t(warn.key, warn)),
     h("div", { class: "code-box" }, code, ring),
-    btn("copy", () => navigator.clipboard.writeText(code.textContent).then(() => say("copy-status", t("copied")), () => say("copy-status", t("copy_failed"))), "primary"),
+    btn("copy", () => navigator.clipboard.writeText(code.textContent).then(() => "copied", () => "copy_failed").then((k) => say("copy-status", t(k))), "primary"),
     notice("copy-status", "status"),
     h("nav", { class: "menu" },
       btn("direct_login", open(app, "login"), ""), btn("sign_title", open(app, "sign"), ""),

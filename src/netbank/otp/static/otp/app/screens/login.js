@@ -1,8 +1,8 @@
 // Directログイン (docs/smartphone.md): POST once (the OTP is single-use), then the ticket
 // goes in a POST form (field t), never a URL, so no history or access log keeps it.
 import { t, pick } from "../messages.js";
-import { h, screen, form, btn, field, submit, showErrors, notice, say, value, raw, busy, required } from "../dom.js";
-import { codeNow, codeScreen } from "./code.js";
+import { h, screen, form, btn, field, submit, showErrors, notice, say, value, raw, busy, required, postJson } from "../dom.js";
+import { codeNow, backToCode } from "./code.js";
 
 const TICKET = /^[A-Za-z0-9_-]{43}$/;
 
@@ -11,7 +11,7 @@ export const loginScreen = (app) => screen("direct_login", null, h("p", {}, t("l
     field("login-id", "login_id", { autocomplete: "username" }),
     field("login-password", "login_password", { type: "password", autocomplete: "current-password" }),
     notice("login-error"), h("p", { id: "login-progress", role: "status" }),
-    submit("login_button"), btn("back", () => app.show(codeScreen))));
+    submit("login_button"), backToCode(app)));
 
 // {postUrl, ticket} or {url}, only to the bank's own pages (as token_app/client.py), or null.
 export function loginTarget(d, origin = location.origin) {
@@ -35,10 +35,8 @@ async function login(app, f) {
   say("login-progress", t("login_opening"));
   let r, d;
   try {
-    r = await fetch("/api/v1/direct-login", {
-      method: "POST", headers: { "Content-Type": "application/json" }, credentials: "omit", cache: "no-store",
-      body: JSON.stringify({ service_id: serviceId, user_id: userId, login_id: value("login-id"), password: raw("login-password"), otp: await codeNow(app.token) }),
-    });
+    r = await postJson("/api/v1/direct-login",
+      { service_id: serviceId, user_id: userId, login_id: value("login-id"), password: raw("login-password"), otp: await codeNow(app.token) });
     d = await r.json().catch(() => null);
   } catch {
     return fail(t("err_network"));

@@ -1,16 +1,14 @@
 // 設定: PIN, 指紋・顔認証, remove the token, version, bank key, helpdesk.
 import { t, language } from "../messages.js";
-import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required, showBankKey } from "../dom.js";
+import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required, bankKeyRow } from "../dom.js";
 import { changePin, wipe, status, clearPrf, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
 import { prfSupported, enrolBiometric } from "../biometric.js";
 import { checkNewPin, pinOrNull } from "./applock.js";
-import { codeScreen } from "./code.js";
+import { backToCode } from "./code.js";
 
 export function settingsScreen(app, state) {
   const bio = h("div", { id: "biometric-setting" });
   showBiometric(app, bio);
-  const print = h("code", { id: "key-fingerprint" }, app.token.keyFingerprint || "—");
-  showBankKey(app, print);
   return screen("settings", state,
     h("h2", {}, t("change_pin")),
     form((f) => newPin(app, f), pinField("pin-current", "pin_current"), pinField("pin-new", "pin_new"),
@@ -19,9 +17,9 @@ export function settingsScreen(app, state) {
     h("h2", {}, t("remove_token")), btn("remove_token", () => app.show(removeScreen), "danger"),
     h("dl", { class: "facts" },
       h("dt", {}, t("app_version")), h("dd", { id: "app-version" }, app.data.version),
-      h("dt", {}, t("fingerprint")), h("dd", {}, print)),
+      bankKeyRow(app, app.token.keyFingerprint)),
     helpdesk(app.data),
-    btn("back", () => app.show(codeScreen)));
+    backToCode(app));
 }
 
 // The leaflet's two numbers: help with the service, and the emergency stop.

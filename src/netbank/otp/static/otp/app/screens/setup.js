@@ -1,7 +1,7 @@
 // 初期設定 → activation (docs/protocols.md §1), with token_app/tui/setup.py's rules: nothing
 // is sent until all is well-formed and the サービスID is this bank's.
 import { t, pick } from "../messages.js";
-import { h, screen, form, field, submit, showErrors, notice, say, value, raw, busy, required, showBankKey } from "../dom.js";
+import { h, screen, form, field, pinField, submit, showErrors, notice, say, value, raw, busy, required, bankKeyRow } from "../dom.js";
 import { bankNow } from "../clock.js";
 import { SERVICE_ID_RE, halfWidth } from "../bytes.js";
 import { activate, normalisePassword, InvalidInputError, ActivationRefusedError, UntrustedAnswerError } from "../activation.js";
@@ -15,17 +15,15 @@ const RULES = {
 };
 
 export function setupScreen(app, state) {
-  const print = h("code", { id: "key-fingerprint" }, "—");
-  showBankKey(app, print);
   return screen("setup_title", state,
     h("p", {}, t("setup_intro")),
     form((f) => send(app, f),
       field("service-id", "service_id", { autocomplete: "off" }),
       field("user-id", "user_id", { inputmode: "numeric", autocomplete: "off", maxlength: 12 }),
-      field("activation-password", "activation_password", { type: "password", inputmode: "numeric", autocomplete: "off", maxlength: 16 }),
+      pinField("activation-password", "activation_password"),
       notice("setup-error"), h("p", { id: "setup-progress", role: "status" }),
       submit("send")),
-    h("dl", { class: "facts" }, h("dt", {}, t("fingerprint")), h("dd", {}, print)),
+    h("dl", { class: "facts" }, bankKeyRow(app)),
     h("p", { class: "note" }, t("bank_key_compare")));
 }
 

@@ -1,11 +1,11 @@
 // 取引認証: question → what it authorises (read from the question itself) → only then the
 // code. Rows as token_app/signing_view.operation_lines.
 import { t } from "../messages.js";
-import { h, screen, form, btn, field, submit, showErrors, notice, say, raw, busy, required } from "../dom.js";
+import { h, screen, form, btn, field, submit, showErrors, notice, say, raw, busy, required, postJson } from "../dom.js";
 import { bankNow } from "../clock.js";
 import { normaliseQuestion, describeQuestion } from "../question.js";
 import { pendingRequest, signQuestion, PENDING_PATH } from "../txsign.js";
-import { codeScreen } from "./code.js";
+import { codeScreen, backToCode } from "./code.js";
 
 const yen = (n) => t("sign_yen", { amount: String(n).replace(/\B(?=(\d{3})+$)/g, ",") });
 
@@ -29,7 +29,7 @@ export function signScreen(app, state) {
   const f = form(check(app),
     field("question", "sign_question", { inputmode: "numeric", autocomplete: "off", value: state.question }),
     notice("sign-error"), submit("sign_check"),
-    btn("sign_fetch", () => fetchPending(app, f)), btn("back", () => app.show(codeScreen)));
+    btn("sign_fetch", () => fetchPending(app, f)), backToCode(app));
   return screen("sign_title", null, h("p", {}, t("sign_intro")), f);
 }
 
@@ -48,8 +48,7 @@ async function fetchPending(app, f) {
   say("sign-error", "");
   busy(f, true);
   try {
-    const body = await pendingRequest(signingKey, { serviceId, userId, time: Math.floor(bankNow()) });
-    const r = await fetch(PENDING_PATH, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), credentials: "omit", cache: "no-store" });
+    const r = await postJson(PENDING_PATH, await pendingRequest(signingKey, { serviceId, userId, time: Math.floor(bankNow()) }));
     busy(f, false);
     if (r.status === 401) return say("sign-error", t("err_sign_unauthorized"));
     const d = await r.json();

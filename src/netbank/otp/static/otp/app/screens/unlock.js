@@ -9,6 +9,7 @@ const waitText = (retryAt) => {
   const s = Math.ceil(((retryAt || 0) - Date.now()) / 1000);
   return s > 0 ? t("err_pin_wait", { seconds: s }) : "";
 };
+const leftText = (n) => t("err_wrong_pin_left", { n });
 
 export function unlockScreen(app, state) {
   const bio = btn("biometric", () => withBiometric(app));
@@ -16,7 +17,7 @@ export function unlockScreen(app, state) {
   status().then((s) => {
     bio.hidden = !s.biometric;
     const wait = waitText(s.retryAt);
-    say("unlock-error", wait && `${wait} ${t("err_wrong_pin_left", { n: s.attemptsLeft })}`);
+    say("unlock-error", wait && `${wait} ${leftText(s.attemptsLeft)}`);
   }, () => {});
   return screen("unlock_title", state, h("p", {}, t("unlock_intro")),
     form((f) => tryPin(app, f), pinField("pin", "pin_enter"), notice("unlock-error"), submit("unlock_title"), bio));
@@ -34,9 +35,9 @@ async function tryPin(app, f) {
     if (e instanceof VaultWipedError) return app.start(t("err_vault_wiped"));
     if (e instanceof WrongPinError) {
       showErrors(f, { pin: t("err_wrong_pin") });
-      return say("unlock-error", `${t("err_wrong_pin_left", { n: e.attemptsLeft })} ${waitText(e.retryAt)}`);
+      return say("unlock-error", `${leftText(e.attemptsLeft)} ${waitText(e.retryAt)}`);
     }
-    say("unlock-error", e instanceof PinDelayError ? `${waitText(e.retryAt)} ${t("err_wrong_pin_left", { n: e.attemptsLeft })}` : vaultMessage(e));
+    say("unlock-error", e instanceof PinDelayError ? `${waitText(e.retryAt)} ${leftText(e.attemptsLeft)}` : vaultMessage(e));
   }
 }
 
