@@ -188,9 +188,13 @@ def _code_sizes() -> dict[str, int]:
 
 
 def test_the_whole_apps_code_stays_below_100_kb() -> None:
-    # Issue 15's budget: every module and the CSS as served (uncompressed).
+    # Issue 15's budget: every module and the CSS as served (uncompressed), 100 KB = 100,000
+    # bytes. The sizes are printed (pytest -s) so a change's cost is visible.
     sizes = _code_sizes()
-    assert sum(sizes.values()) < 100 * 1024, sorted(sizes.items(), key=lambda x: -x[1])
+    for name, size in sorted(sizes.items(), key=lambda x: -x[1]):
+        print(f"{size:7,} {name}")
+    print(f"{sum(sizes.values()):7,} total")
+    assert sum(sizes.values()) < 100 * 1000, sorted(sizes.items(), key=lambda x: -x[1])
 
 
 def test_the_shells_share_of_the_budget() -> None:

@@ -36,6 +36,7 @@ export class TransportError extends ActivationError {}
 
 const MALFORMED = "銀行からの応答が正しくありません。";
 const UNTRUSTED = "銀行からの応答を確認できませんでした。正規のアプリと接続先であることをご確認ください。";
+const untrusted = (why) => new UntrustedAnswerError(UNTRUSTED, why);
 
 export function normalisePassword(text) {
   const digits = halfWidth(strip(text));
@@ -114,12 +115,12 @@ function importBankKeys(trustedKeys) {
 
 // Either key may have signed while the bank rolls its key over.
 export async function verifyAnswer(trustedKeys, transcript, signature) {
-  if (!signature) throw new UntrustedAnswerError(UNTRUSTED, "the server answer is not signed");
+  if (!signature) throw untrusted("the server answer is not signed");
   const message = concat(utf8(PROTOCOL + " server-answer\0"), encodeTranscript(transcript));
   for (const key of await importBankKeys(trustedKeys)) {
     if (await crypto.subtle.verify({ name: "Ed25519" }, key, signature, message)) return;
   }
-  throw new UntrustedAnswerError(UNTRUSTED, "the server answer is not signed by the bank's key");
+  throw untrusted("the server answer is not signed by the bank's key");
 }
 
 // A small-order peer key (all-zero secret) is refused.
@@ -229,7 +230,7 @@ export async function activate({ bankUrl, serviceId, userId, password, trustedKe
   await verifyAnswer(bankKeys, transcript, signature);
   // Signed, but for another app key or ユーザID: a replay or a relay.
   if (transcript.serviceId !== serviceId || transcript.userId !== userId || !bytesEqual(transcript.appPublicKey, appPublic)) {
-    throw new UntrustedAnswerError(UNTRUSTED, "The signed answer was made for a different request.");
+    throw untrusted("The signed answer was made for a different request.");
   }
   const keys = await deriveKeys(await x25519SharedSecret(pair.privateKey, transcript.serverPublicKey), transcript);
   const transcriptId = b64urlEncode(transcript.transcriptId);
@@ -240,7 +241,7 @@ export async function activate({ bankUrl, serviceId, userId, password, trustedKe
   try {
     confirmed = result.transcript_id === transcriptId && bytesEqual(b64urlDecode(result.server_confirmation, 32), expected);
   } catch {}
-  if (!confirmed) throw new UntrustedAnswerError(UNTRUSTED, "The bank's confirmation does not match this activation.");
+  if (!confirmed) throw untrusted("The bank's confirmation does not match this activation.");
   return {
     seed: keys.seed, signingKey: keys.signingKey, algorithm: transcript.algorithm, digits: transcript.digits,
     period: transcript.period, serverTimeOffset: transcript.serverTime - (sentAt + receivedAt) / 2000, serviceId, userId,

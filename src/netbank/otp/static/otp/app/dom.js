@@ -1,5 +1,6 @@
-// Plain DOM, never HTML strings or inline style (the bank's CSP).
+// The screens' toolkit (words included): plain DOM, never HTML strings or inline style (CSP).
 import { t } from "./messages.js";
+export { t, pick, language } from "./messages.js";
 import { bankNow } from "./clock.js";
 import { keysAt, fingerprint } from "./installconfig.js";
 

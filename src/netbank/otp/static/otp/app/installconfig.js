@@ -6,12 +6,13 @@ const FORMAT = "netbank-install/2";
 
 export const InstallConfigError = errorClass("InstallConfigError");
 export class BankKeyExpiredError extends InstallConfigError {}
+const refuse = (message) => { throw new InstallConfigError(message); };
 
 function rawKey(text) {
   try {
     return b64urlDecode(text, 32, "bank public key");
   } catch (error) {
-    throw new InstallConfigError(error.message);
+    refuse(error.message);
   }
 }
 
@@ -19,13 +20,13 @@ function rawKey(text) {
 function notAfterParse(text) {
   const date = typeof text === "string" && /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/.test(text) ? new Date(text) : null;
   if (!date || isNaN(date) || text.startsWith("0000") || date.toISOString() !== text.replace("Z", ".000Z")) {
-    throw new InstallConfigError("not_after must be a real UTC time like 2027-12-31T23:59:59Z");
+    refuse("not_after must be a real UTC time like 2027-12-31T23:59:59Z");
   }
   return date.getTime() / 1000;
 }
 
 function bankKey(value, name) {
-  const fail = (m) => { throw new InstallConfigError(`${name}: ${m}`); };
+  const fail = (m) => { refuse(`${name}: ${m}`); };
   if (!isObject(value) || Object.keys(value).sort().join() !== "key_id,not_after,public_key") {
     fail("a bank key is an object with key_id, public_key and not_after");
   }
@@ -44,14 +45,14 @@ export function parseInstallConfig(json) {
   try {
     if (typeof json === "string") data = JSON.parse(json);
   } catch {
-    throw new InstallConfigError("install.json is not JSON");
+    refuse("install.json is not JSON");
   }
   if (isObject(data) && data.format === "netbank-install/1") {
-    throw new InstallConfigError("install.json is the old netbank-install/1; get the current one from the bank's download page");
+    refuse("install.json is the old netbank-install/1; get the current one from the bank's download page");
   }
-  if (!isObject(data) || data.format !== FORMAT) throw new InstallConfigError(`install.json is not ${FORMAT}`);
+  if (!isObject(data) || data.format !== FORMAT) refuse(`install.json is not ${FORMAT}`);
   for (const name of ["bank_url", "bank_name", "service_id"]) {
-    if (name in data && typeof data[name] !== "string") throw new InstallConfigError(`${name} must be a string`);
+    if (name in data && typeof data[name] !== "string") refuse(`${name} must be a string`);
   }
   const current = bankKey(data.bank_key, "bank_key");
   const next = data.next_bank_key == null ? null : bankKey(data.next_bank_key, "next_bank_key");
@@ -59,12 +60,12 @@ export function parseInstallConfig(json) {
     bankName: data.bank_name ?? "", bankUrl: data.bank_url ?? "", serviceId: data.service_id ?? "", bankKey: current, nextBankKey: next,
   };
   const url = parseUrl(config.bankUrl);
-  if (!url?.hostname || !["https:", "http:"].includes(url.protocol)) throw new InstallConfigError("bank_url must be an https:// URL");
+  if (!url?.hostname || !["https:", "http:"].includes(url.protocol)) refuse("bank_url must be an https:// URL");
   if (next && (next.publicKey === current.publicKey || next.keyId === current.keyId)) {
-    throw new InstallConfigError("the next key must differ from the current one");
+    refuse("the next key must differ from the current one");
   }
-  if (next && next.notAfter <= current.notAfter) throw new InstallConfigError("the next key must outlive the current one");
-  if (config.serviceId && !SERVICE_ID_RE.test(config.serviceId)) throw new InstallConfigError("service_id must be 1-32 letters, digits, '-' or '_'");
+  if (next && next.notAfter <= current.notAfter) refuse("the next key must outlive the current one");
+  if (config.serviceId && !SERVICE_ID_RE.test(config.serviceId)) refuse("service_id must be 1-32 letters, digits, '-' or '_'");
   return config;
 }
 

@@ -1,6 +1,5 @@
 // アプリロックについて → 暗証番号の設定. The new token lives only in state until the vault holds it.
-import { t } from "../messages.js";
-import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required } from "../dom.js";
+import { t, h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required } from "../dom.js";
 import { createVault, normalisePin } from "../vault.js";
 import { prfSupported, enrolBiometric } from "../biometric.js";
 

@@ -1,6 +1,5 @@
 // ワンタイムパスワード on the bank's clock, seconds left as a ring, drift warning.
-import { t } from "../messages.js";
-import { h, screen, btn, notice, say } from "../dom.js";
+import { t, h, screen, btn, notice, say } from "../dom.js";
 import { bankNow, currentOffset, driftWarning } from "../clock.js";
 import { totp } from "../oath.js";
 

@@ -1,7 +1,6 @@
 // Directログイン (docs/smartphone.md): POST once (the OTP is single-use), then the ticket
 // goes in a POST form (field t), never a URL, so no history or access log keeps it.
-import { t, pick } from "../messages.js";
-import { h, screen, form, btn, field, submit, showErrors, notice, say, value, raw, busy, required, postJson } from "../dom.js";
+import { t, pick, h, screen, form, btn, field, submit, showErrors, notice, say, value, raw, busy, required, postJson } from "../dom.js";
 import { codeNow, backToCode } from "./code.js";
 
 const TICKET = /^[A-Za-z0-9_-]{43}$/;

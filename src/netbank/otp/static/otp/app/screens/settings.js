@@ -1,6 +1,5 @@
 // 設定: PIN, 指紋・顔認証, remove the token, version, bank key, helpdesk.
-import { t, language } from "../messages.js";
-import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required, bankKeyRow } from "../dom.js";
+import { t, language, h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required, bankKeyRow } from "../dom.js";
 import { changePin, wipe, status, clearPrf, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
 import { prfSupported, enrolBiometric } from "../biometric.js";
 import { checkNewPin, pinOrNull } from "./applock.js";

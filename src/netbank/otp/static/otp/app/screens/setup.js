@@ -1,7 +1,6 @@
 // 初期設定 → activation (docs/protocols.md §1), with token_app/tui/setup.py's rules: nothing
 // is sent until all is well-formed and the サービスID is this bank's.
-import { t, pick } from "../messages.js";
-import { h, screen, form, field, pinField, submit, showErrors, notice, say, value, raw, busy, required, bankKeyRow } from "../dom.js";
+import { t, pick, h, screen, form, field, pinField, submit, showErrors, notice, say, value, raw, busy, required, bankKeyRow } from "../dom.js";
 import { bankNow } from "../clock.js";
 import { SERVICE_ID_RE, halfWidth } from "../bytes.js";
 import { activate, normalisePassword, InvalidInputError, ActivationRefusedError, UntrustedAnswerError } from "../activation.js";

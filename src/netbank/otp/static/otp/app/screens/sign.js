@@ -1,7 +1,6 @@
 // 取引認証: question → what it authorises (read from the question itself) → only then the
 // code. Rows as token_app/signing_view.operation_lines.
-import { t } from "../messages.js";
-import { h, screen, form, btn, field, submit, showErrors, notice, say, raw, busy, required, postJson } from "../dom.js";
+import { t, h, screen, form, btn, field, submit, showErrors, notice, say, raw, busy, required, postJson } from "../dom.js";
 import { bankNow } from "../clock.js";
 import { normaliseQuestion, describeQuestion } from "../question.js";
 import { pendingRequest, signQuestion, PENDING_PATH } from "../txsign.js";

@@ -1,6 +1,5 @@
 // ロック解除: PIN, or 指紋・顔認証 if on. The vault decides waits and wipes; we say them.
-import { t } from "../messages.js";
-import { h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required } from "../dom.js";
+import { t, h, screen, form, btn, pinField, submit, showErrors, notice, say, raw, busy, vaultMessage, required } from "../dom.js";
 import { unlock, status, WrongPinError, PinDelayError, VaultWipedError } from "../vault.js";
 import { unlockWithBiometric } from "../biometric.js";
 import { pinOrNull } from "./applock.js";
