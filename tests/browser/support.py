@@ -73,6 +73,11 @@ PHONE = {
 
 VIEWPORTS: dict[str, dict[str, Any]] = {"pc": PC, "phone": PHONE}
 
+# The phone app's journeys run on Playwright's own descriptors of two common phones
+# (viewport, pixel ratio, touch, user agent). Debian's Chromium plays both, so the
+# descriptor's ``default_browser_type`` (WebKit for the iPhone) is left out.
+APP_DEVICES = ("iPhone 13", "Pixel 7")
+
 _CSP_RE = re.compile(r"Content Security Policy", re.IGNORECASE)
 # Chromium reports an HTTP error status of any response, the page itself included,
 # as a console error. A form page answered with 400 is expected behaviour; a failed
@@ -220,6 +225,14 @@ class BrowserPool:
                 self.close()
                 raise
         return self._browser
+
+    def device(self, name: str) -> dict[str, Any]:
+        """Playwright's descriptor of a phone, as ``new_context`` options for Chromium."""
+        self.get()
+        assert self._playwright is not None
+        descriptor = dict(self._playwright.devices[name])
+        descriptor.pop("default_browser_type", None)
+        return descriptor
 
     def close(self) -> None:
         browser, playwright = self._browser, self._playwright

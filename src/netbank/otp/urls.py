@@ -5,6 +5,7 @@ from netbank.otp.direct_login import api as direct_login_api
 from netbank.otp.phone import views as phone_views
 from netbank.otp.tokens import login
 from netbank.otp.tokens import views as token_views
+from netbank.otp.webapp import views as webapp_views
 
 app_name = "otp"
 
@@ -13,6 +14,10 @@ urlpatterns = [
     # The token mail's download link (NETBANK_OTP["app_download_path"]).
     path("app/", activation_views.app_download_view, name="app_download"),
     path("app/install.json", activation_views.install_config_view, name="app_install_config"),
+    # The phone app (PWA): its shell, manifest and service worker (scope /app/).
+    path("app/token/", webapp_views.shell_view, name="app_shell"),
+    path("app/manifest.webmanifest", webapp_views.manifest_view, name="app_manifest"),
+    path("app/sw.js", webapp_views.service_worker_view, name="app_service_worker"),
     # Smartphone: ワンタイムパスワード利用申請 (SLI012), and the Directログイン URL.
     path("sp/otp/apply/", phone_views.phone_apply_view, name="phone_apply"),
     path("sp/otp/apply/done/", phone_views.phone_apply_done_view, name="phone_apply_done"),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from netbank.oath.bankkeys import not_after_text
 from netbank.otp.activation.install import current_bank_key, install_config_json, next_bank_key
+from netbank.web.device import request_is_smartphone
 
 
 @require_GET
@@ -17,11 +19,13 @@ def app_download_view(request: HttpRequest) -> HttpResponse:
 
     Public (the customer opens it on the phone from the mail), and it carries no
     customer data: the サービスID and ユーザID come from the mail, the password from
-    the customer's memory.
+    the customer's memory. On a smartphone the app is the bank's own web app
+    (/app/token/), opened with one button and added to the home screen; a PC gets the
+    desktop app (netbank-token) and the authenticator path.
     """
     current = current_bank_key()
     following = next_bank_key()
-    return render(
+    response = render(
         request,
         "otp/app_download.html",
         {
@@ -32,8 +36,12 @@ def app_download_view(request: HttpRequest) -> HttpResponse:
             "next_key": following,
             "next_not_after": not_after_text(following.not_after) if following else "",
             "allow_authenticator": settings.NETBANK_OTP["allow_authenticator_apps"],
+            "phone": request_is_smartphone(request),
         },
     )
+    # The page differs between phone and PC: no cache may give one the other's.
+    patch_vary_headers(response, ["User-Agent"])
+    return response
 
 
 @require_GET
