@@ -46,6 +46,7 @@ from netbank.notifications.services import notice_enqueue
 LOGIN_CHANNEL_LABELS = {
     "web": gettext_noop("ログイン"),
     "direct": gettext_noop("Directログイン（ワンタイムパスワードアプリ）"),
+    "passkey": gettext_noop("パスキーでのログイン"),
 }
 
 

@@ -1,0 +1,182 @@
+// Passkeys in the browser: WebAuthn's create() and get() for the bank's pages.
+//
+// The server speaks WebAuthn's JSON (py_webauthn's options_to_json), where bytes are
+// base64url strings; the browser's API wants ArrayBuffers. This module converts both
+// ways, fetches options from the page's data-options-url (POST, CSRF header), and hands
+// the browser's answer back in the page's own form (hidden field "credential"), so the
+// server answers with an ordinary page. No inline script: the pages load this file.
+//
+// Login page ([data-passkey-login]): where the browser supports conditional mediation,
+// a get() runs in the background so the browser offers the passkey in the ログインID
+// field (autocomplete="username webauthn"); the 「パスキーでログイン」 button works
+// everywhere WebAuthn does. Registration page ([data-passkey-register]): the button.
+
+function toBuffer(base64url) {
+  const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
+  const padded = base64 + "===".slice((base64.length + 3) % 4);
+  const binary = atob(padded);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes.buffer;
+}
+
+function toBase64url(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 1) binary += String.fromCharCode(bytes[i]);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function descriptors(list) {
+  return (list || []).map((d) => ({ ...d, id: toBuffer(d.id) }));
+}
+
+export function creationOptions(json) {
+  return {
+    ...json,
+    challenge: toBuffer(json.challenge),
+    user: { ...json.user, id: toBuffer(json.user.id) },
+    excludeCredentials: descriptors(json.excludeCredentials),
+  };
+}
+
+export function requestOptions(json) {
+  return {
+    ...json,
+    challenge: toBuffer(json.challenge),
+    allowCredentials: descriptors(json.allowCredentials),
+  };
+}
+
+// The browser's PublicKeyCredential as WebAuthn's JSON (what the server verifies).
+export function credentialJSON(credential) {
+  const r = credential.response;
+  const response = { clientDataJSON: toBase64url(r.clientDataJSON) };
+  if (r.attestationObject) {
+    response.attestationObject = toBase64url(r.attestationObject);
+    response.transports = typeof r.getTransports === "function" ? r.getTransports() : [];
+  } else {
+    response.authenticatorData = toBase64url(r.authenticatorData);
+    response.signature = toBase64url(r.signature);
+    response.userHandle = r.userHandle ? toBase64url(r.userHandle) : null;
+  }
+  return {
+    id: credential.id,
+    rawId: toBase64url(credential.rawId),
+    type: credential.type,
+    response,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    authenticatorAttachment: credential.authenticatorAttachment || null,
+  };
+}
+
+async function fetchOptions(form) {
+  const csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const answer = await fetch(form.dataset.optionsUrl, {
+    method: "POST",
+    headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  const json = await answer.json();
+  if (!answer.ok) throw Object.assign(new Error(json.error || "options"), { shown: json.error });
+  return json;
+}
+
+function say(form, text) {
+  const message = form.querySelector("[data-passkey-message]") || document.querySelector("[data-passkey-message]");
+  if (!message) return;
+  message.textContent = text;
+  message.hidden = !text;
+}
+
+function submit(form, credential) {
+  form.querySelector("input[name=credential]").value = JSON.stringify(credentialJSON(credential));
+  form.submit();
+}
+
+// What to tell the customer about a refused browser call.
+function messageFor(form, error) {
+  if (error && error.shown) return error.shown;
+  const name = error && error.name;
+  if (name === "NotAllowedError" || name === "AbortError") return form.dataset.msgCancelled;
+  if (name === "InvalidStateError" && form.dataset.msgExists) return form.dataset.msgExists;
+  if (name === "SecurityError" && form.dataset.msgOrigin) return form.dataset.msgOrigin;
+  return form.dataset.msgFailed;
+}
+
+function setUpLogin(form) {
+  const actions = form.querySelector("[data-passkey-actions]");
+  const button = form.querySelector("[data-passkey-button]");
+  let background = null; // the conditional request's AbortController
+
+  async function conditional() {
+    background = new AbortController();
+    try {
+      const options = requestOptions(await fetchOptions(form));
+      const credential = await navigator.credentials.get({
+        publicKey: options,
+        mediation: "conditional",
+        signal: background.signal,
+      });
+      if (credential) submit(form, credential);
+    } catch (error) {
+      // Aborted by the button, or not offered on this page: the button remains. A wrong
+      // origin (a look-alike site) is said at once.
+      if (error && error.name === "SecurityError") say(form, messageFor(form, error));
+    }
+  }
+
+  button.addEventListener("click", async () => {
+    if (background) background.abort();
+    background = null;
+    say(form, "");
+    button.disabled = true;
+    try {
+      const options = requestOptions(await fetchOptions(form));
+      const credential = await navigator.credentials.get({ publicKey: options });
+      submit(form, credential);
+    } catch (error) {
+      say(form, messageFor(form, error));
+      button.disabled = false;
+    }
+  });
+  actions.hidden = false;
+
+  if (typeof PublicKeyCredential.isConditionalMediationAvailable === "function") {
+    PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
+      if (available) conditional();
+    }, () => {});
+  }
+}
+
+function setUpRegister(form) {
+  const button = form.querySelector("[data-passkey-create]");
+  button.addEventListener("click", async () => {
+    say(form, "");
+    button.disabled = true;
+    try {
+      const options = creationOptions(await fetchOptions(form));
+      const credential = await navigator.credentials.create({ publicKey: options });
+      submit(form, credential);
+    } catch (error) {
+      say(form, messageFor(form, error));
+      button.disabled = false;
+    }
+  });
+}
+
+function start() {
+  const supported = typeof window.PublicKeyCredential === "function" && navigator.credentials;
+  const login = document.querySelector("form[data-passkey-login]");
+  if (login && supported) setUpLogin(login);
+  const register = document.querySelector("form[data-passkey-register]");
+  if (register) {
+    if (supported) setUpRegister(register);
+    else {
+      say(register, register.dataset.msgUnsupported);
+      register.querySelector("[data-passkey-create]").disabled = true;
+    }
+  }
+}
+
+start();
