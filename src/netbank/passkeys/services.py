@@ -57,7 +57,8 @@ from netbank import clock
 from netbank.audit.services import record
 from netbank.credentials import Verdict, credential_check
 from netbank.customers import lockout
-from netbank.customers.messages import lock_message
+from netbank.customers.login_policy import login_recovery_consume
+from netbank.customers.messages import helpdesk_line, lock_message
 from netbank.customers.models import Customer
 from netbank.customers.throttle import login_throttle_hit
 from netbank.customers.validators import has_control_characters
@@ -857,3 +858,28 @@ class _AssertionCheck:
         return PasskeyOutcome(
             False, self.reason, customer=owner, passkey=locked.passkey, message=_refused_message()
         )
+
+
+# --- NETBANK_PASSKEY_REQUIRED at the password login ------------------------------------
+
+
+def passkey_login_gate(*, customer: Customer, channel: str, ip: str | None) -> str | None:
+    """The login gate this app registers with ``customers.login_policy``: with
+    ``NETBANK_PASSKEY_REQUIRED`` a customer who has a passkey may not log in with ID +
+    password + OTP (web or Directログイン), unless the helpdesk granted one login
+    (``login_recovery_consume``: single use). Runs after the password was accepted."""
+    if not passkey_required_for(customer):
+        return None
+    if login_recovery_consume(customer=customer, ip=ip, channel=channel):
+        return None
+    record("login.refused_passkey_required", customer_id=customer.pk, ip=ip, channel=channel)
+    return " ".join(
+        (
+            _(
+                "パスキーを登録されているお客さまは、パスキーでログインしてください"
+                "（ログイン画面の「パスキーでログイン」）。パスキーをご利用いただけない場合は、"
+                "ヘルプデスクへご連絡ください。"
+            ),
+            helpdesk_line(),
+        )
+    )
