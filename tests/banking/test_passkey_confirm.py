@@ -494,3 +494,43 @@ def test_a_recovery_expires() -> None:
         login_recovery_grant(customer=customer, operator_id=1)
         clock.advance(24 * 3600 + 1)
         assert _password_login(customer).status_code == 400
+
+
+def test_an_expired_confirmation_says_so_and_is_not_counted() -> None:
+    from netbank.customers import lockout
+
+    customer, account, authenticator = bank_customer()
+    order = new_payee_order(customer, account)
+    draft = key()
+    assertion = transfer_assertion(authenticator, customer, account, order, draft)
+    clock.advance(301)
+    with pytest.raises(SigningRejectedError, match="有効期限"):
+        transfer_execute(
+            customer=customer, order=order, idempotency_key=draft, passkey_response=assertion
+        )
+    status = lockout.lockout_status(
+        kind=lockout.OTP, subject=lockout.subject_for_customer(customer)
+    )
+    assert status.failures == 0
+    assert not Transfer.objects.exists()
+
+
+def test_wrong_assertions_lock_with_the_customers_credential_failures() -> None:
+    customer, account, authenticator = bank_customer()
+    order_a = new_payee_order(customer, account)
+    order_b = new_payee_order(customer, account, amount=60_000)
+    for _attempt in range(5):
+        draft = key()
+        assertion = transfer_assertion(authenticator, customer, account, order_a, draft)
+        with pytest.raises(SigningRejectedError):
+            transfer_execute(
+                customer=customer, order=order_b, idempotency_key=draft, passkey_response=assertion
+            )
+    # Locked now: even the right assertion is refused, with the lock message.
+    draft = key()
+    assertion = transfer_assertion(authenticator, customer, account, order_a, draft)
+    with pytest.raises(SigningRejectedError, match="ヘルプデスク"):
+        transfer_execute(
+            customer=customer, order=order_a, idempotency_key=draft, passkey_response=assertion
+        )
+    assert not Transfer.objects.exists()

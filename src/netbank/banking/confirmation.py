@@ -212,6 +212,9 @@ def passkey_verify(
     )
     if outcome.accepted:
         return SigningOutcome(True)
+    if outcome.locked or outcome.reason in ("suspended", "expired"):
+        # Not a mismatch: the lock (with the helpdesk), the suspension or the expiry.
+        return SigningOutcome(False, locked=outcome.locked, message=outcome.message)
     return SigningOutcome(False, message=WRONG_MESSAGE)
 
 

@@ -7,9 +7,7 @@
 //
 // Pressing 「パスキーで確認して確定する」 asks the authenticator (fingerprint, face,
 // screen lock) for an assertion, puts it into the form's hidden field and submits the
-// form (with the 確認用パスワード typed on the page). Where the browser offers Secure
-// Payment Confirmation and the bank marked the operation for it (data-spc-*), the
-// browser's own dialog shows payee and amount; otherwise the page shows them.
+// form (with the 確認用パスワード typed on the page). The page shows payee and amount.
 // No inline script, no globals; texts come translated from the page (data-msg-*).
 
 const box = document.querySelector("[data-passkey-options]");
@@ -38,7 +36,7 @@ function setUp(box) {
     status.textContent = box.dataset.msgWait || "";
     try {
       const options = JSON.parse(box.dataset.passkeyOptions);
-      const credential = await assertion(options, box);
+      const credential = await assertion(options);
       field.value = JSON.stringify(credential);
       form.requestSubmit(button);
     } catch (error) {
@@ -55,65 +53,18 @@ function setUp(box) {
 }
 
 /**
- * An assertion for the options: through Secure Payment Confirmation where it is offered
- * for this operation, else navigator.credentials.get.
+ * An assertion for the options (navigator.credentials.get).
+ *
+ * Secure Payment Confirmation (PaymentRequest "secure-payment-confirmation", where the
+ * browser itself shows payee and amount) is not used yet: the bank would have to verify
+ * its "payment.get" client data, which py_webauthn does not, and know which passkeys were
+ * registered with the payment extension (docs/banking.md §4).
  * @param {any} options PublicKeyCredentialRequestOptionsJSON
- * @param {HTMLElement} box
  * @returns {Promise<object>} the credential as JSON
  */
-async function assertion(options, box) {
-  if (box.dataset.spcPayee && (await spcAvailable())) {
-    try {
-      return await spcAssertion(options, box);
-    } catch (error) {
-      if (error && error.name === "NotAllowedError") {
-        throw error; // the customer cancelled the browser's dialog
-      }
-      // This credential or device cannot do SPC: fall back to the plain request.
-    }
-  }
+async function assertion(options) {
   const credential = await navigator.credentials.get({ publicKey: requestOptions(options) });
   return credentialJSON(credential);
-}
-
-async function spcAvailable() {
-  return (
-    typeof PaymentRequest !== "undefined" &&
-    typeof PaymentRequest.isSecurePaymentConfirmationAvailable === "function" &&
-    (await PaymentRequest.isSecurePaymentConfirmationAvailable())
-  );
-}
-
-/** Secure Payment Confirmation: the browser shows payee and amount itself. */
-async function spcAssertion(options, box) {
-  const request = new PaymentRequest(
-    [
-      {
-        supportedMethods: "secure-payment-confirmation",
-        data: {
-          rpId: options.rpId,
-          challenge: fromBase64url(options.challenge),
-          credentialIds: (options.allowCredentials || []).map((c) => fromBase64url(c.id)),
-          payeeName: box.dataset.spcPayee,
-          payeeOrigin: window.location.origin,
-          instrument: {
-            displayName: box.dataset.spcInstrument || box.dataset.spcPayee,
-            icon: box.dataset.spcIcon,
-          },
-          timeout: options.timeout,
-        },
-      },
-    ],
-    {
-      total: {
-        label: box.dataset.spcLabel || "",
-        amount: { currency: "JPY", value: box.dataset.spcAmount },
-      },
-    },
-  );
-  const response = await request.show();
-  await response.complete("success");
-  return credentialJSON(response.details);
 }
 
 /** JSON options → the binary form navigator.credentials.get takes. */
