@@ -534,3 +534,33 @@ def test_wrong_assertions_lock_with_the_customers_credential_failures() -> None:
             customer=customer, order=order_a, idempotency_key=draft, passkey_response=assertion
         )
     assert not Transfer.objects.exists()
+
+
+def test_passkey_required_refuses_direct_login_too(settings: Settings) -> None:
+    from django.conf import settings as django_settings
+
+    from netbank.otp.direct_login.services import DirectLoginResult, direct_login_begin
+    from tests.banking.factories import PASSWORD, current_otp
+
+    customer, _account = customer_with_account()
+    token, _key = issue_token(customer)
+    with_passkey(customer)
+
+    def direct() -> DirectLoginResult:
+        clock.advance(30)  # a fresh OTP step each time
+        return direct_login_begin(
+            service_id=str(django_settings.NETBANK_OTP["service_id"]),
+            user_id=token.user_id,
+            login_id=customer.login_id,
+            password=PASSWORD,
+            code=current_otp(token),
+            ip=None,
+        ).result
+
+    settings.NETBANK_PASSKEY_REQUIRED = True
+    assert direct() is DirectLoginResult.FAILED
+    assert AuditRecord.objects.filter(
+        event="login.refused_passkey_required", data__channel="direct"
+    ).exists()
+    settings.NETBANK_PASSKEY_REQUIRED = False
+    assert direct() is DirectLoginResult.OK
