@@ -564,3 +564,30 @@ def test_passkey_required_refuses_direct_login_too(settings: Settings) -> None:
     ).exists()
     settings.NETBANK_PASSKEY_REQUIRED = False
     assert direct() is DirectLoginResult.OK
+
+
+def test_the_confirm_screen_switches_to_the_signing_code_only_where_allowed(
+    settings: Settings,
+) -> None:
+    _customer, account, _authenticator, client = web_customer()
+    client.post(
+        reverse("banking:furikomi_input"),
+        {"from_account": str(account.pk), "amount": "50000", **other_bank().as_dict()},
+    )
+    url = reverse("banking:transfer_confirm")
+    settings.NETBANK_PASSKEY_REQUIRED = True
+    page = client.get(url).content.decode()
+    assert 'value="use_signing"' not in page
+    client.post(url, {"action": "use_signing"})
+    page = client.get(url).content.decode()
+    assert 'name="signing_code"' not in page
+    assert "data-passkey-options" in page
+    settings.NETBANK_PASSKEY_REQUIRED = False
+    r = client.post(url, {"action": "use_signing"})
+    assert r.status_code == 302
+    page = client.get(url).content.decode()
+    assert 'name="signing_code"' in page
+    assert "data-passkey-options" not in page
+    assert 'value="use_passkey"' in page
+    client.post(url, {"action": "use_passkey"})
+    assert "data-passkey-options" in client.get(url).content.decode()
