@@ -591,3 +591,54 @@ def test_the_confirm_screen_switches_to_the_signing_code_only_where_allowed(
     assert 'value="use_passkey"' in page
     client.post(url, {"action": "use_passkey"})
     assert "data-passkey-options" in client.get(url).content.decode()
+
+
+def test_payee_and_limit_screens_confirm_with_the_passkey() -> None:
+    customer, _account, authenticator, client = web_customer()
+    r = client.post(
+        reverse("banking:payee_add"), {**other_bank().as_dict(), "nickname": "花子さん"}
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    page = client.get(reverse("banking:payee_confirm")).content.decode()
+    assert "data-passkey-options" in page
+    assert 'name="signing_code"' not in page
+    draft = client.session["banking.payee_draft"]
+    assertion = authenticator.get(
+        passkey_options(
+            customer=customer,
+            purpose=PAYEE,
+            draft_key=draft["key"],
+            destination=Destination.from_dict(draft["destination"]),
+        )
+    )
+    r = client.post(
+        reverse("banking:payee_confirm"),
+        {
+            "idempotency_key": draft["key"],
+            "transaction_password": TRANSACTION_PASSWORD,
+            "passkey_response": _json(assertion),
+            "action": "confirm",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    assert Payee.objects.filter(customer=customer, account_number="7654321").exists()
+
+    r = client.post(reverse("banking:limit"), {"new_limit": "3,000,000"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    page = client.get(reverse("banking:limit_confirm")).content.decode()
+    assert "data-passkey-options" in page
+    draft = client.session["banking.limit_draft"]
+    assertion = authenticator.get(
+        passkey_options(customer=customer, purpose=LIMIT, draft_key=draft["key"], amount=3_000_000)
+    )
+    r = client.post(
+        reverse("banking:limit_confirm"),
+        {
+            "idempotency_key": draft["key"],
+            "transaction_password": TRANSACTION_PASSWORD,
+            "passkey_response": _json(assertion),
+            "action": "confirm",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    assert daily_limit(customer) == 3_000_000
