@@ -244,3 +244,14 @@ def test_another_customers_passkey_is_not_found(customer: Customer) -> None:
         assert client.post(url, {"name": "x", "action": action}).headers["Location"] == LIST
     assert Passkey.objects.get().name == "iPhone"
     assert Passkey.objects.get().revoked_at is None
+
+
+def test_login_options_are_limited_per_client(settings: Settings) -> None:
+    client = Client()
+    for _ in range(services.OPTIONS_PER_IP_PER_MINUTE):
+        assert client.post("/login/passkey/options").status_code == 200
+    refused = client.post("/login/passkey/options")
+    assert refused.status_code == 429
+    assert "しばらくしてから" in refused.json()["error"]
+    clock.advance(60)
+    assert client.post("/login/passkey/options").status_code == 200

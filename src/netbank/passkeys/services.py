@@ -59,7 +59,12 @@ from netbank.credentials import Verdict, credential_check
 from netbank.customers import lockout
 from netbank.customers.messages import lock_message
 from netbank.customers.models import Customer
-from netbank.customers.throttle import login_throttle_hit
+from netbank.customers.throttle import (
+    LOGIN_WINDOW_SECONDS,
+    client_key,
+    login_throttle_hit,
+    throttle_hit,
+)
 from netbank.customers.validators import has_control_characters
 from netbank.notifications.services import notice_enqueue
 from netbank.otp.tokens.selectors import token_in_use
@@ -498,6 +503,21 @@ def revoke(*, operator: Any, passkey_id: int, reason: str) -> Passkey:
 # --- authentication -------------------------------------------------------------------
 
 
+# Login options are asked for by every login page view (conditional UI): allowed more
+# often than attempts, but each makes a row, so a client cannot make them without bound.
+OPTIONS_PER_IP_PER_MINUTE = 60
+
+
+def login_options_allowed(*, ip: str | None) -> bool:
+    """Count one request for login options from ``ip``; False once over the limit."""
+    return throttle_hit(
+        scope="passkey_options",
+        key=client_key(ip),
+        limit=OPTIONS_PER_IP_PER_MINUTE,
+        window_seconds=LOGIN_WINDOW_SECONDS,
+    ).allowed
+
+
 def login_options() -> dict[str, Any]:
     """Options for a login: discoverable (no allowCredentials), user verification."""
     with transaction.atomic():
@@ -545,7 +565,7 @@ def _suspended_message() -> str:
     )
 
 
-def _throttled_message() -> str:
+def throttled_message() -> str:
     return _(
         "ログインの試行が多すぎるため、受付を一時的に制限しています。"
         "しばらくしてから、もう一度お試しください。"
@@ -579,7 +599,7 @@ def authenticate(
         if not throttle.allowed:
             if throttle.first_refusal:
                 record("login.throttled", ip=ip, channel="passkey", limit=throttle.limit)
-            return PasskeyOutcome(False, "throttled", message=_throttled_message())
+            return PasskeyOutcome(False, "throttled", message=throttled_message())
     try:
         if not isinstance(response, dict) or len(json.dumps(response)) > MAX_RESPONSE_CHARS:
             raise ValueError("not a response")
