@@ -298,7 +298,7 @@ def register(*, customer: Customer, response: dict[str, Any], name: str, ip: str
     try:
         sent = _sent_challenge(response)
     except (ValueError, InvalidJSONStructure, TypeError, KeyError):
-        record("passkey.registration_refused", customer_id=customer.pk, ip=ip, reason="malformed")
+        # Not a WebAuthn answer at all: nothing was checked, nothing to record.
         raise PasskeyError(_refused_registration(), code="malformed") from None
     # The challenge is consumed in a transaction of its own, whatever follows: an answer
     # is tried once.
@@ -606,14 +606,7 @@ def authenticate(
         credential_id = _credential_id(response)
         sent = _sent_challenge(response)
     except (ValueError, InvalidJSONStructure, TypeError, KeyError):
-        with transaction.atomic():
-            record(
-                "passkey.refused",
-                customer_id=customer.pk if customer is not None else None,
-                ip=ip,
-                purpose=purpose,
-                reason="malformed",
-            )
+        # Not an assertion at all: nothing was checked (the throttle counted it).
         return PasskeyOutcome(False, "malformed", customer=customer, message=_refused_message())
     return credential_check(
         _AssertionCheck(
