@@ -60,7 +60,12 @@ from netbank.customers import lockout
 from netbank.customers.login_policy import login_recovery_consume
 from netbank.customers.messages import helpdesk_line, lock_message
 from netbank.customers.models import Customer
-from netbank.customers.throttle import login_throttle_hit
+from netbank.customers.throttle import (
+    LOGIN_WINDOW_SECONDS,
+    client_key,
+    login_throttle_hit,
+    throttle_hit,
+)
 from netbank.customers.validators import has_control_characters
 from netbank.notifications.services import notice_enqueue
 from netbank.otp.tokens.selectors import token_in_use
@@ -294,7 +299,7 @@ def register(*, customer: Customer, response: dict[str, Any], name: str, ip: str
     try:
         sent = _sent_challenge(response)
     except (ValueError, InvalidJSONStructure, TypeError, KeyError):
-        record("passkey.registration_refused", customer_id=customer.pk, ip=ip, reason="malformed")
+        # Not a WebAuthn answer at all: nothing was checked, nothing to record.
         raise PasskeyError(_refused_registration(), code="malformed") from None
     # The challenge is consumed in a transaction of its own, whatever follows: an answer
     # is tried once.
@@ -499,6 +504,21 @@ def revoke(*, operator: Any, passkey_id: int, reason: str) -> Passkey:
 # --- authentication -------------------------------------------------------------------
 
 
+# Login options are asked for by every login page view (conditional UI): allowed more
+# often than attempts, but each makes a row, so a client cannot make them without bound.
+OPTIONS_PER_IP_PER_MINUTE = 60
+
+
+def login_options_allowed(*, ip: str | None) -> bool:
+    """Count one request for login options from ``ip``; False once over the limit."""
+    return throttle_hit(
+        scope="passkey_options",
+        key=client_key(ip),
+        limit=OPTIONS_PER_IP_PER_MINUTE,
+        window_seconds=LOGIN_WINDOW_SECONDS,
+    ).allowed
+
+
 def login_options() -> dict[str, Any]:
     """Options for a login: discoverable (no allowCredentials), user verification."""
     with transaction.atomic():
@@ -546,7 +566,7 @@ def _suspended_message() -> str:
     )
 
 
-def _throttled_message() -> str:
+def throttled_message() -> str:
     return _(
         "ログインの試行が多すぎるため、受付を一時的に制限しています。"
         "しばらくしてから、もう一度お試しください。"
@@ -580,21 +600,14 @@ def authenticate(
         if not throttle.allowed:
             if throttle.first_refusal:
                 record("login.throttled", ip=ip, channel="passkey", limit=throttle.limit)
-            return PasskeyOutcome(False, "throttled", message=_throttled_message())
+            return PasskeyOutcome(False, "throttled", message=throttled_message())
     try:
         if not isinstance(response, dict) or len(json.dumps(response)) > MAX_RESPONSE_CHARS:
             raise ValueError("not a response")
         credential_id = _credential_id(response)
         sent = _sent_challenge(response)
     except (ValueError, InvalidJSONStructure, TypeError, KeyError):
-        with transaction.atomic():
-            record(
-                "passkey.refused",
-                customer_id=customer.pk if customer is not None else None,
-                ip=ip,
-                purpose=purpose,
-                reason="malformed",
-            )
+        # Not an assertion at all: nothing was checked (the throttle counted it).
         return PasskeyOutcome(False, "malformed", customer=customer, message=_refused_message())
     return credential_check(
         _AssertionCheck(

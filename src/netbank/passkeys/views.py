@@ -347,6 +347,8 @@ def remove_view(request: HttpRequest, passkey_id: int) -> HttpResponse:
 @require_POST
 def login_options_view(request: HttpRequest) -> HttpResponse:
     """Options (JSON) for a login with any of the bank's passkeys (discoverable)."""
+    if not services.login_options_allowed(ip=client_address(request)):
+        return JsonResponse({"error": services.throttled_message()}, status=429)
     response = JsonResponse(services.login_options())
     response["Cache-Control"] = "no-store"
     return response

@@ -85,8 +85,12 @@ async function fetchOptions(form) {
 function say(form, text) {
   const message = form.querySelector("[data-passkey-message]") || document.querySelector("[data-passkey-message]");
   if (!message) return;
+  // role="alert" only while it says something: an empty hidden alert is still an alert
+  // to whoever looks for the page's alerts.
   message.textContent = text;
   message.hidden = !text;
+  if (text) message.setAttribute("role", "alert");
+  else message.removeAttribute("role");
 }
 
 function submit(form, credential) {
@@ -120,9 +124,8 @@ function setUpLogin(form) {
       });
       if (credential) submit(form, credential);
     } catch (error) {
-      // Aborted by the button, or not offered on this page: the button remains. A wrong
-      // origin (a look-alike site) is said at once.
-      if (error && error.name === "SecurityError") say(form, messageFor(form, error));
+      // Aborted by the button, or refused here (a look-alike origin, a bank whose
+      // configured origin is another): nothing to say unasked; the button says why.
     }
   }
 
