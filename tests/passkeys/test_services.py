@@ -532,3 +532,22 @@ def test_no_mail_leaves_the_outbox_directly() -> None:
     # Notices go through the outbox (same transaction), never straight to SMTP.
     assert mail.outbox == []
     assert json.dumps(services.login_options())
+
+
+def test_housekeeping_deletes_challenges_expired_over_an_hour_ago(frozen_clock: datetime) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    services.login_options()
+    clock.advance(300 + 3600)
+    kept = services.login_options()
+    out = StringIO()
+    call_command("purge_passkey_challenges", stdout=out)
+    assert "passkey challenges deleted: 0" in out.getvalue()
+    clock.advance(1)
+    call_command("purge_passkey_challenges", stdout=out)
+    assert "passkey challenges deleted: 1" in out.getvalue()
+    assert list(PasskeyChallenge.objects.values_list("sent", flat=True)) == [
+        b64url_decode(kept["challenge"])
+    ]

@@ -519,6 +519,13 @@ def login_options_allowed(*, ip: str | None) -> bool:
     ).allowed
 
 
+def challenges_purge(*, older_than_seconds: int = 3600) -> int:
+    """Delete challenges that expired over ``older_than_seconds`` ago (housekeeping)."""
+    before = clock.now() - timedelta(seconds=older_than_seconds)
+    deleted, _rows = PasskeyChallenge.objects.filter(expires_at__lt=before).delete()
+    return deleted
+
+
 def login_options() -> dict[str, Any]:
     """Options for a login: discoverable (no allowCredentials), user verification."""
     with transaction.atomic():
