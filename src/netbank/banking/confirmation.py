@@ -16,6 +16,12 @@ with a WebAuthn assertion whose challenge is bound to the operation:
   challenge is derived from it, so an assertion made for one operation does not verify
   for any other (another payee, amount, debit account, date or draft).
 
+For a 振込 the bank also says what the browser's Secure Payment Confirmation dialog is
+to show (``payment_display``: payee, the payee's account in words, the amount), rebuilt
+the same way at execution: where the browser used it, the signed ``payment.get`` must
+carry exactly that, so the browser displayed what the bank executes. Elsewhere (登録先,
+限度額, or a browser without SPC) the page shows the operation and the challenge binds it.
+
 Failures count on the passkey's own counter (``passkeys``: the customer's credential
 failures), not on the 取引認証番号 lockout. The 24-hour hold after a token issue holds
 here too, and so does one after a passkey registration: a phisher who relayed the OTP
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +50,7 @@ from netbank.banking.errors import (
     SigningRejectedError,
     SigningRequiredError,
 )
+from netbank.banking.models import SigningChallenge
 from netbank.banking.signing import (
     LOCKED_MESSAGE,
     DebitAccount,
@@ -174,10 +182,50 @@ def operation_digest(**operation: Any) -> bytes:
     return hashlib.sha256(operation_canonical(**operation)).digest()
 
 
+# The bank's icon in the browser's payment dialog (same origin, from static).
+PAYMENT_ICON = "netbank/favicon.svg"
+
+
+def payment_display(
+    *,
+    purpose: str,
+    destination: Destination | None = None,
+    amount: int | None = None,
+    debit_account: DebitAccount | None = None,
+    scheduled_for: date | None = None,
+    **_rest: Any,
+) -> passkeys.PaymentDisplay | None:
+    """What Secure Payment Confirmation shows for a 振込 (None for anything else): the
+    payee's name, the payee's account and the account paid from in words, the amount.
+    A pure function of the operation, so the bank rebuilds it at execution."""
+    if purpose != SigningChallenge.Purpose.TRANSFER or destination is None or amount is None:
+        return None
+    words = (
+        f"振込先 {destination.name_kana}"
+        f"（金融機関 {destination.bank_code} 支店 {destination.branch_code}"
+        f" {destination.account_type_label} {destination.account_number}）"
+    )
+    if debit_account is not None:
+        words += f" お支払口座 {debit_account.branch_code}-{debit_account.account_number}"
+    if scheduled_for is not None:
+        words += f" 振込指定日 {scheduled_for.isoformat()}"
+    return passkeys.PaymentDisplay(
+        payee_name=destination.name_kana,
+        display_name=words,
+        amount_jpy=int(amount),
+        icon=static(PAYMENT_ICON),
+        total_label=str(_("振込金額")),
+    )
+
+
 def passkey_options(*, customer: Customer, **operation: Any) -> dict[str, Any]:
-    """The WebAuthn request options for this operation (the 確認 page's button)."""
+    """The WebAuthn request options for this operation (the 確認 page's button), with
+    what the browser's payment dialog shows for a 振込."""
     return passkeys.authentication_options(
-        customer=customer, purpose="confirm", operation=operation_digest(**operation)
+        customer=customer,
+        purpose="confirm",
+        operation=operation_digest(**operation),
+        payment=payment_display(**operation),
     )
 
 
@@ -200,7 +248,12 @@ def passkey_verify(
     except ValueError:
         return SigningOutcome(False, message=WRONG_MESSAGE)
     outcome = passkeys.authenticate(
-        response=response, purpose="confirm", customer=customer, operation=digest, ip=ip
+        response=response,
+        purpose="confirm",
+        customer=customer,
+        operation=digest,
+        payment=payment_display(purpose=purpose, **operation),
+        ip=ip,
     )
     record(
         "banking.passkey.accepted" if outcome.accepted else "banking.passkey.rejected",

@@ -36,6 +36,15 @@ class Passkey(models.Model):
     # Backup eligible: a synced passkey (同期パスキー), else bound to one device.
     backup_eligible = models.BooleanField(default=False)
     backup_state = models.BooleanField(default=False)
+    # Registered for Secure Payment Confirmation: passkey.js asked for the "payment"
+    # extension at create() on a browser that offers SPC. Browsers give no client
+    # extension output for it and the authenticator data carries no trace of it, so
+    # this records that it was asked on such a browser (what the page reports), not a
+    # proof. It is only a hint of which credentials to offer to the browser's SPC
+    # dialog: every assertion, payment.get or webauthn.get, is verified in full, and a
+    # wrong hint only makes the dialog fail, where passkey_confirm.js falls back to
+    # the plain WebAuthn get.
+    payment = models.BooleanField(default=False)
     name = models.CharField(max_length=NAME_MAX)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,12 @@ sign counter; consume the challenge with a conditional UPDATE (of two requests w
 assertion exactly one wins); reset or count; audit ``passkey.accepted`` /
 ``passkey.refused`` with the reason.
 
+A confirmation of a payment may come back as Secure Payment Confirmation's
+``payment.get`` assertion (the browser's own dialog showed payee and amount), which
+py_webauthn does not verify: ``_verify_payment_assertion`` checks it with py_webauthn's
+own parsers and signature check, and also that the signed ``payment`` member says what
+the bank asked the browser to show (payee, instrument, total).
+
 A confirmation's challenge is ``SHA-256("netbank-passkey-confirm/1\\0" ‖ random 32 ‖
 SHA-256(operation))``: the caller gives the operation's canonical bytes both when it
 asks for options and when it checks, so an assertion for one operation cannot confirm
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -37,7 +44,16 @@ from webauthn import (
     verify_authentication_response,
     verify_registration_response,
 )
-from webauthn.helpers import parse_client_data_json
+from webauthn.helpers import (
+    bytes_to_base64url,
+    decode_credential_public_key,
+    decoded_public_key_to_cryptography,
+    parse_authentication_credential_json,
+    parse_authenticator_data,
+    parse_backup_flags,
+    parse_client_data_json,
+    verify_signature,
+)
 from webauthn.helpers.exceptions import (
     InvalidAuthenticationResponse,
     InvalidJSONStructure,
@@ -49,6 +65,7 @@ from webauthn.helpers.structs import (
     AuthenticatorTransport,
     CredentialDeviceType,
     PublicKeyCredentialDescriptor,
+    PublicKeyCredentialType,
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
@@ -92,11 +109,31 @@ class PasskeyError(ValueError):
 
 
 @dataclass(frozen=True)
+class PaymentDisplay:
+    """What the browser's Secure Payment Confirmation dialog is asked to show for a
+    payment, and what a ``payment.get`` assertion must then carry, signed: the payee's
+    name, the instrument (the bank's words for payee and account) and the total in yen.
+    ``icon`` is the bank's icon (a same-origin static URL)."""
+
+    payee_name: str
+    display_name: str
+    amount_jpy: int
+    icon: str = ""
+    # The label of the total in the dialog (not part of the signed data).
+    total_label: str = ""
+
+    @property
+    def total_value(self) -> str:
+        return str(int(self.amount_jpy))
+
+
+@dataclass(frozen=True)
 class PasskeyOutcome:
     """The answer of ``authenticate``. ``reason`` is a fixed word for the trail and tests
     (``accepted``, ``locked``, ``suspended``, ``revoked``, ``unknown_credential``,
     ``wrong_customer``, ``no_challenge``, ``expired``, ``replayed``, ``invalid``,
-    ``user_handle``, ``sign_count``, ``operation``, ``malformed``, ``throttled``);
+    ``user_handle``, ``sign_count``, ``operation``, ``payment``, ``malformed``,
+    ``throttled``);
     ``message`` what the customer sees."""
 
     accepted: bool
@@ -343,6 +380,9 @@ def register(*, customer: Customer, response: dict[str, Any], name: str, ip: str
                 code="too_many",
             )
         transports = response.get("response", {}).get("transports") or []
+        # passkey.js says so when it asked for the payment extension on a browser that
+        # offers SPC (see Passkey.payment for why that is what is recorded).
+        payment = response.get("netbankPayment") is True
         try:
             with transaction.atomic():
                 passkey = Passkey.objects.create(
@@ -356,6 +396,7 @@ def register(*, customer: Customer, response: dict[str, Any], name: str, ip: str
                         verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE
                     ),
                     backup_state=bool(verified.credential_backed_up),
+                    payment=payment,
                     name=name,
                     created_at=now,
                 )
@@ -541,10 +582,19 @@ def login_options() -> dict[str, Any]:
 
 
 def authentication_options(
-    *, customer: Customer, purpose: str = "confirm", operation: bytes
+    *,
+    customer: Customer,
+    purpose: str = "confirm",
+    operation: bytes,
+    payment: PaymentDisplay | None = None,
 ) -> dict[str, Any]:
     """Options for confirming ``operation`` (its canonical bytes) with one of the
-    customer's passkeys; the challenge binds the operation's digest."""
+    customer's passkeys; the challenge binds the operation's digest.
+
+    For a payment (``payment``) and a customer with passkeys registered for payment,
+    the options also carry ``spc``: what passkey_confirm.js gives the browser's Secure
+    Payment Confirmation (the same challenge; those credentials; payee, instrument and
+    total), where the browser offers it."""
     if purpose != PasskeyChallenge.Purpose.CONFIRM:
         raise ValueError("authentication_options is for confirmations; login_options logs in")
     with transaction.atomic():
@@ -557,7 +607,17 @@ def authentication_options(
         allow_credentials=[_descriptor(p) for p in passkeys_of(customer)],
         user_verification=UserVerificationRequirement.REQUIRED,
     )
-    return _as_dict(options)
+    result = _as_dict(options)
+    payment_ids = [b64url(bytes(p.credential_id)) for p in passkeys_of(customer) if p.payment]
+    if payment is not None and payment_ids:
+        result["spc"] = {
+            "credentialIds": payment_ids,
+            "payeeName": payment.payee_name,
+            "instrument": {"displayName": payment.display_name, "icon": payment.icon},
+            "total": {"currency": "JPY", "value": payment.total_value},
+            "label": payment.total_label,
+        }
+    return result
 
 
 def _refused_message() -> str:
@@ -590,9 +650,12 @@ def authenticate(
     purpose: str,
     customer: Customer | None = None,
     operation: bytes | None = None,
+    payment: PaymentDisplay | None = None,
     ip: str | None,
 ) -> PasskeyOutcome:
-    """Check an assertion (``navigator.credentials.get``'s answer as JSON).
+    """Check an assertion (``navigator.credentials.get``'s answer as JSON, or Secure
+    Payment Confirmation's ``payment.get`` one when ``payment`` says what the browser
+    was asked to show; without ``payment`` a ``payment.get`` is refused).
 
     ``purpose`` "login" (any customer's passkey; per-IP throttled like the password
     login) or "confirm" (``customer``'s passkey, for ``operation``). See the module
@@ -624,6 +687,7 @@ def authenticate(
             purpose=purpose,
             customer=customer,
             operation=operation,
+            payment=payment,
             ip=ip,
         )
     )
@@ -669,6 +733,7 @@ class _AssertionCheck:
         purpose: str,
         customer: Customer | None,
         operation: bytes | None,
+        payment: PaymentDisplay | None,
         ip: str | None,
     ) -> None:
         self.response = response
@@ -677,6 +742,7 @@ class _AssertionCheck:
         self.purpose = purpose
         self.customer = customer
         self.operation = operation
+        self.payment = payment
         self.ip = ip
         self.now = clock.now()
         self.reason = "invalid"
@@ -791,6 +857,32 @@ class _AssertionCheck:
                 self.reason = "operation"
                 return Verdict()
             expected = rebuilt
+        if _client_data_type(self.response) == "payment.get":
+            if self.payment is None:
+                # SPC's assertion for what is no payment (登録先, 限度額, login): the
+                # bank asked no browser to show anything, so nothing can match.
+                self.reason = "payment"
+                return Verdict()
+            try:
+                paid = _verify_payment_assertion(
+                    response=self.response,
+                    expected_challenge=expected,
+                    public_key=bytes(passkey.public_key),
+                    payment=self.payment,
+                )
+            except (
+                InvalidAuthenticationResponse,
+                InvalidJSONStructure,
+                ValueError,
+                TypeError,
+                KeyError,
+            ):
+                self.reason = "invalid"
+                return Verdict()
+            except _PaymentMismatchError:
+                self.reason = "payment"
+                return Verdict()
+            return self._counted(passkey, customer, challenge, paid)
         try:
             verified = verify_authentication_response(
                 credential=self.response,
@@ -812,6 +904,13 @@ class _AssertionCheck:
         ):
             self.reason = "invalid"
             return Verdict()
+        return self._counted(passkey, customer, challenge, verified)
+
+    def _counted(
+        self, passkey: Passkey, customer: Customer, challenge: PasskeyChallenge, verified: Any
+    ) -> Verdict[_Proof, PasskeyOutcome]:
+        """The checks after the signature, for either kind of assertion: user
+        verification, the user handle, the sign counter."""
         if not verified.user_verified:
             self.reason = "invalid"
             return Verdict()
@@ -878,6 +977,103 @@ class _AssertionCheck:
         return PasskeyOutcome(
             False, self.reason, customer=owner, passkey=locked.passkey, message=_refused_message()
         )
+
+
+# --- Secure Payment Confirmation's payment.get ---------------------------------------
+
+
+class _PaymentMismatchError(ValueError):
+    """A genuine payment.get whose signed payment data is not what the bank asked the
+    browser to show (another payee, instrument or total)."""
+
+
+@dataclass(frozen=True)
+class _VerifiedPayment:
+    new_sign_count: int
+    credential_backed_up: bool
+    user_verified: bool
+
+
+def _client_data_type(response: dict[str, Any]) -> str:
+    inner = response.get("response")
+    if not isinstance(inner, dict):
+        return ""
+    try:
+        return str(parse_client_data_json(b64url_decode(inner.get("clientDataJSON"))).type)
+    except (ValueError, InvalidJSONStructure, TypeError, KeyError):
+        return ""
+
+
+def _verify_payment_assertion(
+    *,
+    response: dict[str, Any],
+    expected_challenge: bytes,
+    public_key: bytes,
+    payment: PaymentDisplay,
+) -> _VerifiedPayment:
+    """Verify SPC's ``payment.get`` assertion as py_webauthn verifies ``webauthn.get``
+    (its parsers and signature check; the same challenge, origins, rp id hash, UP and
+    UV), then its ``payment`` member against what the bank asked the browser to show:
+    the rp id and top origin are the bank's, the payee name, the instrument's display
+    name and the total (JPY, the amount executed) are equal, and no payee origin was
+    shown (the bank names the payee, a person or company, never a website). The sign
+    counter is the caller's, as for the other kind."""
+    credential = parse_authentication_credential_json(response)
+    if bytes_to_base64url(credential.raw_id) != credential.id:
+        raise InvalidAuthenticationResponse("id and raw_id were not equivalent")
+    if credential.type != PublicKeyCredentialType.PUBLIC_KEY:
+        raise InvalidAuthenticationResponse("not a public-key credential")
+    client_bytes = bytes(credential.response.client_data_json)
+    auth_bytes = bytes(credential.response.authenticator_data)
+    client_data = parse_client_data_json(client_bytes)
+    if client_data.type != "payment.get":
+        raise InvalidAuthenticationResponse("not a payment.get")
+    if not hmac.compare_digest(bytes(client_data.challenge), expected_challenge):
+        raise InvalidAuthenticationResponse("challenge")
+    origins = conf.origins()
+    if client_data.origin not in origins:
+        raise InvalidAuthenticationResponse("origin")
+    raw = json.loads(client_bytes)
+    if raw.get("crossOrigin") is True:
+        raise InvalidAuthenticationResponse("cross-origin")
+    auth_data = parse_authenticator_data(auth_bytes)
+    if not hmac.compare_digest(
+        auth_data.rp_id_hash, hashlib.sha256(conf.rp_id().encode("utf-8")).digest()
+    ):
+        raise InvalidAuthenticationResponse("rp id hash")
+    if not auth_data.flags.up or not auth_data.flags.uv:
+        raise InvalidAuthenticationResponse("user presence and verification required")
+    try:
+        decoded = decode_credential_public_key(public_key)
+        verify_signature(
+            public_key=decoded_public_key_to_cryptography(decoded),
+            signature_alg=decoded.alg,
+            signature=bytes(credential.response.signature),
+            data=auth_bytes + hashlib.sha256(client_bytes).digest(),
+        )
+    except InvalidSignature:
+        raise InvalidAuthenticationResponse("signature") from None
+    # Signed by the passkey: now what the browser showed.
+    shown = raw.get("payment")
+    if not isinstance(shown, dict):
+        raise _PaymentMismatchError("no payment data")
+    instrument = shown.get("instrument")
+    checks = (
+        shown.get("rpId") == conf.rp_id(),
+        shown.get("topOrigin") in origins,
+        shown.get("payeeName") == payment.payee_name,
+        shown.get("payeeOrigin") is None,
+        shown.get("total") == {"currency": "JPY", "value": payment.total_value},
+        isinstance(instrument, dict) and instrument.get("displayName") == payment.display_name,
+    )
+    if not all(checks):
+        raise _PaymentMismatchError("the payment shown is not the payment executed")
+    flags = parse_backup_flags(auth_data.flags)
+    return _VerifiedPayment(
+        new_sign_count=int(auth_data.sign_count),
+        credential_backed_up=bool(flags.credential_backed_up),
+        user_verified=bool(auth_data.flags.uv),
+    )
 
 
 # --- NETBANK_PASSKEY_REQUIRED at the password login ------------------------------------

@@ -7,7 +7,8 @@
 //
 // Pressing 「パスキーで確認して確定する」 asks the authenticator (fingerprint, face,
 // screen lock) for an assertion, puts it into the form's hidden field and submits the
-// form (with the 確認用パスワード typed on the page). The page shows payee and amount.
+// form (with the 確認用パスワード typed on the page). The page shows payee and amount;
+// for a 振込, where the browser offers Secure Payment Confirmation, so does the browser.
 // No inline script, no globals; texts come translated from the page (data-msg-*).
 
 const box = document.querySelector("[data-passkey-options]");
@@ -53,18 +54,88 @@ function setUp(box) {
 }
 
 /**
- * An assertion for the options (navigator.credentials.get).
+ * An assertion for the options.
  *
- * Secure Payment Confirmation (PaymentRequest "secure-payment-confirmation", where the
- * browser itself shows payee and amount) is not used yet: the bank would have to verify
- * its "payment.get" client data, which py_webauthn does not, and know which passkeys were
- * registered with the payment extension (docs/banking.md §4).
- * @param {any} options PublicKeyCredentialRequestOptionsJSON
+ * For a 振込 the bank adds `spc` (payee, the payee's account in words, the amount, the
+ * customer's passkeys registered for payment). Where the browser offers Secure Payment
+ * Confirmation, its own dialog shows them and the signed client data ("payment.get")
+ * carries them, so the bank can check that the browser showed what it executes. Where it
+ * does not (or the browser says it cannot, NotSupportedError, before any dialog), the
+ * plain navigator.credentials.get: the page shows the operation and the challenge binds it.
+ * @param {any} options PublicKeyCredentialRequestOptionsJSON (+ spc)
  * @returns {Promise<object>} the credential as JSON
  */
 async function assertion(options) {
-  const credential = await navigator.credentials.get({ publicKey: requestOptions(options) });
+  if (options.spc && (await spcAvailable())) {
+    try {
+      return await paymentAssertion(options);
+    } catch (error) {
+      if (!error || error.name !== "NotSupportedError") {
+        throw error;
+      }
+    }
+  }
+  const { spc, ...publicKey } = options;
+  const credential = await navigator.credentials.get({ publicKey: requestOptions(publicKey) });
   return credentialJSON(credential);
+}
+
+/** Secure Payment Confirmation with the same challenge: the browser's dialog. */
+async function paymentAssertion(options) {
+  const spc = options.spc;
+  const request = new PaymentRequest(
+    [
+      {
+        supportedMethods: "secure-payment-confirmation",
+        data: {
+          credentialIds: spc.credentialIds.map(fromBase64url),
+          challenge: fromBase64url(options.challenge),
+          rpId: options.rpId,
+          payeeName: spc.payeeName,
+          // The bank's icon, from its own origin.
+          instrument: {
+            displayName: spc.instrument.displayName,
+            icon: new URL(spc.instrument.icon, location.href).href,
+          },
+          timeout: options.timeout,
+        },
+      },
+    ],
+    { total: { label: spc.label, amount: spc.total } },
+  );
+  const response = await request.show();
+  await response.complete("success");
+  return credentialJSON(response.details);
+}
+
+/** Whether the browser offers Secure Payment Confirmation (see passkeys/passkey.js). */
+async function spcAvailable() {
+  if (typeof window.PaymentRequest !== "function") {
+    return false;
+  }
+  try {
+    if (typeof PaymentRequest.isSecurePaymentConfirmationAvailable === "function") {
+      return await PaymentRequest.isSecurePaymentConfirmationAvailable();
+    }
+    const probe = new PaymentRequest(
+      [
+        {
+          supportedMethods: "secure-payment-confirmation",
+          data: {
+            credentialIds: [new Uint8Array(16)],
+            challenge: new Uint8Array(16),
+            rpId: location.hostname,
+            payeeName: "-",
+            instrument: { displayName: "-", icon: new URL("/favicon.ico", location.href).href },
+          },
+        },
+      ],
+      { total: { label: "-", amount: { currency: "JPY", value: "1" } } },
+    );
+    return await probe.canMakePayment();
+  } catch (error) {
+    return false;
+  }
 }
 
 /** JSON options → the binary form navigator.credentials.get takes. */

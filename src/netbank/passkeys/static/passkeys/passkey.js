@@ -10,6 +10,12 @@
 // a get() runs in the background so the browser offers the passkey in the ログインID
 // field (autocomplete="username webauthn"); the 「パスキーでログイン」 button works
 // everywhere WebAuthn does. Registration page ([data-passkey-register]): the button.
+//
+// Registration asks for the "payment" extension where the browser offers Secure
+// Payment Confirmation, so that a 振込 can later be confirmed in the browser's own
+// payment dialog (payee and amount shown by the browser, not by the page). The answer
+// then says netbankPayment: true; the bank records it on the passkey as a hint of
+// which passkeys to offer to that dialog (browsers report no result for the extension).
 
 function toBuffer(base64url) {
   const base64 = base64url.replace(/-/g, "+").replace(/_/g, "/");
@@ -93,9 +99,54 @@ function say(form, text) {
   else message.removeAttribute("role");
 }
 
-function submit(form, credential) {
-  form.querySelector("input[name=credential]").value = JSON.stringify(credentialJSON(credential));
+function submit(form, credential, payment = false) {
+  const json = credentialJSON(credential);
+  if (payment) json.netbankPayment = true;
+  form.querySelector("input[name=credential]").value = JSON.stringify(json);
   form.submit();
+}
+
+// Whether this browser offers Secure Payment Confirmation. Browsers without
+// isSecurePaymentConfirmationAvailable() are asked with a probe request's
+// canMakePayment(); a browser that does not know the method refuses to build it.
+export async function spcAvailable() {
+  if (typeof window.PaymentRequest !== "function") return false;
+  try {
+    if (typeof PaymentRequest.isSecurePaymentConfirmationAvailable === "function") {
+      return await PaymentRequest.isSecurePaymentConfirmationAvailable();
+    }
+    const probe = new PaymentRequest(
+      [{
+        supportedMethods: "secure-payment-confirmation",
+        data: {
+          credentialIds: [new Uint8Array(16)],
+          challenge: new Uint8Array(16),
+          rpId: location.hostname,
+          payeeName: "-",
+          instrument: { displayName: "-", icon: new URL("/favicon.ico", location.href).href },
+        },
+      }],
+      { total: { label: "-", amount: { currency: "JPY", value: "1" } } },
+    );
+    return await probe.canMakePayment();
+  } catch (error) {
+    return false;
+  }
+}
+
+// create() with the payment extension where SPC is offered. A browser that refuses
+// the extension for this authenticator (NotSupportedError, before any dialog) gets
+// the plain request: the passkey still works, only not in the payment dialog.
+async function create(options) {
+  if (await spcAvailable()) {
+    const extensions = { ...(options.extensions || {}), payment: { isPayment: true } };
+    try {
+      return { credential: await navigator.credentials.create({ publicKey: { ...options, extensions } }), payment: true };
+    } catch (error) {
+      if (!error || error.name !== "NotSupportedError") throw error;
+    }
+  }
+  return { credential: await navigator.credentials.create({ publicKey: options }), payment: false };
 }
 
 // What to tell the customer about a refused browser call.
@@ -159,8 +210,8 @@ function setUpRegister(form) {
     button.disabled = true;
     try {
       const options = creationOptions(await fetchOptions(form));
-      const credential = await navigator.credentials.create({ publicKey: options });
-      submit(form, credential);
+      const { credential, payment } = await create(options);
+      submit(form, credential, payment);
     } catch (error) {
       say(form, messageFor(form, error));
       button.disabled = false;
