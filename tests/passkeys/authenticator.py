@@ -83,16 +83,22 @@ class SoftAuthenticator:
             }
         )
 
-    def _client_data(self, kind: str, challenge: bytes, origin: str | None) -> bytes:
-        return json.dumps(
-            {
-                "type": kind,
-                "challenge": b64url(challenge),
-                "origin": origin or self.origin,
-                "crossOrigin": False,
-            },
-            separators=(",", ":"),
-        ).encode()
+    def _client_data(
+        self,
+        kind: str,
+        challenge: bytes,
+        origin: str | None,
+        payment: dict[str, Any] | None = None,
+    ) -> bytes:
+        data: dict[str, Any] = {
+            "type": kind,
+            "challenge": b64url(challenge),
+            "origin": origin or self.origin,
+            "crossOrigin": False,
+        }
+        if payment is not None:
+            data["payment"] = payment
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
     def create(self, options: dict[str, Any], *, origin: str | None = None) -> dict[str, Any]:
         """``navigator.credentials.create`` with these options (JSON), attestation none."""
@@ -123,6 +129,26 @@ class SoftAuthenticator:
             "authenticatorAttachment": "platform",
         }
 
+    def pay(self, options: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """What a browser's SPC dialog returns for the options' ``spc`` part: the
+        ``payment.get`` assertion whose client data says what the dialog showed.
+        ``changes`` replace members of that ``payment`` data (a browser made to show
+        something else)."""
+        spc = options["spc"]
+        payment: dict[str, Any] = {
+            "rpId": options["rpId"],
+            "topOrigin": self.origin,
+            "payeeName": spc["payeeName"],
+            "total": spc["total"],
+            "instrument": {
+                "displayName": spc["instrument"]["displayName"],
+                "icon": self.origin + spc["instrument"]["icon"],
+                "iconMustBeShown": True,
+            },
+        }
+        payment.update(changes)
+        return self.get(options, kind="payment.get", payment=payment)
+
     def get(
         self,
         options: dict[str, Any],
@@ -130,12 +156,16 @@ class SoftAuthenticator:
         origin: str | None = None,
         rp_id: str | None = None,
         challenge: bytes | None = None,
+        kind: str = "webauthn.get",
+        payment: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``navigator.credentials.get``: one assertion (the counter moves if it counts)."""
+        """``navigator.credentials.get``: one assertion (the counter moves if it counts).
+        With ``kind="payment.get"`` and ``payment``, what a browser's Secure Payment
+        Confirmation signs (its client data carries the ``payment`` member)."""
         if self.counts:
             self.sign_count += 1
         client_data = self._client_data(
-            "webauthn.get", challenge or b64url_decode(options["challenge"]), origin
+            kind, challenge or b64url_decode(options["challenge"]), origin, payment
         )
         auth_data = (
             hashlib.sha256((rp_id or self.rp_id).encode()).digest()

@@ -982,7 +982,7 @@ class _AssertionCheck:
 # --- Secure Payment Confirmation's payment.get ---------------------------------------
 
 
-class _PaymentMismatchError(ValueError):
+class _PaymentMismatchError(Exception):
     """A genuine payment.get whose signed payment data is not what the bank asked the
     browser to show (another payee, instrument or total)."""
 
