@@ -95,7 +95,7 @@ def test_registration_records_whether_the_passkey_is_for_payment(customer: Custo
 
 
 def test_options_offer_spc_only_for_a_payment_and_a_payment_passkey(customer: Customer) -> None:
-    _, plain = registered(customer, payment=False)
+    registered(customer, payment=False)
     assert "spc" not in options(customer)
     _, for_payment = registered(customer)
     spc = options(customer)["spc"]
@@ -114,7 +114,8 @@ def test_a_payment_get_showing_the_payment_is_accepted_once(customer: Customer) 
     outcome = confirm(customer, response)
     assert outcome.accepted, outcome.reason
     passkey.refresh_from_db()
-    assert passkey.sign_count == auth.sign_count and passkey.last_used_at is not None
+    assert passkey.sign_count == auth.sign_count
+    assert passkey.last_used_at is not None
     assert AuditRecord.objects.filter(event="passkey.accepted").count() == 1
     replayed = confirm(customer, response)
     assert (replayed.accepted, replayed.reason) == (False, "replayed")
