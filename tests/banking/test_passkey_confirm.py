@@ -61,14 +61,18 @@ def _relying_party(settings: Settings) -> None:
     settings.NETBANK_PASSKEY_REQUIRED = False
 
 
-def with_passkey(customer: Customer, *, age: timedelta = timedelta(days=2)) -> SoftAuthenticator:
+def with_passkey(
+    customer: Customer, *, age: timedelta = timedelta(days=2), payment: bool = False
+) -> SoftAuthenticator:
     """Register a passkey through the real service (after the view's OTP and password
-    checks, which these tests do not need), registered ``age`` ago (past the hold)."""
+    checks, which these tests do not need), registered ``age`` ago (past the hold);
+    ``payment``: as passkey.js registers it on a browser with Secure Payment Confirmation."""
     authenticator = SoftAuthenticator(rp_id=RP_ID, origin=ORIGIN)
     options = passkeys.registration_options(customer=customer)
-    passkeys.register(
-        customer=customer, response=authenticator.create(options), name="テスト端末", ip=None
-    )
+    response = authenticator.create(options)
+    if payment:
+        response["netbankPayment"] = True
+    passkeys.register(customer=customer, response=response, name="テスト端末", ip=None)
     Passkey.objects.filter(customer=customer).update(created_at=clock.now() - age)
     return authenticator
 
@@ -642,3 +646,119 @@ def test_payee_and_limit_screens_confirm_with_the_passkey() -> None:
     )
     assert r.status_code == 302, r.content.decode()[:3000]
     assert daily_limit(customer) == 3_000_000
+
+
+# --- Secure Payment Confirmation ------------------------------------------------------
+
+
+def spc_customer() -> tuple[Customer, Account, SoftAuthenticator]:
+    customer, account = customer_with_account(1_000_000)
+    issue_token(customer)
+    return customer, account, with_passkey(customer, payment=True)
+
+
+def transfer_options(
+    customer: Customer, account: Account, order: TransferOrder, draft_key: str
+) -> dict[str, Any]:
+    return passkey_options(
+        customer=customer,
+        purpose=TRANSFER,
+        draft_key=draft_key,
+        destination=order.destination,
+        amount=order.amount,
+        debit_account=account,
+        scheduled_for=order.scheduled_for,
+    )
+
+
+def test_the_transfer_options_ask_the_browser_to_show_payee_account_and_amount() -> None:
+    customer, account, _auth = spc_customer()
+    order = new_payee_order(customer, account, amount=43_210)
+    spc = transfer_options(customer, account, order, key())["spc"]
+    destination = order.destination
+    assert spc["payeeName"] == destination.name_kana
+    assert spc["total"] == {"currency": "JPY", "value": "43210"}
+    shown = spc["instrument"]["displayName"]
+    for part in (destination.name_kana, destination.bank_code, destination.branch_code):
+        assert part in shown
+    assert destination.account_number in shown
+    assert account.account_number in shown  # the account paid from
+    assert spc["instrument"]["icon"].startswith("/static/")  # the bank's own origin
+    # 登録先 and 限度額 are no payments: the page shows them, the plain get confirms.
+    assert "spc" not in passkey_options(
+        customer=customer, purpose=PAYEE, draft_key=key(), destination=other_bank()
+    )
+    assert "spc" not in passkey_options(
+        customer=customer, purpose=LIMIT, draft_key=key(), amount=3_000_000
+    )
+
+
+def test_a_transfer_confirmed_in_the_payment_dialog_executes_the_amount_shown() -> None:
+    customer, account, authenticator = spc_customer()
+    order = new_payee_order(customer, account, amount=43_210)
+    draft = key()
+    options = transfer_options(customer, account, order, draft)
+    result = transfer_execute(
+        customer=customer,
+        order=order,
+        idempotency_key=draft,
+        passkey_response=authenticator.pay(options),
+    )
+    assert result.transfer.state == Transfer.State.COMPLETED
+    assert result.transfer.amount == int(options["spc"]["total"]["value"]) == 43_210
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        {"total": {"currency": "JPY", "value": "4321"}},
+        {"payeeName": "ｱｸﾏ ｼﾖｳｼﾞ"},
+        {"instrument": {"displayName": "振込先 ｱｸﾏ ｼﾖｳｼﾞ", "icon": ORIGIN + "/static/x.svg"}},
+    ],
+    ids=["amount", "payee", "instrument"],
+)
+def test_a_payment_dialog_that_showed_something_else_executes_nothing(
+    shown: dict[str, Any],
+) -> None:
+    customer, account, authenticator = spc_customer()
+    order = new_payee_order(customer, account, amount=43_210)
+    draft = key()
+    response = authenticator.pay(transfer_options(customer, account, order, draft), **shown)
+    with pytest.raises(SigningRejectedError):
+        transfer_execute(
+            customer=customer, order=order, idempotency_key=draft, passkey_response=response
+        )
+    assert not Transfer.objects.exists()
+
+
+def test_a_payment_assertion_does_not_register_a_payee() -> None:
+    customer, _account, authenticator = spc_customer()
+    draft = key()
+    options = passkey_options(
+        customer=customer, purpose=PAYEE, draft_key=draft, destination=other_bank()
+    )
+    response = authenticator.get(
+        options,
+        kind="payment.get",
+        payment={"rpId": RP_ID, "topOrigin": ORIGIN, "total": {"currency": "JPY", "value": "0"}},
+    )
+    with pytest.raises(SigningRejectedError):
+        payee_register(
+            customer=customer,
+            destination=other_bank(),
+            challenge_id=None,
+            signing_code=None,
+            draft_key=draft,
+            passkey_response=response,
+        )
+    assert not Payee.objects.exists()
+    # The same passkey's plain assertion registers it.
+    payee_register(
+        customer=customer,
+        destination=other_bank(),
+        challenge_id=None,
+        signing_code=None,
+        draft_key=draft,
+        passkey_response=authenticator.get(options),
+    )
+    assert Payee.objects.count() == 1
