@@ -11,6 +11,7 @@ phishing site with.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -247,3 +248,99 @@ def test_emergency_suspension_during_a_passkey_session_ends_it(
     expect(page.locator("main")).to_contain_text("お取引は停止されています")
     expect(page.get_by_role("heading", level=1)).to_have_text("ログイン")
     assert refused()
+
+
+# --- Secure Payment Confirmation -------------------------------------------------------
+
+# Whether the page's browser can run SPC (the constructor and canMakePayment, which the
+# CLAIM_SPC script leaves alone): "" if so, else the browser's error, e.g. Debian's
+# Chromium 156: 'NotSupportedError: The payment method "secure-payment-confirmation" is
+# not supported.'.
+SPC_PROBE = """async () => {
+  if (typeof PaymentRequest !== "function") return "no PaymentRequest";
+  try {
+    const probe = new PaymentRequest([{supportedMethods: "secure-payment-confirmation",
+      data: {credentialIds: [new Uint8Array(16)], challenge: new Uint8Array(16),
+             rpId: location.hostname, payeeName: "-",
+             instrument: {displayName: "-", icon: location.origin + "/favicon.ico"}}}],
+      {total: {label: "-", amount: {currency: "JPY", value: "1"}}});
+    return (await probe.canMakePayment()) ? "" : "canMakePayment false";
+  } catch (e) { return e.name + ": " + e.message; }
+}"""
+
+# A browser that says it offers SPC (passkey.js then asks for the payment extension and
+# passkey_confirm.js for the payment dialog) but cannot build the request.
+CLAIM_SPC = """
+if (typeof PaymentRequest === "function") {
+  PaymentRequest.isSecurePaymentConfirmationAvailable = async () => true;
+}
+"""
+
+
+def register_in_browser(page: Page, bank_url: str, token: Token) -> Passkey:
+    """各種お申込・手続き → パスキー → 登録, with the virtual authenticator."""
+    page.goto(bank_url + "/procedures/passkeys/")
+    page.locator("main").get_by_role("link", name="パスキーを登録する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("パスキーの登録（確認）")
+    page.get_by_label(re.compile(r"パスキーの名前$")).fill("このPC")
+    clock.advance(30)  # the login's OTP is spent: the next one
+    page.get_by_label(re.compile(r"ワンタイムパスワード$")).fill(current_otp(token))
+    type_transaction_password(page)
+    page.locator("main button[type=submit]").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("パスキーの作成")
+    page.get_by_role("button", name="パスキーを作成する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("パスキーの登録（完了）")
+    passkey = Passkey.objects.filter(name="このPC").get()
+    # Past the 24-hour hold on new payees.
+    Passkey.objects.filter(pk=passkey.pk).update(created_at=clock.now() - timedelta(days=2))
+    return passkey
+
+
+@pytest.mark.parametrize("browser_says", ["as-is", "claims-spc"])
+def test_a_transfer_confirmed_through_spc_where_offered_else_the_plain_get(
+    pc_page: Page,
+    frozen_clock: object,
+    bank_url: str,
+    passkey_customer: tuple[Customer, Account, Token, SoftAuthenticator],
+    browser_says: str,
+) -> None:
+    """Register a passkey in Chromium, then confirm a 振込 to a new payee. With SPC (CDP
+    Page.setSPCTransactionMode autoAccept) the browser's dialog confirms and the bank
+    verifies the payment.get; without it (Debian's headless Chromium) the page's plain
+    get does. "claims-spc": the browser says SPC is available, so the passkey is created
+    with the payment extension and the 確認 page asks for the dialog, which Chromium then
+    cannot build (NotSupportedError): the page falls back to the plain get. Either way
+    the amount executed is the amount shown."""
+    page = pc_page
+    customer, _account, token, _soft = passkey_customer
+    if browser_says == "claims-spc":
+        page.add_init_script(CLAIM_SPC)
+    authenticator = VirtualAuthenticator(page)
+    authenticator.cdp.send("Page.setSPCTransactionMode", {"mode": "autoAccept"})
+    otp_log_in(page, bank_url, customer, token)
+    spc_missing = page.evaluate(SPC_PROBE)
+    passkey = register_in_browser(page, bank_url, token)
+    # Registered for payment exactly where the browser offers (or says it offers) SPC.
+    assert passkey.payment is (browser_says == "claims-spc" or not spc_missing), spc_missing
+
+    new_payee_confirm(page, bank_url, "30000")
+    expect(page.locator("main .order")).to_contain_text("30,000円")
+    options = json.loads(
+        page.locator("[data-passkey-options]").get_attribute("data-passkey-options") or "{}"
+    )
+    if passkey.payment:
+        # The bank asks the browser's dialog to show payee and amount.
+        assert options["spc"]["total"] == {"currency": "JPY", "value": "30000"}
+        assert options["spc"]["payeeName"] == "ｽｽﾞｷ ﾊﾅｺ"
+    else:
+        assert "spc" not in options
+    type_transaction_password(page)
+    page.get_by_role("button", name=CONFIRM_BUTTON).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("振込（完了）")
+    transfer = Transfer.objects.get()
+    assert transfer.amount == 30_000
+    assert transfer.signed
+    accepted = AuditRecord.objects.get(event="passkey.accepted", data__purpose="confirm")
+    assert accepted.data["passkey_id"] == passkey.pk
+    used_spc = passkey.payment and not spc_missing
+    assert accepted.data["assertion"] == ("payment.get" if used_spc else "webauthn.get")

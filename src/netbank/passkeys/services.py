@@ -743,6 +743,8 @@ class _AssertionCheck:
         self.customer = customer
         self.operation = operation
         self.payment = payment
+        # Which kind of assertion was verified, for the trail.
+        self.kind = "webauthn.get"
         self.ip = ip
         self.now = clock.now()
         self.reason = "invalid"
@@ -858,6 +860,7 @@ class _AssertionCheck:
                 return Verdict()
             expected = rebuilt
         if _client_data_type(self.response) == "payment.get":
+            self.kind = "payment.get"
             if self.payment is None:
                 # SPC's assertion for what is no payment (登録先, 限度額, login): the
                 # bank asked no browser to show anything, so nothing can match.
@@ -951,7 +954,7 @@ class _AssertionCheck:
         return True
 
     def accepted(self, locked: _Locked, proof: _Proof) -> PasskeyOutcome:
-        self._audit("passkey.accepted", locked, "accepted")
+        self._audit("passkey.accepted", locked, "accepted", assertion=self.kind)
         passkey = Passkey.objects.select_related("customer").get(pk=proof.passkey_id)
         return PasskeyOutcome(True, "accepted", customer=passkey.customer, passkey=passkey)
 
