@@ -355,7 +355,14 @@ def _named_routes() -> list[tuple[str, str]]:
 def _path_of(view_name: str) -> str:
     from django.urls import NoReverseMatch
 
-    for kwargs in ({}, {"account_id": 1}, {"transfer_id": 1}, {"payee_id": 1}, {"token": "x"}):
+    for kwargs in (
+        {},
+        {"account_id": 1},
+        {"transfer_id": 1},
+        {"payee_id": 1},
+        {"token": "x"},
+        {"passkey_id": 1},
+    ):
         try:
             return reverse(view_name, kwargs=kwargs)
         except NoReverseMatch:

@@ -19,6 +19,11 @@ from netbank.banking.kana import MAX_LENGTH as NAME_MAX
 from netbank.banking.kana import KanaError, to_halfwidth_kana
 from netbank.banking.models import AccountType
 from netbank.customers.validators import PASSWORD_MAX, validate_password_input
+from netbank.web.api_json import JsonApiError, parse_json_object
+
+# An assertion is a few hundred bytes of base64url; a passkey with a large user handle
+# or extension output stays well below this.
+PASSKEY_RESPONSE_MAX = 16_000
 
 MAX_AMOUNT_DIGITS = 12
 _DIGITS = re.compile(r"[0-9]+")
@@ -280,11 +285,30 @@ class ConfirmForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, signing: bool, **kwargs: Any) -> None:
+    # The passkey's assertion (PublicKeyCredential as JSON), filled in by passkey_confirm.js.
+    passkey_response = forms.CharField(
+        widget=forms.HiddenInput, required=False, max_length=PASSKEY_RESPONSE_MAX
+    )
+
+    def __init__(self, *args: Any, signing: bool, passkey: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.signing = signing
-        if not signing:
+        self.signing = signing and not passkey
+        self.passkey = passkey
+        if not self.signing:
             del self.fields["signing_code"]
+        if not passkey:
+            del self.fields["passkey_response"]
+
+    def clean_passkey_response(self) -> dict[str, Any] | None:
+        raw = self.cleaned_data.get("passkey_response") or ""
+        if not raw:
+            return None  # the service answers that the passkey is needed
+        try:
+            return parse_json_object(raw.encode("utf-8"))
+        except (JsonApiError, UnicodeEncodeError):
+            raise ValidationError(
+                gettext("パスキーの応答を読み取れませんでした。もう一度お試しください。")
+            ) from None
 
     def clean_transaction_password(self) -> str:
         return validate_password_input(

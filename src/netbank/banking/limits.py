@@ -4,6 +4,7 @@ with a signing code (and never by a customer who cannot sign)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -13,14 +14,14 @@ from netbank.audit.services import record
 from netbank.banking import notices
 from netbank.banking.business_days import today_jst
 from netbank.banking.conf import int_setting
+from netbank.banking.confirmation import (
+    check_new_credential_hold,
+    confirm_capability,
+    confirm_operation,
+)
 from netbank.banking.errors import BankingError, SigningRejectedError, SigningRequiredError
 from netbank.banking.models import SigningChallenge, TransferLimit
 from netbank.banking.selectors import daily_used
-from netbank.banking.signing import (
-    check_new_token_hold,
-    signing_capability,
-    signing_verify,
-)
 from netbank.customers.models import Customer
 
 
@@ -45,7 +46,7 @@ def daily_limit(customer: Customer) -> int:
 
 def effective_daily_limit(customer: Customer) -> int:
     limit = daily_limit(customer)
-    if not signing_capability(customer).can_sign:
+    if not confirm_capability(customer).can_sign:
         limit = min(limit, int_setting("unsigned_daily_limit"))
     return limit
 
@@ -55,7 +56,7 @@ def limit_view(customer: Customer) -> LimitView:
         daily_limit=daily_limit(customer),
         effective=effective_daily_limit(customer),
         used_today=daily_used(customer, today_jst()),
-        can_sign=signing_capability(customer).can_sign,
+        can_sign=confirm_capability(customer).can_sign,
     )
 
 
@@ -81,9 +82,13 @@ def limit_change(
     challenge_id: int | None = None,
     signing_code: str | None = None,
     ip: str | None = None,
+    draft_key: str = "",
+    passkey_response: dict[str, Any] | None = None,
 ) -> TransferLimit:
     """Set the daily limit. Lowering (or keeping) it needs nothing more; raising it
-    needs a signing code over the new limit, after the new-token hold."""
+    needs a signing code over the new limit (or the customer's passkey over the same
+    operation and ``draft_key``), after the hold after a token issue or passkey
+    registration."""
     validate_new_limit(new_limit)
     rejected: str | None = None
     with transaction.atomic():
@@ -93,17 +98,17 @@ def limit_change(
         old = daily_limit(locked)
         raising = new_limit > old
         if raising:
-            capability = signing_capability(locked)
+            capability = confirm_capability(locked)
             if not capability.can_sign:
                 raise SigningRequiredError(capability.reason)
-            check_new_token_hold(locked)
-            if challenge_id is None or not signing_code:
-                raise SigningRequiredError(_("取引認証番号を入力してください。"))
-            outcome = signing_verify(
+            check_new_credential_hold(locked)
+            outcome = confirm_operation(
                 customer=locked,
-                challenge_id=challenge_id,
                 purpose=SigningChallenge.Purpose.LIMIT,
-                code=signing_code,
+                draft_key=draft_key,
+                challenge_id=challenge_id,
+                signing_code=signing_code,
+                passkey_response=passkey_response,
                 amount=new_limit,
                 ip=ip,
             )

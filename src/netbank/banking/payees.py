@@ -3,27 +3,22 @@ the hold after a token issue; customers who cannot sign cannot register online."
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from netbank import clock
 from netbank.audit.services import record
 from netbank.banking import notices
+from netbank.banking.confirmation import confirm_operation, confirmation_check
 from netbank.banking.destination import Destination, destination_named
 from netbank.banking.errors import (
     BankingError,
     CustomerNotActiveError,
     SigningRejectedError,
-    SigningRequiredError,
 )
 from netbank.banking.models import Account, Payee, SigningChallenge
-from netbank.banking.signing import (
-    LOCKED_MESSAGE,
-    check_new_token_hold,
-    signing_capability,
-    signing_locked,
-    signing_verify,
-)
 from netbank.banking.transfers import SUSPENDED_MESSAGE, own_bank_code, registered_payee
 from netbank.customers.models import Customer
 
@@ -54,13 +49,9 @@ def payee_destination(
 
 
 def payee_registration_check(customer: Customer) -> None:
-    """Refuse before any input if this customer cannot register payees now."""
-    capability = signing_capability(customer)
-    if not capability.can_sign:
-        raise SigningRequiredError(capability.reason)
-    check_new_token_hold(customer)
-    if signing_locked(customer):
-        raise SigningRejectedError(LOCKED_MESSAGE, code="signing_locked")
+    """Refuse before any input if this customer cannot register payees now (no way to
+    confirm it, the hold after a token issue or passkey registration, a lock)."""
+    confirmation_check(customer)
 
 
 def payee_register(
@@ -71,7 +62,11 @@ def payee_register(
     challenge_id: int | None,
     signing_code: str | None,
     ip: str | None = None,
+    draft_key: str = "",
+    passkey_response: dict[str, Any] | None = None,
 ) -> Payee:
+    """Register a 登録先, confirmed by a 取引認証番号 over its account, or by the
+    customer's passkey over the same operation and ``draft_key`` (the 確認 draft's key)."""
     rejected: str | None = None
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -84,13 +79,13 @@ def payee_register(
                 _("登録先は%(max)s件まで登録できます。") % {"max": MAX_PAYEES},
                 code="too_many_payees",
             )
-        if challenge_id is None or not signing_code:
-            raise SigningRequiredError(_("取引認証番号を入力してください。"))
-        outcome = signing_verify(
+        outcome = confirm_operation(
             customer=locked,
-            challenge_id=challenge_id,
             purpose=SigningChallenge.Purpose.PAYEE,
-            code=signing_code,
+            draft_key=draft_key,
+            challenge_id=challenge_id,
+            signing_code=signing_code,
+            passkey_response=passkey_response,
             destination=clean,
             ip=ip,
         )

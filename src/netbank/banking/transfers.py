@@ -22,6 +22,7 @@ from netbank.audit.services import record
 from netbank.banking import notices
 from netbank.banking.business_days import is_business_day, today_jst
 from netbank.banking.conf import banking_setting, int_setting
+from netbank.banking.confirmation import METHOD_SIGNING, confirm_operation, confirmation_check
 from netbank.banking.destination import Destination, destination_named
 from netbank.banking.errors import (
     BankingError,
@@ -29,20 +30,12 @@ from netbank.banking.errors import (
     InsufficientFundsError,
     LimitExceededError,
     SigningRejectedError,
-    SigningRequiredError,
 )
 from netbank.banking.kana import holder_kana
 from netbank.banking.ledger import Line, clearing_account_for, ledger_post
 from netbank.banking.limits import effective_daily_limit
 from netbank.banking.models import Account, JournalEntry, Payee, SigningChallenge, Transfer
 from netbank.banking.selectors import customer_account, daily_used
-from netbank.banking.signing import (
-    LOCKED_MESSAGE,
-    check_new_token_hold,
-    signing_capability,
-    signing_locked,
-    signing_verify,
-)
 from netbank.customers.models import Customer
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -91,6 +84,8 @@ class Requirements:
     signing: bool
     new_payee: bool
     reasons: list[str] = field(default_factory=list)
+    # How the customer confirms when ``signing``: "passkey" or "signing" (the 取引認証番号).
+    method: str = METHOD_SIGNING
 
 
 @dataclass(frozen=True)
@@ -218,8 +213,10 @@ def furikomi_order(
 def transfer_requirements(*, customer: Customer, order: TransferOrder) -> Requirements:
     """Whether the order needs a signing code; refuses orders the customer cannot make.
 
-    A 振込 needs one to a payee not registered, or above the signing threshold.
-    A new payee also waits out the hold after a token issue or re-issue.
+    A 振込 needs one to a payee not registered, or above the signing threshold; a
+    customer with a passkey confirms it with the passkey instead (banking.confirmation).
+    A new payee also waits out the hold after a token issue or re-issue, or a passkey
+    registration.
     """
     if order.kind == Transfer.Kind.FURIKAE:
         return Requirements(signing=False, new_payee=False)
@@ -235,14 +232,11 @@ def transfer_requirements(*, customer: Customer, order: TransferOrder) -> Requir
         reasons.append(str(_("%(threshold)s円を超える振込")) % {"threshold": f"{threshold:,}"})
     if not reasons:
         return Requirements(signing=False, new_payee=False)
-    capability = signing_capability(customer)
-    if not capability.can_sign:
-        raise SigningRequiredError(capability.reason)
-    if new_payee:
-        check_new_token_hold(customer)
-    if signing_locked(customer):
-        raise SigningRejectedError(LOCKED_MESSAGE, code="signing_locked")
-    return Requirements(signing=True, new_payee=new_payee, reasons=reasons)
+    # Above the threshold to a 登録先 there is no hold, but there must be a way to confirm.
+    capability = confirmation_check(customer, hold=new_payee)
+    return Requirements(
+        signing=True, new_payee=new_payee, reasons=reasons, method=str(capability.method)
+    )
 
 
 def _check_active(customer: Customer) -> None:
@@ -368,6 +362,7 @@ def _submit(
     idempotency_key: str,
     challenge_id: int | None,
     signing_code: str | None,
+    passkey_response: dict[str, Any] | None,
     ip: str | None,
 ) -> TransferResult:
     if not IDEMPOTENCY_KEY.fullmatch(idempotency_key or ""):
@@ -388,13 +383,15 @@ def _submit(
         requirements = transfer_requirements(customer=locked, order=order)
         signed = False
         if requirements.signing:
-            if challenge_id is None or not signing_code:
-                raise SigningRequiredError(_("取引認証番号を入力してください。"))
-            outcome = signing_verify(
+            # The operation as the bank holds it: the session's order, the key of its
+            # draft and the customer's own account row (never what the form sends).
+            outcome = confirm_operation(
                 customer=locked,
-                challenge_id=challenge_id,
                 purpose=SigningChallenge.Purpose.TRANSFER,
-                code=signing_code,
+                draft_key=idempotency_key,
+                challenge_id=challenge_id,
+                signing_code=signing_code,
+                passkey_response=passkey_response,
                 destination=order.destination,
                 amount=order.amount,
                 debit_account=customer_account(locked, order.from_account_id),
@@ -438,6 +435,7 @@ def transfer_execute(
     idempotency_key: str,
     challenge_id: int | None = None,
     signing_code: str | None = None,
+    passkey_response: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> TransferResult:
     """Execute a 振替 or 振込 now. The same idempotency key never moves money twice."""
@@ -449,6 +447,7 @@ def transfer_execute(
         idempotency_key=idempotency_key,
         challenge_id=challenge_id,
         signing_code=signing_code,
+        passkey_response=passkey_response,
         ip=ip,
     )
 
@@ -460,6 +459,7 @@ def transfer_schedule(
     idempotency_key: str,
     challenge_id: int | None = None,
     signing_code: str | None = None,
+    passkey_response: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> TransferResult:
     """Accept a 振込予約 for a future business day (signed now if it needs signing)."""
@@ -472,6 +472,7 @@ def transfer_schedule(
         idempotency_key=idempotency_key,
         challenge_id=challenge_id,
         signing_code=signing_code,
+        passkey_response=passkey_response,
         ip=ip,
     )
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "netbank.notifications",
     "netbank.customers",
     "netbank.otp",
+    "netbank.passkeys",
     "netbank.banking",
     "netbank.helpdesk",
     "netbank.demo",
@@ -209,6 +210,14 @@ NETBANK_MAIL_DELIVERY: dict[str, Any] = {
 NETBANK_BANK_NAME = env_str("NETBANK_BANK_NAME", "ネットバンク")
 NETBANK_BANK_NAME_EN = env_str("NETBANK_BANK_NAME_EN", "NetBank")
 NETBANK_PUBLIC_URL = env_str("NETBANK_PUBLIC_URL", "http://127.0.0.1:8000")
+# Passkeys (netbank.passkeys, docs/operations.md): the WebAuthn relying party id (default:
+# the host of NETBANK_PUBLIC_URL) and the origins whose assertions are accepted (a comma
+# list; default: NETBANK_PUBLIC_URL's origin). Empty here means "follow NETBANK_PUBLIC_URL"
+# (read on use: the demo sets that URL after start-up). NETBANK_PASSKEY_REQUIRED: once a
+# customer has a passkey, OTP-only logins and confirmations are refused for them.
+NETBANK_WEBAUTHN_RP_ID = env_str("NETBANK_WEBAUTHN_RP_ID")
+NETBANK_WEBAUTHN_ORIGINS = [o for o in env_str("NETBANK_WEBAUTHN_ORIGINS").split(",") if o.strip()]
+NETBANK_PASSKEY_REQUIRED = env_bool("NETBANK_PASSKEY_REQUIRED", False)
 NETBANK_HELPDESK: dict[str, Any] = {
     "phone": env_str("NETBANK_HELPDESK_PHONE", "0120-058-098"),
     "general_option": env_str("NETBANK_HELPDESK_GENERAL_OPTION", "1"),

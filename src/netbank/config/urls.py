@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("netbank.web.urls")),
     path("", include("netbank.customers.urls")),
     path("", include("netbank.otp.urls")),
+    path("", include("netbank.passkeys.urls")),
     path("", include("netbank.banking.urls")),
 ]
 

@@ -71,7 +71,12 @@ class LoginForm(AccessibleForm):
         check=validators.validate_login_id,
         html_maxlength=validators.LOGIN_ID_MAX,
         widget=forms.TextInput(
-            attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
+            # "webauthn": the browser may offer the bank's passkeys here (conditional UI).
+            attrs={
+                "autocomplete": "username webauthn",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
         ),
     )
     password = CheckedCharField(

@@ -92,3 +92,27 @@ class ThrottleBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start}"
+
+
+class LoginRecovery(models.Model):
+    """A helpdesk-approved exception to a login policy (``customers.login_policy``): the
+    customer's next login may use ID + password + OTP although the bank requires a
+    stronger factor (a passkey) of them. Granted after a verified identity check, used
+    once (consumed with a conditional UPDATE when the password is accepted), and it
+    expires. Operators are ``auth`` users; their id is kept as a number here so that
+    customers depends on no console."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="login_recoveries"
+    )
+    granted_by_operator_id = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "used_at"], name="login_recovery_open")]
+
+    def __str__(self) -> str:
+        return f"login recovery {self.pk} of customer {self.customer_id}"

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers import lockout
+from netbank.customers.login_policy import login_gates_check
 from netbank.customers.messages import lock_message
 from netbank.customers.models import Customer, SecretQuestion
 from netbank.customers.questions import MAX_QUESTIONS, SECRET_QUESTIONS
@@ -45,6 +46,7 @@ from netbank.notifications.services import notice_enqueue
 LOGIN_CHANNEL_LABELS = {
     "web": gettext_noop("ログイン"),
     "direct": gettext_noop("Directログイン（ワンタイムパスワードアプリ）"),
+    "passkey": gettext_noop("パスキーでのログイン"),
 }
 
 
@@ -54,6 +56,9 @@ class LoginResult(StrEnum):
     LOCKED = "locked"
     THROTTLED = "throttled"
     SUSPENDED = "suspended"
+    # A login policy of another app refused this way of logging in (customers.login_policy:
+    # with NETBANK_PASSKEY_REQUIRED, a customer who has a passkey must use it).
+    POLICY = "policy"
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,9 @@ def login_check_password(
                     ),
                     LoginResult.SUSPENDED,
                 )
+            refusal = login_gates_check(customer=customer, channel=channel, ip=ip)
+            if refusal is not None:
+                return LoginOutcome(None, refusal, LoginResult.POLICY)
             record("login.password_accepted", customer_id=customer_id, ip=ip, channel=channel)
             return LoginOutcome(customer)
         new_status = lockout.lockout_register_failure(

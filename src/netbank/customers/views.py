@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
@@ -39,6 +39,18 @@ TOP_MENU = (
 END_REASONS = frozenset(
     {"idle", "expired", "logout", "suspended", "revoked", "pending", "otp_in_use"}
 )
+
+
+def passkey_login_urls() -> dict[str, str] | None:
+    """The passkey login's URLs for the login page (conditional UI and the button), or
+    None where no passkey app is installed: customers names them, never imports them."""
+    try:
+        return {
+            "options": reverse("passkeys:login_options"),
+            "login": reverse("passkeys:login"),
+        }
+    except NoReverseMatch:
+        return None
 
 
 def _customer(request: HttpRequest) -> Customer:
@@ -78,7 +90,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "customers/login.html",
-        {"form": form, "ended": ended if ended in END_REASONS else None},
+        {
+            "form": form,
+            "ended": ended if ended in END_REASONS else None,
+            "passkey_login": passkey_login_urls(),
+        },
         status=status,
     )
 
@@ -99,8 +115,12 @@ def top_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @customer_required
 def procedures_view(request: HttpRequest) -> HttpResponse:
-    """各種お申込・手続き."""
-    return render(request, "customers/procedures.html")
+    """各種お申込・手続き. パスキー appears where its app routes it."""
+    try:
+        passkeys_url: str | None = reverse("passkeys:list")
+    except NoReverseMatch:
+        passkeys_url = None
+    return render(request, "customers/procedures.html", {"passkeys_url": passkeys_url})
 
 
 @never_cache

@@ -28,6 +28,7 @@ from netbank.helpdesk.conf import console_int
 from netbank.helpdesk.models import IdentityCheck, LiftRequest
 from netbank.notifications.models import OutboxMail
 from netbank.otp.models import Token
+from netbank.passkeys.models import Passkey
 
 # Events the "recent logins" table shows.
 LOGIN_EVENTS = (
@@ -243,3 +244,8 @@ def last_suspension(customer: Customer) -> AuditRecord | None:
         .order_by("-occurred_at", "-id")
         .first()
     )
+
+
+def customer_passkeys(customer: Customer) -> QuerySet[Passkey]:
+    """Every passkey the customer registered, revoked ones too, newest first."""
+    return Passkey.objects.filter(customer=customer).order_by("-created_at", "-pk")

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers import lockout
+from netbank.customers.login_policy import login_recovery_grant
 from netbank.customers.models import Customer, FailureCounter
 from netbank.customers.notices import KIND_LABELS
 from netbank.customers.notices_security import (
@@ -58,6 +59,7 @@ from netbank.otp.tokens.suspension import (
     tokens_resume,
     tokens_revoke,
 )
+from netbank.passkeys import services as passkeys
 
 REASON_MAX = 500
 REASON_MIN = 4
@@ -79,6 +81,7 @@ PURPOSE_UNLOCK = "unlock"
 PURPOSE_TOKEN_RESET = "token_reset"  # noqa: S105 - a purpose name, not a secret
 PURPOSE_TOKEN_MAIL = "token_mail_resend"  # noqa: S105
 PURPOSE_LIFT = "lift"
+PURPOSE_LOGIN_RECOVERY = "login_recovery"
 
 
 class ActionError(Exception):
@@ -675,6 +678,96 @@ def token_mail_resend(
         purpose=PURPOSE_TOKEN_MAIL,
         action="token_mail_resend",
         event="helpdesk.token_mail_resent",
+        ready=ready,
+        act=act,
+    )
+
+
+# --- passkeys -----------------------------------------------------------------------
+
+
+def passkey_revoke(
+    *, customer: Customer, passkey_id: int, operator: User, reason: str, ip: str | None
+) -> ActionOutcome:
+    """Revoke one of the customer's passkeys (a lost phone, a passkey the customer does
+    not recognise). Like the suspension it only takes access away, so it needs a reason
+    but no identity check; the customer is mailed. The passkeys service marks the
+    passkey revoked (it can no longer log in or confirm anything)."""
+    _require_operator(operator)
+    text = _clean_reason(reason)
+    with transaction.atomic():
+        locked = _lock_customer(customer)
+        target = next((p for p in passkeys.passkeys_of(locked) if p.pk == passkey_id), None)
+        if target is None:
+            raise ActionError(_("対象のパスキーが見つかりません（すでに失効しています）。"))
+        passkeys.revoke(operator=operator, passkey_id=target.pk, reason=text)
+        record(
+            "helpdesk.passkey_revoked",
+            customer_id=locked.pk,
+            operator_id=operator.pk,
+            ip=ip,
+            passkey_id=target.pk,
+            reason=text,
+        )
+        helpdesk_action_notice_enqueue(
+            customer=locked,
+            what=f"パスキー「{target.name}」の失効",
+            detail=(
+                "このパスキーでは、ログインもお取引の確認もできなくなりました。"
+                "パスキーは「各種お申込・手続き」＞「パスキー」から、あらためて登録できます。"
+            ),
+        )
+    return ActionOutcome(True)
+
+
+def login_recovery(
+    *,
+    customer: Customer,
+    operator: User,
+    reason: str,
+    check: IdentityCheckInput,
+    ip: str | None,
+) -> ActionOutcome:
+    """パスキーを使わないログインの許可: with NETBANK_PASSKEY_REQUIRED, a customer who has
+    a passkey but cannot use it (the phone is being repaired, say) may log in once with
+    ID + password + OTP. Like the other recoveries (ロック解除, トークンの失効) it needs a
+    verified identity check; the grant is single-use and expires after 24 hours
+    (``customers.login_policy``), and the customer is mailed. The session it opens still
+    cannot confirm transfers with a 取引認証番号 (the passkey stays required for that);
+    to stop using a lost passkey, revoke it instead."""
+
+    def ready(locked: Customer) -> None:
+        if locked.status != Customer.Status.ACTIVE:
+            raise ActionError(_("停止中のお客さまには許可できません（先に利用再開が必要です）。"))
+        if not passkeys.passkey_required_for(locked):
+            raise ActionError(
+                _("このお客さまは、パスキーがなくてもワンタイムパスワードでログインできます。")
+            )
+
+    def act(locked: Customer, target: None, *ignored: Any) -> _Acted:
+        grant = login_recovery_grant(customer=locked, operator_id=operator.pk)
+        return _Acted(
+            audit={"recovery_id": grant.pk, "expires_at": grant.expires_at.isoformat()},
+            notice=lambda: helpdesk_action_notice_enqueue(
+                customer=locked,
+                what="パスキーを使わないログインの許可（1回・24時間以内）",
+                detail=(
+                    "次の1回に限り、ログインID・ログインパスワード・ワンタイムパスワードで"
+                    "ログインできます。お心当たりのない場合は、ただちにヘルプデスクへ"
+                    "ご連絡ください。"
+                ),
+            ),
+        )
+
+    return _console_action(
+        customer=customer,
+        operator=operator,
+        reason=reason,
+        check=check,
+        ip=ip,
+        purpose=PURPOSE_LOGIN_RECOVERY,
+        action="login_recovery",
+        event="helpdesk.login_recovery",
         ready=ready,
         act=act,
     )

@@ -15,6 +15,12 @@ urlpatterns = [
     path("customers/<int:pk>/unlock/<int:counter_id>/", views.unlock_view, name="unlock"),
     path("customers/<int:pk>/token-reset/", views.token_reset_view, name="token_reset"),
     path("customers/<int:pk>/token-mail/", views.token_mail_view, name="token_mail"),
+    path(
+        "customers/<int:pk>/passkeys/<int:passkey_id>/revoke/",
+        views.passkey_revoke_view,
+        name="passkey_revoke",
+    ),
+    path("customers/<int:pk>/login-recovery/", views.login_recovery_view, name="login_recovery"),
     path("lift-requests/<int:request_id>/", views.lift_decide_view, name="lift_decide"),
     path("operators/", views.operators_view, name="operators"),
     path("operators/<int:user_id>/unlock/", views.operator_unlock_view, name="operator_unlock"),

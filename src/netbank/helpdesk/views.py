@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from netbank import clock
 from netbank.audit.services import record
+from netbank.customers.login_policy import login_recovery_pending
 from netbank.customers.models import Customer, FailureCounter
 from netbank.customers.notices import KIND_LABELS
 from netbank.customers.services import secret_question_pick
@@ -52,6 +53,8 @@ from netbank.helpdesk.operators import (
     operator_unlock,
 )
 from netbank.otp.tokens.suspension import token_mail_pending, tokens_resettable
+from netbank.passkeys.models import Passkey
+from netbank.passkeys.services import passkey_required_for
 from netbank.web.client_address import client_address
 
 # Result codes after an action (?done=...), and what the customer page says.
@@ -65,6 +68,10 @@ DONE_MESSAGES = {
     "unlocked": _lazy("ロックを解除しました。お客さまへお知らせを送信しました。"),
     "token_reset": _lazy("トークンを失効させました。お客さまへお知らせを送信しました。"),
     "token_mail": _lazy("トークン発行メールを再送しました。"),
+    "passkey_revoked": _lazy("パスキーを失効させました。お客さまへお知らせを送信しました。"),
+    "login_recovery": _lazy(
+        "パスキーを使わないログインを1回許可しました（24時間以内）。お客さまへお知らせを送信しました。"
+    ),
 }
 ENDED_MESSAGES = {
     "idle": _lazy("一定時間操作がなかったため、ログアウトしました。"),
@@ -75,7 +82,11 @@ ENDED_MESSAGES = {
     ),
     "logout": _lazy("ログアウトしました。"),
 }
-CHANNEL_LABELS = {"web": _lazy("ブラウザ"), "direct": _lazy("Directログイン")}
+CHANNEL_LABELS = {
+    "web": _lazy("ブラウザ"),
+    "direct": _lazy("Directログイン"),
+    "passkey": _lazy("パスキー"),
+}
 TOKEN_STATE_LABELS = {
     "issued": _lazy("発行済み（アプリの設定待ち）"),
     "activated": _lazy("設定済み（利用開始待ち）"),
@@ -229,6 +240,9 @@ def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
             can_reset=tokens_resettable(customer=customer) > 0,
             can_resend=customer.status == Customer.Status.ACTIVE
             and token_mail_pending(customer=customer) is not None,
+            passkeys=selectors.customer_passkeys(customer),
+            passkey_required=passkey_required_for(customer),
+            login_recovery=login_recovery_pending(customer),
             done=DONE_MESSAGES.get(request.GET.get("done", "")),
         ),
     )
@@ -547,4 +561,60 @@ def operator_unlock_view(request: HttpRequest, user_id: int) -> HttpResponse:
         "helpdesk/operator_unlock.html",
         _context(request, target=target, form=form),
         status=status,
+    )
+
+
+# --- passkeys -------------------------------------------------------------------------
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def passkey_revoke_view(request: HttpRequest, pk: int, passkey_id: int) -> HttpResponse:
+    """パスキーの失効: a reason, no identity check (it only takes access away)."""
+    customer = _customer_or_404(pk)
+    passkey = get_object_or_404(Passkey, pk=passkey_id, customer=customer)
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.passkey_revoke(
+                    customer=customer,
+                    passkey_id=passkey.pk,
+                    operator=_operator(request),
+                    reason=form.cleaned_data["reason"],
+                    ip=client_address(request),
+                )
+            except services.ActionError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return _done(customer, "passkey_revoked")
+    return render(
+        request,
+        "helpdesk/passkey_revoke.html",
+        _context(request, customer=customer, passkey=passkey, form=form),
+        status=status,
+    )
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def login_recovery_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """パスキーを使わないログインの許可 (one login, 24 h), after a verified identity check."""
+    customer = _customer_or_404(pk)
+    form = IdentityCheckForm(request.POST if request.method == "POST" else None)
+    return _identity_action(
+        request,
+        customer=customer,
+        form=form,
+        template="helpdesk/login_recovery.html",
+        act=lambda f: services.login_recovery(
+            customer=customer,
+            operator=_operator(request),
+            reason=f.cleaned_data["reason"],
+            check=f.identity_check(),
+            ip=client_address(request),
+        ),
+        done="login_recovery",
     )

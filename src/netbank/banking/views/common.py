@@ -4,16 +4,25 @@ that 振替・振込, 登録先 and 振込限度額 share."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from netbank import clock
+from netbank.banking.confirmation import (
+    METHOD_PASSKEY,
+    METHOD_SIGNING,
+    confirm_capability,
+    has_passkey,
+    new_passkey_hold_until,
+    passkey_options,
+)
 from netbank.banking.errors import BankingError, SigningRejectedError
 from netbank.banking.forms import ConfirmForm
 from netbank.banking.models import SigningChallenge
@@ -28,6 +37,7 @@ from netbank.customers.confirm import confirm_page
 from netbank.customers.models import Customer
 from netbank.customers.services import transaction_password_check
 from netbank.oath.txquestion import NONCE_DIGITS
+from netbank.passkeys.services import passkey_required_for
 from netbank.web.client_address import client_address
 
 TRANSFER_DRAFT = "banking.transfer_draft"
@@ -87,13 +97,67 @@ def check_transaction_password(
 
 
 def payee_list_context(customer: Customer) -> dict[str, Any]:
-    """The 登録先 list with what the customer may do with it: whether the token can
-    sign (needed for a new payee) and, after a re-issue, until when new payees wait."""
-    capability = signing_capability(customer)
+    """The 登録先 list with what the customer may do with it: whether they can confirm
+    a new payee (the token app's 取引認証番号 or a passkey) and, after a token issue or a
+    passkey registration, until when new payees wait."""
+    capability = confirm_capability(customer)
     return {
         "payees": list(customer_payees(customer)),
         "capability": capability,
         "hold_until": new_token_hold_until(customer) if capability.can_sign else None,
+        "passkey_hold_until": new_passkey_hold_until(customer) if capability.passkey else None,
+    }
+
+
+def signing_fallback_allowed(customer: Customer) -> bool:
+    """A customer with a passkey may still confirm with the token app's 取引認証番号
+    (a PC without the passkey, say), unless NETBANK_PASSKEY_REQUIRED forbids it."""
+    return signing_capability(customer).can_sign and not passkey_required_for(customer)
+
+
+def confirm_method(customer: Customer, draft: dict[str, Any]) -> str:
+    """How this 確認 screen asks for the confirmation: the passkey where the customer has
+    one, unless they chose the 取引認証番号 (and may); else the 取引認証番号."""
+    capability = confirm_capability(customer)
+    if (
+        capability.passkey
+        and draft.get("method") == METHOD_SIGNING
+        and signing_fallback_allowed(customer)
+    ):
+        return METHOD_SIGNING
+    return capability.method or METHOD_SIGNING
+
+
+def method_switch(
+    request: HttpRequest, *, customer: Customer, draft: dict[str, Any], draft_name: str
+) -> HttpResponse | None:
+    """The 確認 screen's 「取引認証番号で確認する」/「パスキーで確認する」 buttons: remember
+    the choice in the draft and show the screen again (a refused choice changes nothing)."""
+    if request.method != "POST":
+        return None
+    action = request.POST.get("action")
+    if action == "use_signing" and signing_fallback_allowed(customer):
+        draft["method"] = METHOD_SIGNING
+    elif action == "use_passkey":
+        draft["method"] = METHOD_PASSKEY
+    else:
+        return None
+    draft_put(request, draft_name, draft)
+    return redirect(request.path)
+
+
+def passkey_context(
+    *, customer: Customer, draft: dict[str, Any], purpose: str, **operation: Any
+) -> dict[str, Any]:
+    """What the 確認 screen needs for the passkey: the WebAuthn request options for
+    exactly this operation and draft (a fresh challenge each time the screen is shown),
+    as JSON for passkey_confirm.js, and whether the 取引認証番号 may be used instead."""
+    options = passkey_options(
+        customer=customer, purpose=purpose, draft_key=draft["key"], **operation
+    )
+    return {
+        "passkey_options": json.dumps(options, separators=(",", ":")),
+        "signing_fallback": signing_fallback_allowed(customer),
     }
 
 
@@ -164,7 +228,8 @@ def draft_challenge(
     BankingError when no question can be asked (the caller shows why)."""
     challenge = fresh_challenge(customer=customer, draft=draft, purpose=purpose, **operation)
     draft_put(request, draft_name, draft)
-    return signing_context(challenge)
+    # A customer with a passkey who chose the 取引認証番号 may go back to the passkey.
+    return {**signing_context(challenge), "passkey_available": has_passkey(customer)}
 
 
 def signed_confirm(
@@ -177,15 +242,19 @@ def signed_confirm(
     act: Callable[[ConfirmForm], HttpResponse],
     template: str,
     context: dict[str, Any],
+    passkey: Callable[[], dict[str, Any]] | None = None,
 ) -> HttpResponse:
     """A 確認 screen and its 確定する: on a POST whose form is valid, belongs to the
     draft and carries the right 確認用パスワード, ``act(form)`` does the operation (with
     the 取引認証番号 when ``signing``) and answers the redirect to 完了; the draft is then
     dropped. A refused code or operation is shown on the form (400); a locked 確認用パスワード
-    disables it."""
+    disables it. With ``passkey`` (the customer confirms with a passkey) the form carries
+    the assertion instead of the 取引認証番号, and ``passkey()`` gives the screen its
+    request options."""
     form = ConfirmForm(
         request.POST if request.method == "POST" else None,
         signing=signing,
+        passkey=signing and passkey is not None,
         initial={"idempotency_key": draft["key"]},
     )
 
@@ -195,7 +264,7 @@ def signed_confirm(
         try:
             done = act(form)
         except SigningRejectedError as exc:
-            form.add_error("signing_code" if signing else None, str(exc.message))
+            form.add_error("signing_code" if form.signing else None, str(exc.message))
         except BankingError as exc:
             form.add_error(None, str(exc.message))
         else:
@@ -209,5 +278,11 @@ def signed_confirm(
         form=form,
         act=submit,
         locks=(lockout.TRANSACTION_PASSWORD,),
-        page=lambda status: render(request, template, {**context, "form": form}, status=status),
+        page=lambda status: render(
+            request,
+            template,
+            # The passkey's options (a new challenge) only for a screen actually shown.
+            {**context, **(passkey() if passkey is not None else {}), "form": form},
+            status=status,
+        ),
     )

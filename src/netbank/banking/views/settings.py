@@ -12,6 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from netbank.banking.confirmation import (
+    METHOD_PASSKEY,
+    METHOD_SIGNING,
+    check_new_credential_hold,
+    confirm_capability,
+)
 from netbank.banking.destination import Destination
 from netbank.banking.errors import BankingError
 from netbank.banking.forms import ConfirmForm, LimitForm, PayeeForm
@@ -23,20 +29,19 @@ from netbank.banking.payees import (
     payee_register,
     payee_registration_check,
 )
-from netbank.banking.signing import (
-    check_new_token_hold,
-    signing_capability,
-)
 from netbank.banking.views.common import (
     LIMIT_DRAFT,
     PAYEE_DRAFT,
+    confirm_method,
     current_customer,
     draft_challenge,
     draft_drop,
     draft_get,
     draft_put,
     message_page,
+    method_switch,
     new_idempotency_key,
+    passkey_context,
     payee_list_context,
     signed_confirm,
 )
@@ -122,16 +127,24 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
         return redirect("banking:payees")
     if request.method == "POST" and request.POST.get("action") == "back":
         return redirect(reverse("banking:payee_add") + "?back=1")
+    switched = method_switch(request, customer=customer, draft=draft, draft_name=PAYEE_DRAFT)
+    if switched is not None:
+        return switched
+    method = confirm_method(customer, draft)
     try:
         destination = Destination.from_dict(draft["destination"])
-        signing = draft_challenge(
-            request,
-            customer=customer,
-            draft=draft,
-            draft_name=PAYEE_DRAFT,
-            purpose=SigningChallenge.Purpose.PAYEE,
-            destination=destination,
-        )
+        if method == METHOD_SIGNING:
+            signing = draft_challenge(
+                request,
+                customer=customer,
+                draft=draft,
+                draft_name=PAYEE_DRAFT,
+                purpose=SigningChallenge.Purpose.PAYEE,
+                destination=destination,
+            )
+        else:
+            payee_registration_check(customer)  # the hold, as the 取引認証 path checks it
+            signing = {}
     except (KeyError, TypeError, ValueError):
         draft_drop(request, PAYEE_DRAFT)
         return redirect("banking:payees")
@@ -151,8 +164,10 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
             destination=destination,
             nickname=str(draft.get("nickname", "")),
             challenge_id=draft.get("challenge_id"),
-            signing_code=form.cleaned_data["signing_code"],
+            signing_code=form.cleaned_data.get("signing_code"),
             ip=client_address(request),
+            draft_key=draft["key"],
+            passkey_response=form.cleaned_data.get("passkey_response"),
         )
         return redirect(reverse("banking:payees") + "?done=registered")
 
@@ -164,7 +179,19 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
         signing=True,
         act=act,
         template="banking/payee_confirm.html",
-        context={"destination": destination, **signing},
+        context={"destination": destination, "method": method, **signing},
+        passkey=(
+            (
+                lambda: passkey_context(
+                    customer=customer,
+                    draft=draft,
+                    purpose=SigningChallenge.Purpose.PAYEE,
+                    destination=destination,
+                )
+            )
+            if method == METHOD_PASSKEY
+            else None
+        ),
     )
 
 
@@ -195,7 +222,7 @@ def limit_edit_view(request: HttpRequest) -> HttpResponse:
     """振込限度額の変更（入力）."""
     customer = current_customer(request)
     view = limit_view(customer)
-    capability = signing_capability(customer)
+    capability = confirm_capability(customer)
     form = LimitForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -207,7 +234,7 @@ def limit_edit_view(request: HttpRequest) -> HttpResponse:
                 if new_limit > view.daily_limit:
                     if not capability.can_sign:
                         raise BankingError(capability.reason)
-                    check_new_token_hold(customer)
+                    check_new_credential_hold(customer)
             except BankingError as exc:
                 form.add_error("new_limit", str(exc.message))
             else:
@@ -236,11 +263,20 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
         return redirect("banking:limit")
     if request.method == "POST" and request.POST.get("action") == "back":
         return redirect("banking:limit")
+    switched = method_switch(request, customer=customer, draft=draft, draft_name=LIMIT_DRAFT)
+    if switched is not None:
+        return switched
     new_limit: int = draft["new_limit"]
     current = limit_view(customer)
     raising = new_limit > current.daily_limit
-    context: dict[str, Any] = {"new_limit": new_limit, "limit": current, "raising": raising}
-    if raising:
+    method = confirm_method(customer, draft) if raising else None
+    context: dict[str, Any] = {
+        "new_limit": new_limit,
+        "limit": current,
+        "raising": raising,
+        "method": method,
+    }
+    if method == METHOD_SIGNING:
         try:
             signing = draft_challenge(
                 request,
@@ -268,6 +304,8 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
             challenge_id=draft.get("challenge_id"),
             signing_code=form.cleaned_data.get("signing_code"),
             ip=client_address(request),
+            draft_key=draft["key"],
+            passkey_response=form.cleaned_data.get("passkey_response"),
         )
         return redirect(reverse("banking:limit") + "?done=1")
 
@@ -280,4 +318,16 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
         act=act,
         template="banking/limit_confirm.html",
         context=context,
+        passkey=(
+            (
+                lambda: passkey_context(
+                    customer=customer,
+                    draft=draft,
+                    purpose=SigningChallenge.Purpose.LIMIT,
+                    amount=new_limit,
+                )
+            )
+            if method == METHOD_PASSKEY
+            else None
+        ),
     )

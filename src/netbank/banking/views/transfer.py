@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from netbank.banking.business_days import is_business_day, today_jst
 from netbank.banking.conf import int_setting
+from netbank.banking.confirmation import METHOD_PASSKEY, METHOD_SIGNING
 from netbank.banking.destination import Destination
 from netbank.banking.errors import BankingError
 from netbank.banking.forms import ConfirmForm, FurikaeForm, FurikomiForm
@@ -38,13 +39,16 @@ from netbank.banking.transfers import (
 )
 from netbank.banking.views.common import (
     TRANSFER_DRAFT,
+    confirm_method,
     current_customer,
     draft_challenge,
     draft_drop,
     draft_get,
     draft_put,
     message_page,
+    method_switch,
     new_idempotency_key,
+    passkey_context,
     payee_list_context,
     signed_confirm,
 )
@@ -253,6 +257,9 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and request.POST.get("action") == "back":
         return redirect(back_url + "?back=1")
+    switched = method_switch(request, customer=customer, draft=draft, draft_name=TRANSFER_DRAFT)
+    if switched is not None:
+        return switched
     if request.method == "POST" and posted_key != draft["key"]:
         # A 確認 page from an older 入力: it must not confirm the current draft.
         return message_page(
@@ -285,7 +292,15 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
         if order.to_account_id
         else None,
     }
-    if requirements.signing:
+    method = confirm_method(customer, draft) if requirements.signing else None
+    context["method"] = method
+    operation = {
+        "destination": order.destination,
+        "amount": order.amount,
+        "debit_account": context["from_account"],
+        "scheduled_for": order.scheduled_for,
+    }
+    if method == METHOD_SIGNING:
         try:
             signing = draft_challenge(
                 request,
@@ -293,10 +308,7 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
                 draft=draft,
                 draft_name=TRANSFER_DRAFT,
                 purpose=SigningChallenge.Purpose.TRANSFER,
-                destination=order.destination,
-                amount=order.amount,
-                debit_account=context["from_account"],
-                scheduled_for=order.scheduled_for,
+                **operation,
             )
         except BankingError as exc:
             return message_page(
@@ -317,6 +329,7 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
             idempotency_key=draft["key"],
             challenge_id=draft.get("challenge_id"),
             signing_code=form.cleaned_data.get("signing_code"),
+            passkey_response=form.cleaned_data.get("passkey_response"),
             ip=client_address(request),
         )
         return _done_redirect(result.transfer)
@@ -330,6 +343,18 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
         act=act,
         template="banking/transfer_confirm.html",
         context=context,
+        passkey=(
+            (
+                lambda: passkey_context(
+                    customer=customer,
+                    draft=draft,
+                    purpose=SigningChallenge.Purpose.TRANSFER,
+                    **operation,
+                )
+            )
+            if method == METHOD_PASSKEY
+            else None
+        ),
     )
 
 

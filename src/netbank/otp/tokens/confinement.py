@@ -44,6 +44,8 @@ OPEN_VIEWS = frozenset(
     {
         "customers:login",
         "otp:login_otp",
+        "passkeys:login_options",
+        "passkeys:login",
         "customers:logout",
         "customers:session_status",
         "customers:session_extend",
