@@ -83,9 +83,10 @@ def _check_port_free(host: str, port: int, what: str, option: str) -> None:
     try:
         _bind(host, port).close()
     except OSError as exc:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         raise CommandError(
-            f"{what} のポート {host}:{port} を使用できません ({exc.strerror}). "
-            f"Port {host}:{port} for the {what} is not available; choose another with {option}."
+            f"{what} のポート {where} を使用できません ({exc.strerror}). "
+            f"Port {where} for the {what} is not available; choose another with {option}."
         ) from exc
 
 
