@@ -24,10 +24,13 @@ import pyotp
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.sync_api import Browser as PlaywrightBrowser
+from playwright.sync_api import expect
 
 from netbank.demo.mailcatcher import list_mail
 from netbank.oath.activation import ed25519_public_text
 from netbank.token_app.install_config import install_config_load
+from tests.browser.test_passkeys import NO_CONDITIONAL_UI, VirtualAuthenticator
 
 pytestmark = pytest.mark.slow
 
@@ -160,8 +163,8 @@ def test_demo_starts_serves_the_bank_and_its_mail_and_stops_on_ctrl_c(
     out, err = proc.communicate(timeout=STOP_TIMEOUT)
 
     assert proc.returncode == 0, err
-    assert f"http://127.0.0.1:{port}/" in out
-    assert f"http://127.0.0.1:{port}/demo/mail/" in out
+    assert f"http://localhost:{port}/" in out
+    assert f"http://localhost:{port}/demo/mail/" in out
     assert str(data_dir / "mail") in out
     for login_id, password in (("demo0001", "sakura2026"), ("demo0002", "momiji2026")):
         assert login_id in out
@@ -213,6 +216,29 @@ def test_demo_refuses_a_busy_port_before_touching_the_database(tmp_path: Path) -
     assert "--port" in result.stderr
     assert "Migrating" not in result.stdout
     assert not (data_dir / "netbank.sqlite3").exists()
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_demo_refuses_a_port_another_program_holds_on_ipv6_loopback(tmp_path: Path) -> None:
+    """The printed localhost may be tried on ::1 first: another program there would answer
+    in the bank's place, so the demo says so instead of starting."""
+    data_dir = tmp_path / "var"
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as busy:
+        busy.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        busy.bind(("::1", _free_port()))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            _netbank("demo", "--port", str(port), "--smtp-port", str(_free_port())),
+            env=_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode != 0
+    assert f"Port [::1]:{port}" in result.stderr
+    assert "Migrating" not in result.stdout
 
 
 def test_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
@@ -312,7 +338,7 @@ def test_printed_keys_log_in_and_a_second_start_prints_the_same_without_seeding_
     proc, port = _start(data_dir, tmp_path / "first.log")
     try:
         first = _banner(proc, tmp_path / "first.log")
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://localhost:{port}"
         otp_key = _key(r"鍵 / Key \(base32\)\s+([A-Z2-7]{32})$", first)
         operator_keys = {
             name: _key(rf"^\s+{name}\s+\S+\s+{role}\s+([A-Z2-7]{{32}})$", first)
@@ -376,5 +402,88 @@ def test_printed_keys_log_in_and_a_second_start_prints_the_same_without_seeding_
         assert re.search(rf"^\s+{name}\s+.*{key}$", second, re.MULTILINE)
     # The app follows the bank to its new port.
     assert install_config_load(data_dir / "token-app" / "install.json").bank_url == (
-        f"http://127.0.0.1:{port}"
+        f"http://localhost:{port}"
     )
+
+
+# --- passkeys: the printed URL is a relying party a browser accepts --------------------
+
+
+@pytest.mark.browser
+def test_printed_urls_say_localhost_where_a_passkey_registers_and_logs_in(
+    tmp_path: Path, browser: PlaywrightBrowser
+) -> None:
+    """Browsers refuse an IP address as a WebAuthn rpId: the demo names itself localhost,
+    answers there on IPv4 and IPv6, and Chromium's virtual authenticator (a platform
+    passkey with user verification) registers a passkey and logs in with it."""
+    data_dir = tmp_path / "var"
+    proc, port = _start(data_dir, tmp_path / "demo.log")
+    try:
+        banner = _banner(proc, tmp_path / "demo.log")
+        base = f"http://localhost:{port}"
+        for label, path in (("Bank login", "/"), ("Caught mail", "/demo/mail/")):
+            assert re.search(rf"{label}\s+{re.escape(base + path)}$", banner, re.MULTILINE)
+        assert re.search(rf"Helpdesk console\s+{re.escape(base)}/helpdesk/$", banner, re.M)
+        assert f"127.0.0.1:{port}" not in banner  # the web server's IP is printed nowhere
+        assert re.search(
+            r"^\s+パスキーのチャレンジの整理 / passkey challenges\s+60 min$", banner, re.M
+        )
+        assert install_config_load(data_dir / "token-app" / "install.json").bank_url == base
+        # localhost may mean ::1 first: the bank answers there, not another program.
+        if socket.has_ipv6:
+            ipv6 = http.client.HTTPConnection("::1", port, timeout=10)
+            ipv6.request("GET", "/", headers={"Host": f"localhost:{port}"})
+            assert ipv6.getresponse().status == 200
+            ipv6.close()
+        otp_key = _key(r"鍵 / Key \(base32\)\s+([A-Z2-7]{32})$", banner)
+
+        context = browser.new_context(base_url=base, locale="ja-JP", timezone_id="Asia/Tokyo")
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        authenticator = VirtualAuthenticator(page)  # ctap2, internal, resident key, UV
+        page.add_init_script(NO_CONDITIONAL_UI)  # the login page's button, not autofill
+        page.goto("/")
+        page.get_by_label(re.compile(r"ログインID$")).fill("demo0002")
+        page.get_by_label(re.compile(r"ログインパスワード$")).fill("momiji2026")
+        page.get_by_role("button", name="ログイン", exact=True).click()
+        now = int(time.time())
+        login_step = (now + 30) // 30
+        code = pyotp.TOTP(otp_key).at(now + 30)  # as _code(), with its step remembered
+        page.get_by_label(re.compile(r"ワンタイムパスワード$")).fill(code)
+        page.get_by_role("button", name="認証する", exact=True).click()
+        expect(page).to_have_url(f"{base}/top/")
+
+        page.locator("main").get_by_role("link", name="各種お申込・手続き").click()
+        page.locator("main").get_by_role("link", name="パスキー", exact=True).click()
+        page.locator("main").get_by_role("link", name="パスキーを登録する").click()
+        page.get_by_label(re.compile(r"パスキーの名前$")).fill("デモのPC")
+        # The bank takes each OTP step once, in order: the next one after the login's.
+        while int(time.time()) // 30 < login_step:
+            time.sleep(1)  # waiting for the clock: there is no event to wait on
+        page.get_by_label(re.compile(r"ワンタイムパスワード$")).fill(_code(otp_key))
+        page.get_by_label("ソフトウェアキーボードで入力する").uncheck()
+        page.locator("#id_transaction_password").fill("kakunin02")
+        page.locator("main button[type=submit]").first.click()
+        page.get_by_role("button", name="パスキーを作成する").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("パスキーの登録（完了）")
+        (credential,) = authenticator.credentials()
+        assert credential["rpId"] == "localhost"
+
+        # Log out, log in with the passkey alone: no password, no OTP.
+        page.locator("header").get_by_role("button", name="ログアウト", exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("ログイン")
+        page.locator("main").get_by_role("button", name="パスキーでログイン", exact=True).click()
+        expect(page).to_have_url(f"{base}/top/")
+        expect(page.locator("main")).to_contain_text("佐藤 花子")
+        context.close()
+
+        # The registration notice reached the catcher, its links naming localhost too.
+        def notice() -> str:
+            bodies = [m.text_body() for m in list_mail(data_dir / "mail")]
+            return next((b for b in bodies if "デモのPC" in b), "")
+
+        _wait_until(lambda: notice() != "", MAIL_DEADLINE, proc)
+        assert f"{base}/" in notice()
+        assert "127.0.0.1" not in notice()
+    finally:
+        _stop(proc)

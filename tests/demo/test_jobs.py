@@ -19,6 +19,7 @@ from netbank.demo.jobs import (
     AUDIT_CHECKPOINT,
     PURGE_LOGIN_COUNTERS,
     PURGE_OTP_SESSIONS,
+    PURGE_PASSKEY_CHALLENGES,
     SCHEDULED_TRANSFERS,
     PeriodicJob,
     available_jobs,
@@ -61,10 +62,16 @@ def test_every_cron_command_exists_so_the_demo_runs_them_all() -> None:
         AUDIT_CHECKPOINT,
         PURGE_LOGIN_COUNTERS,
         PURGE_OTP_SESSIONS,
+        PURGE_PASSKEY_CHALLENGES,
     ]
     assert SCHEDULED_TRANSFERS.interval == 60
     assert 60 < AUDIT_CHECKPOINT.interval <= 600
-    assert PURGE_LOGIN_COUNTERS.interval == PURGE_OTP_SESSIONS.interval == 3600
+    assert (
+        PURGE_LOGIN_COUNTERS.interval
+        == PURGE_OTP_SESSIONS.interval
+        == PURGE_PASSKEY_CHALLENGES.interval
+        == 3600
+    )
 
 
 def test_housekeeping_jobs_run_and_stay_quiet() -> None:
@@ -72,6 +79,26 @@ def test_housekeeping_jobs_run_and_stay_quiet() -> None:
     assert run_once(PURGE_LOGIN_COUNTERS, say=said.append)
     assert run_once(PURGE_OTP_SESSIONS, say=said.append)
     assert said == []
+
+
+def test_the_passkey_challenge_job_deletes_challenges_expired_over_an_hour_ago(
+    frozen_clock: datetime,
+) -> None:
+    from netbank.passkeys import services
+    from netbank.passkeys.models import PasskeyChallenge
+
+    services.login_options()  # a login page's challenge, never answered
+    clock.advance(300 + 3600 - 1)
+    services.login_options()
+    said: list[str] = []
+
+    assert run_once(PURGE_PASSKEY_CHALLENGES, say=said.append)
+    assert PasskeyChallenge.objects.count() == 2  # expired, but not an hour ago yet
+    clock.advance(2)
+    assert run_once(PURGE_PASSKEY_CHALLENGES, say=said.append)
+
+    assert PasskeyChallenge.objects.count() == 1
+    assert said == []  # housekeeping stays out of the console
 
 
 def test_a_due_scheduled_transfer_is_executed_by_the_job_and_reported(

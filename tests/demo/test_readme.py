@@ -51,3 +51,13 @@ def test_every_picture_and_document_linked_exists() -> None:
     tour = {p.name for p in (ROOT / "docs" / "img").glob("tour-*.png")}
     assert tour
     assert tour <= {Path(t).name for t in targets}  # no tour picture left out
+
+
+def test_the_demo_urls_are_localhost_where_passkeys_work() -> None:
+    """Browsers refuse an IP address as a passkey's relying party: the README sends
+    visitors to the name the demo prints, and says where passkeys are."""
+    assert "http://127.0.0.1:8000" not in README
+    for path in ("/", "/demo/mail/", "/helpdesk/"):
+        assert f"http://localhost:8000{path}" in README
+    assert "各種お申込・手続き → パスキー" in README
+    assert "passkey challenges" in README

@@ -78,7 +78,19 @@ PURGE_OTP_SESSIONS = PeriodicJob(
     interval=3600.0,
     report=_never,
 )
-JOBS = (SCHEDULED_TRANSFERS, AUDIT_CHECKPOINT, PURGE_LOGIN_COUNTERS, PURGE_OTP_SESSIONS)
+PURGE_PASSKEY_CHALLENGES = PeriodicJob(
+    command="purge_passkey_challenges",
+    label="パスキーのチャレンジの整理 / passkey challenges",
+    interval=3600.0,
+    report=_never,
+)
+JOBS = (
+    SCHEDULED_TRANSFERS,
+    AUDIT_CHECKPOINT,
+    PURGE_LOGIN_COUNTERS,
+    PURGE_OTP_SESSIONS,
+    PURGE_PASSKEY_CHALLENGES,
+)
 
 
 def available_jobs() -> list[PeriodicJob]:

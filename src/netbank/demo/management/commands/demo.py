@@ -56,11 +56,14 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
 
 
 def _url_host(host: str) -> str:
-    """The host as a browser should be sent to it."""
-    if host in {"0.0.0.0", ""}:  # noqa: S104 - naming the wildcard, not binding to it
-        return "127.0.0.1"
-    if host == "::":
-        return "[::1]"
+    """The host as a browser should be sent to it.
+
+    "localhost" wherever the server answers on loopback: a browser treats it as a secure
+    context, as it does 127.0.0.1 (service workers, WebCrypto), and, unlike an IP
+    address, accepts it as a WebAuthn relying party id, so passkeys work in the demo.
+    """
+    if host in {"0.0.0.0", "", "::"} or _is_loopback(host):  # noqa: S104 - naming, not binding
+        return "localhost"
     return f"[{host}]" if ":" in host else host
 
 
@@ -77,16 +80,45 @@ def _check_port_free(host: str, port: int, what: str, option: str) -> None:
     """Fail before the slow steps if a port is taken (the real bind comes later)."""
     if port == 0:
         return
+    try:
+        _bind(host, port).close()
+    except OSError as exc:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        raise CommandError(
+            f"{what} のポート {where} を使用できません ({exc.strerror}). "
+            f"Port {where} for the {what} is not available; choose another with {option}."
+        ) from exc
+
+
+def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise CommandError(
-                f"{what} のポート {host}:{port} を使用できません ({exc.strerror}). "
-                f"Port {host}:{port} for the {what} is not available; choose another with {option}."
-            ) from exc
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _also_ipv6_loopback(host: str) -> bool:
+    """Whether the server also answers on [::1] at its port.
+
+    The printed URL says "localhost", which a browser may try on ::1 first: answering
+    there too means no refused first attempt, and no other program on [::1] at the same
+    port answering in the bank's place. Only for an IPv4 loopback or wildcard address,
+    and only where this machine has an IPv6 loopback at all.
+    """
+    if host not in {"127.0.0.1", "0.0.0.0"}:  # noqa: S104 - naming the wildcard
+        return False
+    try:
+        _bind("::1", 0).close()
+    except OSError:
+        return False
+    return True
 
 
 def install_config_write(folder: Path) -> Path:
@@ -167,6 +199,8 @@ class Command(BaseCommand):
         folder.mkdir(parents=True, exist_ok=True)
         self._configure(host=host, port=port, mailbox=mailbox)
         _check_port_free(host, port, "Web", "--port")
+        if _also_ipv6_loopback(host):
+            _check_port_free("::1", port, "Web", "--port")
         _check_port_free("127.0.0.1", smtp_port, "SMTP", "--smtp-port")
 
         # Ctrl-C and SIGTERM both raise KeyboardInterrupt, which ends waitress's loop (or
@@ -213,7 +247,7 @@ class Command(BaseCommand):
             jobs = start_jobs(periodic, stop=stop, say=self.say)
 
             server = self._create_server(host, port)
-            real_port = int(server.effective_port)
+            real_port = _server_port(server)
             if port == 0 and not os.environ.get("NETBANK_PUBLIC_URL"):
                 # The OS chose the port only now: the app's configuration follows it.
                 settings.NETBANK_PUBLIC_URL = f"http://{_url_host(host)}:{real_port}"
@@ -254,8 +288,13 @@ class Command(BaseCommand):
         allowed = list(settings.ALLOWED_HOSTS)
         if not _is_loopback(host):
             allowed = ["*"]  # reachable by address or name: the demo is not for production
-        elif host not in allowed:
-            allowed.append(host)
+        else:
+            # The printed name and the addresses it stands for. (Over http, Django's CSRF
+            # check compares the Origin with the request's own host: no trusted origins
+            # are needed for either name.)
+            for name in (host, "localhost", "127.0.0.1", "[::1]"):
+                if name not in allowed:
+                    allowed.append(name)
         settings.ALLOWED_HOSTS = allowed
         # The URLconf may have been imported before the flag was set.
         module = sys.modules.get(str(settings.ROOT_URLCONF))
@@ -285,14 +324,39 @@ class Command(BaseCommand):
 
         from netbank.config.wsgi import application
 
-        try:
-            return create_server(
-                application, host=host, port=port, threads=WSGI_THREADS, ident="netbank"
-            )
-        except OSError as exc:
-            raise CommandError(
-                f"Port {host}:{port} is not available ({exc.strerror}); choose another with --port."
-            ) from exc
+        options = {"threads": WSGI_THREADS, "ident": "netbank"}
+        if not _also_ipv6_loopback(host):
+            try:
+                return create_server(application, host=host, port=port, **options)
+            except OSError as exc:
+                raise CommandError(
+                    f"Port {host}:{port} is not available ({exc.strerror}); "
+                    "choose another with --port."
+                ) from exc
+        return create_server(application, sockets=self._dual_sockets(host, port), **options)
+
+    def _dual_sockets(self, host: str, port: int) -> list[socket.socket]:
+        """``host`` and [::1] on one port (the OS's choice for both when ``port`` is 0)."""
+        for _attempt in range(10):
+            try:
+                first = _bind(host, port)
+            except OSError as exc:
+                raise CommandError(
+                    f"Port {host}:{port} is not available ({exc.strerror}); "
+                    "choose another with --port."
+                ) from exc
+            real_port = int(first.getsockname()[1])
+            try:
+                return [first, _bind("::1", real_port)]
+            except OSError as exc:
+                first.close()
+                if port != 0:
+                    raise CommandError(
+                        f"Port [::1]:{port} is not available ({exc.strerror}); "
+                        "choose another with --port."
+                    ) from exc
+                # The port the OS picked for IPv4 is taken on ::1: ask again.
+        raise CommandError("No port free on both 127.0.0.1 and ::1; choose one with --port.")
 
     def _banner(
         self,
@@ -430,6 +494,12 @@ class Command(BaseCommand):
         rows = [["メール送信 / mail delivery", f"{WORKER_POLL_SECONDS:g} s"]]
         rows += [[job.label, _every(job.interval)] for job in periodic]
         return ["定期処理 / Background jobs (every)", *_table(rows)]
+
+
+def _server_port(server: Any) -> int:
+    """The port waitress listens on (one server, or several on the same port)."""
+    listening = getattr(server, "effective_listen", None)
+    return int(listening[0][1] if listening else server.effective_port)
 
 
 def _every(seconds: float) -> str:
