@@ -3,7 +3,7 @@
 Usage:
     .venv/bin/python bench/webapp_budget.py [--runs 7] [--throttle 4] [--json out.json]
 
-Prints, asserts nothing about time (a benchmark, not a test; issue 15's budget is
+Prints, asserts nothing about time (a benchmark, not a test; the phone app's budget is
 "JS+CSS below 100 KB uncompressed, cold start to a visible code below 1 s with 4x CPU
 throttling", docs/performance.md reads the numbers):
 

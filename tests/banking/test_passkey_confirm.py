@@ -77,10 +77,10 @@ def with_passkey(
     return authenticator
 
 
-def bank_customer() -> tuple[Customer, Account, SoftAuthenticator]:
+def bank_customer(*, payment: bool = False) -> tuple[Customer, Account, SoftAuthenticator]:
     customer, account = customer_with_account(1_000_000)
     issue_token(customer)
-    return customer, account, with_passkey(customer)
+    return customer, account, with_passkey(customer, payment=payment)
 
 
 def web_customer() -> tuple[Customer, Account, SoftAuthenticator, Client]:
@@ -103,15 +103,22 @@ def new_payee_order(
     )
 
 
-def transfer_assertion(
-    authenticator: SoftAuthenticator,
-    customer: Customer,
-    account: Account,
-    order: TransferOrder,
-    draft_key: str,
+def register_payee(customer: Customer, draft_key: str, response: dict[str, Any]) -> Payee:
+    """登録先の登録 of ``other_bank()`` confirmed with the passkey's ``response``."""
+    return payee_register(
+        customer=customer,
+        destination=other_bank(),
+        challenge_id=None,
+        signing_code=None,
+        draft_key=draft_key,
+        passkey_response=response,
+    )
+
+
+def transfer_options(
+    customer: Customer, account: Account, order: TransferOrder, draft_key: str
 ) -> dict[str, Any]:
-    """What the browser answers on the 確認 screen of ``order``."""
-    options = passkey_options(
+    return passkey_options(
         customer=customer,
         purpose=TRANSFER,
         draft_key=draft_key,
@@ -120,7 +127,17 @@ def transfer_assertion(
         debit_account=account,
         scheduled_for=order.scheduled_for,
     )
-    return authenticator.get(options)
+
+
+def transfer_assertion(
+    authenticator: SoftAuthenticator,
+    customer: Customer,
+    account: Account,
+    order: TransferOrder,
+    draft_key: str,
+) -> dict[str, Any]:
+    """What the browser answers on the 確認 screen of ``order``."""
+    return authenticator.get(transfer_options(customer, account, order, draft_key))
 
 
 # --- the canonical form ---------------------------------------------------------------
@@ -349,14 +366,7 @@ def test_passkey_registers_a_payee_and_raises_the_limit_but_not_one_for_the_othe
             passkey_response=payee_assertion,
         )
     with pytest.raises(SigningRejectedError):
-        payee_register(
-            customer=customer,
-            destination=other_bank(),
-            challenge_id=None,
-            signing_code=None,
-            draft_key=payee_draft,
-            passkey_response=limit_assertion,
-        )
+        register_payee(customer, payee_draft, limit_assertion)
     # A higher limit than the one confirmed: refused.
     with pytest.raises(SigningRejectedError):
         limit_change(
@@ -367,14 +377,7 @@ def test_passkey_registers_a_payee_and_raises_the_limit_but_not_one_for_the_othe
         )
     assert not Payee.objects.exists()
     assert daily_limit(customer) == 1_000_000
-    payee_register(
-        customer=customer,
-        destination=other_bank(),
-        challenge_id=None,
-        signing_code=None,
-        draft_key=payee_draft,
-        passkey_response=payee_assertion,
-    )
+    register_payee(customer, payee_draft, payee_assertion)
     limit_change(
         customer=customer,
         new_limit=3_000_000,
@@ -651,28 +654,8 @@ def test_payee_and_limit_screens_confirm_with_the_passkey() -> None:
 # --- Secure Payment Confirmation ------------------------------------------------------
 
 
-def spc_customer() -> tuple[Customer, Account, SoftAuthenticator]:
-    customer, account = customer_with_account(1_000_000)
-    issue_token(customer)
-    return customer, account, with_passkey(customer, payment=True)
-
-
-def transfer_options(
-    customer: Customer, account: Account, order: TransferOrder, draft_key: str
-) -> dict[str, Any]:
-    return passkey_options(
-        customer=customer,
-        purpose=TRANSFER,
-        draft_key=draft_key,
-        destination=order.destination,
-        amount=order.amount,
-        debit_account=account,
-        scheduled_for=order.scheduled_for,
-    )
-
-
 def test_the_transfer_options_ask_the_browser_to_show_payee_account_and_amount() -> None:
-    customer, account, _auth = spc_customer()
+    customer, account, _auth = bank_customer(payment=True)
     order = new_payee_order(customer, account, amount=43_210)
     spc = transfer_options(customer, account, order, key())["spc"]
     destination = order.destination
@@ -694,7 +677,7 @@ def test_the_transfer_options_ask_the_browser_to_show_payee_account_and_amount()
 
 
 def test_a_transfer_confirmed_in_the_payment_dialog_executes_the_amount_shown() -> None:
-    customer, account, authenticator = spc_customer()
+    customer, account, authenticator = bank_customer(payment=True)
     order = new_payee_order(customer, account, amount=43_210)
     draft = key()
     options = transfer_options(customer, account, order, draft)
@@ -720,7 +703,7 @@ def test_a_transfer_confirmed_in_the_payment_dialog_executes_the_amount_shown() 
 def test_a_payment_dialog_that_showed_something_else_executes_nothing(
     shown: dict[str, Any],
 ) -> None:
-    customer, account, authenticator = spc_customer()
+    customer, account, authenticator = bank_customer(payment=True)
     order = new_payee_order(customer, account, amount=43_210)
     draft = key()
     response = authenticator.pay(transfer_options(customer, account, order, draft), **shown)
@@ -732,7 +715,7 @@ def test_a_payment_dialog_that_showed_something_else_executes_nothing(
 
 
 def test_a_payment_assertion_does_not_register_a_payee() -> None:
-    customer, _account, authenticator = spc_customer()
+    customer, _account, authenticator = bank_customer(payment=True)
     draft = key()
     options = passkey_options(
         customer=customer, purpose=PAYEE, draft_key=draft, destination=other_bank()
@@ -743,22 +726,8 @@ def test_a_payment_assertion_does_not_register_a_payee() -> None:
         payment={"rpId": RP_ID, "topOrigin": ORIGIN, "total": {"currency": "JPY", "value": "0"}},
     )
     with pytest.raises(SigningRejectedError):
-        payee_register(
-            customer=customer,
-            destination=other_bank(),
-            challenge_id=None,
-            signing_code=None,
-            draft_key=draft,
-            passkey_response=response,
-        )
+        register_payee(customer, draft, response)
     assert not Payee.objects.exists()
     # The same passkey's plain assertion registers it.
-    payee_register(
-        customer=customer,
-        destination=other_bank(),
-        challenge_id=None,
-        signing_code=None,
-        draft_key=draft,
-        passkey_response=authenticator.get(options),
-    )
+    register_payee(customer, draft, authenticator.get(options))
     assert Payee.objects.count() == 1

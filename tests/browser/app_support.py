@@ -1,7 +1,7 @@
 """Driving the phone app (/app/token/) in Chromium, by its screens' accessible names.
 
-The names are the contract of APP_SPEC "The screens" (docs/token-app.md, "The phone
-app"): headings, labels and buttons as the customer reads them, never CSS classes.
+The names are the screens' contract (docs/token-app.md, "The phone app", "The
+screens"): headings, labels and buttons as the customer reads them, never CSS classes.
 Used by the journeys (test_webapp_journey.py) and the screenshots of every screen
 (test_webapp_screenshots.py).
 """

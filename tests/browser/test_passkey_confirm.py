@@ -71,19 +71,37 @@ def passkey_customer(
     return customer, account, token, soft
 
 
-def otp_log_in(page: Page, bank_url: str, customer: Customer, token: Token) -> None:
+def id_and_password(page: Page, bank_url: str, customer: Customer) -> None:
+    """The login page's first step: ログインID and ログインパスワード."""
     page.goto(bank_url + "/")
     page.get_by_label(re.compile(r"ログインID$")).fill(customer.login_id)
     page.get_by_label(re.compile(r"ログインパスワード$")).fill(PASSWORD)
     page.get_by_role("button", name="ログイン", exact=True).click()
+
+
+def otp_log_in(
+    page: Page,
+    bank_url: str,
+    customer: Customer,
+    token: Token,
+    soft: SoftAuthenticator | None = None,
+) -> None:
+    """ID, password and OTP; then Chromium gets the passkey ``soft``. Added after the
+    login: on the login page the browser would offer the passkey itself (conditional UI),
+    and the virtual authenticator always says yes."""
+    id_and_password(page, bank_url, customer)
     page.get_by_label(re.compile(r"ワンタイムパスワード$")).fill(current_otp(token))
     page.get_by_role("button", name="認証する", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("トップ")
+    if soft is not None:
+        VirtualAuthenticator(page).add(soft)
 
 
-def passkey_log_in(page: Page, bank_url: str) -> None:
-    """The login page: Chromium offers the passkey in the ログインID field (conditional
-    UI) and the virtual authenticator answers at once; the button is the other way."""
+def passkey_log_in(page: Page, bank_url: str, soft: SoftAuthenticator) -> None:
+    """The login page with the passkey ``soft`` in Chromium: it offers the passkey in the
+    ログインID field (conditional UI) and the virtual authenticator answers at once; the
+    button is the other way."""
+    VirtualAuthenticator(page).add(soft)
     page.goto(bank_url + "/")
     heading = page.get_by_role("heading", level=1)
     try:
@@ -114,10 +132,7 @@ def test_a_transfer_to_a_new_payee_confirmed_with_the_passkey(
 ) -> None:
     page = pc_page
     customer, account, token, soft = passkey_customer
-    # Added after the OTP login: on the login page the browser would offer the passkey
-    # itself (conditional UI), and the virtual authenticator always says yes.
-    otp_log_in(page, bank_url, customer, token)
-    VirtualAuthenticator(page).add(soft)
+    otp_log_in(page, bank_url, customer, token, soft)
     new_payee_confirm(page, bank_url, "30000")
     box = page.locator(".passkey-box")
     expect(box).to_be_visible()
@@ -159,8 +174,7 @@ def test_the_same_credentials_assertion_for_another_operation_is_refused(
     operation A, then present that assertion for operation B."""
     page = pc_page
     customer, account, token, soft = passkey_customer
-    otp_log_in(page, bank_url, customer, token)
-    VirtualAuthenticator(page).add(soft)
+    otp_log_in(page, bank_url, customer, token, soft)
     new_payee_confirm(page, bank_url, "1000")
     assertion_a = page.evaluate(ASSERTION_OF_THIS_PAGE)
     assert '"type":"public-key"' in assertion_a
@@ -196,17 +210,13 @@ def test_passkey_required_refuses_the_otp_login_and_the_passkey_logs_in(
     page = pc_page
     customer, _account, _token, soft = passkey_customer
     settings.NETBANK_PASSKEY_REQUIRED = True
-    page.goto(bank_url + "/")
-    page.get_by_label(re.compile(r"ログインID$")).fill(customer.login_id)
-    page.get_by_label(re.compile(r"ログインパスワード$")).fill(PASSWORD)
-    page.get_by_role("button", name="ログイン", exact=True).click()
+    id_and_password(page, bank_url, customer)
     expect(page.locator("main")).to_contain_text("パスキーでログインしてください")
     expect(page.locator("main")).to_contain_text("ヘルプデスク")
     expect(page.get_by_role("heading", level=1)).to_have_text("ログイン")
     shot(page, "login-passkey-required")
     assert AuditRecord.objects.filter(event="login.refused_passkey_required").count() == 1
-    VirtualAuthenticator(page).add(soft)
-    passkey_log_in(page, bank_url)
+    passkey_log_in(page, bank_url, soft)
     # The 確認 screen offers no 取引認証番号 either.
     new_payee_confirm(page, bank_url, "1000")
     expect(page.get_by_role("button", name=re.compile("取引認証番号"))).to_have_count(0)
@@ -219,8 +229,7 @@ def test_emergency_suspension_during_a_passkey_session_ends_it(
 ) -> None:
     page = pc_page
     customer, _account, _token, soft = passkey_customer
-    VirtualAuthenticator(page).add(soft)
-    passkey_log_in(page, bank_url)
+    passkey_log_in(page, bank_url, soft)
     page.goto(bank_url + "/banking/balance/")
     expect(page.get_by_role("heading", level=1)).to_have_text("残高照会")
     operator = operator_create(
@@ -248,6 +257,10 @@ def test_emergency_suspension_during_a_passkey_session_ends_it(
     expect(page.locator("main")).to_contain_text("お取引は停止されています")
     expect(page.get_by_role("heading", level=1)).to_have_text("ログイン")
     assert refused()
+    # Leave the login page before the database is emptied: its conditional request, which
+    # the virtual authenticator answers at once, would otherwise post again meanwhile.
+    page.goto("about:blank")
+    page.wait_for_load_state("networkidle")
 
 
 # --- Secure Payment Confirmation -------------------------------------------------------

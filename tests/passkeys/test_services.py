@@ -24,34 +24,9 @@ from netbank.passkeys.services import PasskeyError
 from tests.customers.factories import make_customer
 from tests.otp.factories import in_use_token
 from tests.passkeys.authenticator import SoftAuthenticator, b64url, b64url_decode
+from tests.passkeys.support import ORIGIN, RP_ID, otp_failures, registered
 
-pytestmark = pytest.mark.django_db
-
-RP_ID = "bank.example.jp"
-ORIGIN = "https://bank.example.jp"
-
-
-@pytest.fixture(autouse=True)
-def _relying_party(settings: Settings) -> None:
-    settings.NETBANK_PUBLIC_URL = ORIGIN
-    settings.NETBANK_WEBAUTHN_RP_ID = ""
-    settings.NETBANK_WEBAUTHN_ORIGINS = []
-
-
-@pytest.fixture
-def customer() -> Customer:
-    c = make_customer(login_id="hanako01")
-    in_use_token(c)
-    return c
-
-
-def registered(customer: Customer, **kw: Any) -> tuple[SoftAuthenticator, Passkey]:
-    auth = SoftAuthenticator(rp_id=RP_ID, origin=ORIGIN, **kw)
-    options = services.registration_options(customer=customer)
-    passkey = services.register(
-        customer=customer, response=auth.create(options), name="iPhone", ip="203.0.113.1"
-    )
-    return auth, passkey
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("relying_party")]
 
 
 def login(auth: SoftAuthenticator, **kw: Any) -> services.PasskeyOutcome:
@@ -61,13 +36,6 @@ def login(auth: SoftAuthenticator, **kw: Any) -> services.PasskeyOutcome:
 
 def events(name: str) -> list[AuditRecord]:
     return list(AuditRecord.objects.filter(event=name).order_by("pk"))
-
-
-def otp_failures(customer: Customer) -> int:
-    status = lockout.lockout_status(
-        kind=lockout.OTP, subject=lockout.subject_for_customer(customer)
-    )
-    return status.failures
 
 
 # --- options --------------------------------------------------------------------------

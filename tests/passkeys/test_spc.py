@@ -9,22 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pytest_django.fixtures import Settings
 
 from netbank.audit.models import AuditRecord
-from netbank.customers import lockout
 from netbank.customers.models import Customer
 from netbank.passkeys import services
-from netbank.passkeys.models import Passkey
 from netbank.passkeys.services import PaymentDisplay
-from tests.customers.factories import make_customer
-from tests.otp.factories import in_use_token
 from tests.passkeys.authenticator import SoftAuthenticator
+from tests.passkeys.support import ORIGIN, RP_ID, otp_failures, registered
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("relying_party")]
 
-RP_ID = "bank.example.jp"
-ORIGIN = "https://bank.example.jp"
 OPERATION = b"transfer|0001|001|1|1234567|50000"
 PAYMENT = PaymentDisplay(
     payee_name="ﾔﾏﾀﾞ ﾀﾛｳ",
@@ -33,29 +27,6 @@ PAYMENT = PaymentDisplay(
     icon="/static/netbank/favicon.svg",
     total_label="振込金額",
 )
-
-
-@pytest.fixture(autouse=True)
-def _relying_party(settings: Settings) -> None:
-    settings.NETBANK_PUBLIC_URL = ORIGIN
-    settings.NETBANK_WEBAUTHN_RP_ID = ""
-    settings.NETBANK_WEBAUTHN_ORIGINS = []
-
-
-@pytest.fixture
-def customer() -> Customer:
-    c = make_customer(login_id="hanako01")
-    in_use_token(c)
-    return c
-
-
-def registered(customer: Customer, *, payment: bool = True) -> tuple[SoftAuthenticator, Passkey]:
-    auth = SoftAuthenticator(rp_id=RP_ID, origin=ORIGIN)
-    response = auth.create(services.registration_options(customer=customer))
-    if payment:
-        response["netbankPayment"] = True
-    passkey = services.register(customer=customer, response=response, name="PC", ip=None)
-    return auth, passkey
 
 
 def options(customer: Customer, payment: PaymentDisplay | None = PAYMENT) -> dict[str, Any]:
@@ -75,14 +46,9 @@ def confirm(
     )
 
 
-def otp_failures(customer: Customer) -> int:
-    subject = lockout.subject_for_customer(customer)
-    return lockout.lockout_status(kind=lockout.OTP, subject=subject).failures
-
-
 def test_registration_records_whether_the_passkey_is_for_payment(customer: Customer) -> None:
-    _, for_payment = registered(customer)
-    _, plain = registered(customer, payment=False)
+    _, for_payment = registered(customer, payment=True)
+    _, plain = registered(customer)
     assert for_payment.payment is True
     assert plain.payment is False
     # Only an explicit true counts (the page's JSON, nothing else).
@@ -95,9 +61,9 @@ def test_registration_records_whether_the_passkey_is_for_payment(customer: Custo
 
 
 def test_options_offer_spc_only_for_a_payment_and_a_payment_passkey(customer: Customer) -> None:
-    registered(customer, payment=False)
+    registered(customer)
     assert "spc" not in options(customer)
-    _, for_payment = registered(customer)
+    _, for_payment = registered(customer, payment=True)
     spc = options(customer)["spc"]
     # Only the passkeys registered for payment go to the browser's dialog.
     assert spc["credentialIds"] == [services.b64url(bytes(for_payment.credential_id))]
@@ -108,7 +74,7 @@ def test_options_offer_spc_only_for_a_payment_and_a_payment_passkey(customer: Cu
 
 
 def test_a_payment_get_showing_the_payment_is_accepted_once(customer: Customer) -> None:
-    auth, passkey = registered(customer)
+    auth, passkey = registered(customer, payment=True)
     opts = options(customer)
     response = auth.pay(opts)
     outcome = confirm(customer, response)
@@ -136,7 +102,7 @@ def test_a_payment_get_showing_the_payment_is_accepted_once(customer: Customer) 
 def test_a_payment_get_showing_something_else_is_refused_and_counted(
     customer: Customer, changes: dict[str, Any], why: str
 ) -> None:
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     outcome = confirm(customer, auth.pay(options(customer), **changes))
     assert (outcome.accepted, outcome.reason) == (False, "payment"), why
     assert otp_failures(customer) == 1
@@ -145,7 +111,7 @@ def test_a_payment_get_showing_something_else_is_refused_and_counted(
 
 
 def test_a_payment_get_without_payment_data_is_refused(customer: Customer) -> None:
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     opts = options(customer)
     outcome = confirm(customer, auth.get(opts, kind="payment.get"))
     assert (outcome.accepted, outcome.reason) == (False, "payment")
@@ -154,7 +120,7 @@ def test_a_payment_get_without_payment_data_is_refused(customer: Customer) -> No
 def test_the_bank_executes_what_the_dialog_showed(customer: Customer) -> None:
     """The dialog showed 50,000 yen; the bank about to execute another amount (its own
     record, rebuilt at execution) refuses the assertion."""
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     response = auth.pay(options(customer))
     other = PaymentDisplay(**{**PAYMENT.__dict__, "amount_jpy": 500_000})
     outcome = confirm(customer, response, payment=other)
@@ -163,13 +129,13 @@ def test_the_bank_executes_what_the_dialog_showed(customer: Customer) -> None:
 
 def test_a_payment_get_where_no_payment_was_asked_is_refused(customer: Customer) -> None:
     """登録先 and 限度額 are no payments: no browser was asked to show anything."""
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     outcome = confirm(customer, auth.pay(options(customer)), payment=None)
     assert (outcome.accepted, outcome.reason) == (False, "payment")
 
 
 def test_a_payment_get_does_not_log_in(customer: Customer) -> None:
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     login = services.login_options()
     response = auth.get(login, kind="payment.get", payment={"total": PAYMENT.total_value})
     outcome = services.authenticate(response=response, purpose="login", ip=None)
@@ -180,7 +146,7 @@ def test_a_webauthn_get_confirms_a_payment_where_the_browser_has_no_spc(
     customer: Customer,
 ) -> None:
     """The fallback: the page showed the operation; the challenge binds it."""
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     outcome = confirm(customer, auth.get(options(customer)))
     assert outcome.accepted, outcome.reason
 
@@ -191,7 +157,7 @@ def test_payment_data_in_a_webauthn_get_proves_nothing_and_changes_nothing(
     """Only "payment.get" takes the payment path: a webauthn.get whose client data also
     carries (any) payment member is the plain assertion, bound by its challenge alone —
     and one made for another operation's challenge stays refused."""
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     other = services.authentication_options(customer=customer, operation=b"other", payment=PAYMENT)
     response = auth.get(other, payment={"total": {"currency": "JPY", "value": "50000"}})
     outcome = confirm(customer, response)
@@ -208,7 +174,7 @@ def test_payment_data_in_a_webauthn_get_proves_nothing_and_changes_nothing(
 def test_a_payment_get_from_another_origin_or_rp_is_refused(
     customer: Customer, kw: dict[str, Any], reason: str
 ) -> None:
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     opts = options(customer)
     spc = opts["spc"]
     payment = {
@@ -225,7 +191,7 @@ def test_a_payment_get_from_another_origin_or_rp_is_refused(
 def test_a_payment_get_without_user_verification_or_with_a_forged_signature_is_refused(
     customer: Customer,
 ) -> None:
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     auth.user_verified = False
     assert confirm(customer, auth.pay(options(customer))).reason == "invalid"
     auth.user_verified = True
@@ -236,7 +202,7 @@ def test_a_payment_get_without_user_verification_or_with_a_forged_signature_is_r
 
 
 def test_a_payment_get_with_a_sign_count_going_back_is_refused(customer: Customer) -> None:
-    auth, _ = registered(customer)
+    auth, _ = registered(customer, payment=True)
     assert confirm(customer, auth.pay(options(customer))).accepted
     auth.sign_count = 0
     outcome = confirm(customer, auth.pay(options(customer)))

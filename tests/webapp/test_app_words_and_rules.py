@@ -39,7 +39,7 @@ DIFFERENT_FROM_DESKTOP = {
     "err_vault_tampered",
     "err_vault_exists",
     "remove_token",
-    # APP_SPEC.md names the lock screen 「ロック解除」.
+    # The lock screen is 「ロック解除」 (docs/token-app.md, "The screens").
     "unlock_title",
 }
 # Japanese writes the date's numbers plain, English pads them (as the desktop app does).

@@ -275,6 +275,32 @@ class _Acted:
     notice: Callable[[], None] | None = None
 
 
+def _done(
+    event: str,
+    acted: _Acted,
+    *,
+    customer: Customer,
+    operator: User,
+    ip: str | None,
+    reason: str,
+    **check: int,
+) -> None:
+    """What every console action does last, in its transaction: audit ``event`` with
+    what it did (and the identity check, where it needs one) and the reason, then
+    queue the customer's notice."""
+    record(
+        event,
+        customer_id=customer.pk,
+        operator_id=operator.pk,
+        ip=ip,
+        **acted.audit,
+        **check,
+        reason=reason,
+    )
+    if acted.notice is not None:
+        acted.notice()
+
+
 def _console_action(
     *,
     customer: Customer,
@@ -315,17 +341,15 @@ def _console_action(
         if refused is not None:
             return refused
         acted = act(locked, target, identity_check, text)
-        record(
+        _done(
             event,
-            customer_id=locked.pk,
-            operator_id=operator.pk,
+            acted,
+            customer=locked,
+            operator=operator,
             ip=ip,
-            **acted.audit,
-            identity_check_id=identity_check.pk,
             reason=text,
+            identity_check_id=identity_check.pk,
         )
-        if acted.notice is not None:
-            acted.notice()
     return ActionOutcome(
         True, identity_check=identity_check, lift_request=acted.lift_request, counts=acted.counts
     )
@@ -701,21 +725,25 @@ def passkey_revoke(
         if target is None:
             raise ActionError(_("対象のパスキーが見つかりません（すでに失効しています）。"))
         passkeys.revoke(operator=operator, passkey_id=target.pk, reason=text)
-        record(
+        name = target.name
+        _done(
             "helpdesk.passkey_revoked",
-            customer_id=locked.pk,
-            operator_id=operator.pk,
-            ip=ip,
-            passkey_id=target.pk,
-            reason=text,
-        )
-        helpdesk_action_notice_enqueue(
-            customer=locked,
-            what=f"パスキー「{target.name}」の失効",
-            detail=(
-                "このパスキーでは、ログインもお取引の確認もできなくなりました。"
-                "パスキーは「各種お申込・手続き」＞「パスキー」から、あらためて登録できます。"
+            _Acted(
+                audit={"passkey_id": target.pk},
+                notice=lambda: helpdesk_action_notice_enqueue(
+                    customer=locked,
+                    what=f"パスキー「{name}」の失効",
+                    detail=(
+                        "このパスキーでは、ログインもお取引の確認もできなくなりました。"
+                        "パスキーは「各種お申込・手続き」＞「パスキー」から、"
+                        "あらためて登録できます。"
+                    ),
+                ),
             ),
+            customer=locked,
+            operator=operator,
+            ip=ip,
+            reason=text,
         )
     return ActionOutcome(True)
 

@@ -99,6 +99,13 @@ MAX_PASSKEYS = 10
 MAX_RESPONSE_CHARS = 16_384
 
 
+# What py_webauthn and our own parsing raise for an answer that is no valid WebAuthn
+# JSON; with the library's own refusal, what a refused registration or assertion raises.
+_MALFORMED = (ValueError, InvalidJSONStructure, TypeError, KeyError)
+_INVALID_REGISTRATION = (InvalidRegistrationResponse, *_MALFORMED)
+_INVALID_ASSERTION = (InvalidAuthenticationResponse, *_MALFORMED)
+
+
 class PasskeyError(ValueError):
     """A refused request (registration, rename, removal) with the message to show."""
 
@@ -335,7 +342,7 @@ def register(*, customer: Customer, response: dict[str, Any], name: str, ip: str
     now = clock.now()
     try:
         sent = _sent_challenge(response)
-    except (ValueError, InvalidJSONStructure, TypeError, KeyError):
+    except _MALFORMED:
         # Not a WebAuthn answer at all: nothing was checked, nothing to record.
         raise PasskeyError(_refused_registration(), code="malformed") from None
     # The challenge is consumed in a transaction of its own, whatever follows: an answer
@@ -365,7 +372,7 @@ def register(*, customer: Customer, response: dict[str, Any], name: str, ip: str
             expected_origin=conf.origins(),
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, TypeError, KeyError):
+    except _INVALID_REGISTRATION:
         with transaction.atomic():
             record("passkey.registration_refused", customer_id=customer.pk, ip=ip, reason="invalid")
         raise PasskeyError(_refused_registration(), code="invalid") from None
@@ -676,7 +683,7 @@ def authenticate(
             raise ValueError("not a response")
         credential_id = _credential_id(response)
         sent = _sent_challenge(response)
-    except (ValueError, InvalidJSONStructure, TypeError, KeyError):
+    except _MALFORMED:
         # Not an assertion at all: nothing was checked (the throttle counted it).
         return PasskeyOutcome(False, "malformed", customer=customer, message=_refused_message())
     return credential_check(
@@ -859,6 +866,7 @@ class _AssertionCheck:
                 self.reason = "operation"
                 return Verdict()
             expected = rebuilt
+        payment = None  # what the browser's SPC dialog was asked to show
         if _client_data_type(self.response) == "payment.get":
             self.kind = "payment.get"
             if self.payment is None:
@@ -866,46 +874,33 @@ class _AssertionCheck:
                 # bank asked no browser to show anything, so nothing can match.
                 self.reason = "payment"
                 return Verdict()
-            try:
-                paid = _verify_payment_assertion(
+            payment = self.payment
+        try:
+            verified: Any
+            if payment is not None:
+                verified = _verify_payment_assertion(
                     response=self.response,
                     expected_challenge=expected,
                     public_key=bytes(passkey.public_key),
-                    payment=self.payment,
+                    payment=payment,
                 )
-            except (
-                InvalidAuthenticationResponse,
-                InvalidJSONStructure,
-                ValueError,
-                TypeError,
-                KeyError,
-            ):
-                self.reason = "invalid"
-                return Verdict()
-            except _PaymentMismatchError:
-                self.reason = "payment"
-                return Verdict()
-            return self._counted(passkey, customer, challenge, paid)
-        try:
-            verified = verify_authentication_response(
-                credential=self.response,
-                expected_challenge=expected,
-                expected_rp_id=conf.rp_id(),
-                expected_origin=conf.origins(),
-                credential_public_key=bytes(passkey.public_key),
-                # The counter is compared below, after the signature: only a genuine
-                # assertion with a count that went back is the sign of a cloned key.
-                credential_current_sign_count=0,
-                require_user_verification=True,
-            )
-        except (
-            InvalidAuthenticationResponse,
-            InvalidJSONStructure,
-            ValueError,
-            TypeError,
-            KeyError,
-        ):
+            else:
+                verified = verify_authentication_response(
+                    credential=self.response,
+                    expected_challenge=expected,
+                    expected_rp_id=conf.rp_id(),
+                    expected_origin=conf.origins(),
+                    credential_public_key=bytes(passkey.public_key),
+                    # The counter is compared below, after the signature: only a genuine
+                    # assertion with a count that went back is the sign of a cloned key.
+                    credential_current_sign_count=0,
+                    require_user_verification=True,
+                )
+        except _INVALID_ASSERTION:
             self.reason = "invalid"
+            return Verdict()
+        except _PaymentMismatchError:
+            self.reason = "payment"
             return Verdict()
         return self._counted(passkey, customer, challenge, verified)
 
@@ -1003,7 +998,7 @@ def _client_data_type(response: dict[str, Any]) -> str:
         return ""
     try:
         return str(parse_client_data_json(b64url_decode(inner.get("clientDataJSON"))).type)
-    except (ValueError, InvalidJSONStructure, TypeError, KeyError):
+    except _MALFORMED:
         return ""
 
 

@@ -12,6 +12,8 @@ session may fetch creation options and send the new passkey once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -167,15 +169,51 @@ def _authorised_name(request: HttpRequest, customer: Customer) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _own(customer: Customer, passkey_id: int) -> Passkey | None:
+    return Passkey.objects.filter(pk=passkey_id, customer=customer, revoked_at__isnull=True).first()
+
+
+def _own_passkey(
+    view: Callable[[HttpRequest, Customer, Passkey], HttpResponse],
+) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A screen about one of the customer's passkeys gets the customer and the passkey;
+    another's, a revoked one, or 戻る: back to the list."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, passkey_id: int) -> HttpResponse:
+        customer = _customer(request)
+        passkey = _own(customer, passkey_id)
+        if passkey is None or request.POST.get("action") == "back":
+            return redirect("passkeys:list")
+        return view(request, customer, passkey)
+
+    return wrapped
+
+
+def _registration_authorised(
+    view: Callable[[HttpRequest, Customer, str], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """The steps after the registration's 確認 get the customer and the name they
+    authorised; without a valid authorisation (none, another customer's, expired), back
+    to the 確認."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        customer = _customer(request)
+        name = _authorised_name(request, customer)
+        if name is None:
+            return redirect("passkeys:register")
+        return view(request, customer, name)
+
+    return wrapped
+
+
 @never_cache
 @require_GET
 @customer_required
-def register_create_view(request: HttpRequest) -> HttpResponse:
+@_registration_authorised
+def register_create_view(request: HttpRequest, customer: Customer, name: str) -> HttpResponse:
     """パスキーの作成: the browser makes the passkey (passkey.js, on the button)."""
-    customer = _customer(request)
-    name = _authorised_name(request, customer)
-    if name is None:
-        return redirect("passkeys:register")
     return render(request, "passkeys/register_create.html", {"name": name})
 
 
@@ -203,12 +241,9 @@ def _expired_registration() -> str:
 @never_cache
 @require_POST
 @customer_required
-def register_finish_view(request: HttpRequest) -> HttpResponse:
+@_registration_authorised
+def register_finish_view(request: HttpRequest, customer: Customer, name: str) -> HttpResponse:
     """The new passkey from the browser: verified and stored, then パスキーの登録（完了）."""
-    customer = _customer(request)
-    name = _authorised_name(request, customer)
-    if name is None:
-        return redirect("passkeys:register")
     credential = _credential(request)
     try:
         if credential is None:
@@ -238,29 +273,18 @@ def register_finish_view(request: HttpRequest) -> HttpResponse:
 def register_done_view(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
     passkey_id = request.session.get(REGISTER_DONE)
-    passkey = (
-        Passkey.objects.filter(pk=passkey_id, customer=customer, revoked_at__isnull=True).first()
-        if isinstance(passkey_id, int)
-        else None
-    )
+    passkey = _own(customer, passkey_id) if isinstance(passkey_id, int) else None
     if passkey is None:
         return redirect("passkeys:list")
     return render(request, "passkeys/register_done.html", {"passkey": passkey})
 
 
-def _own(customer: Customer, passkey_id: int) -> Passkey | None:
-    return Passkey.objects.filter(pk=passkey_id, customer=customer, revoked_at__isnull=True).first()
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @customer_required
-def rename_view(request: HttpRequest, passkey_id: int) -> HttpResponse:
+@_own_passkey
+def rename_view(request: HttpRequest, customer: Customer, passkey: Passkey) -> HttpResponse:
     """パスキーの名前の変更."""
-    customer = _customer(request)
-    passkey = _own(customer, passkey_id)
-    if passkey is None or request.POST.get("action") == "back":
-        return redirect("passkeys:list")
     form = RenameForm(
         request.POST if request.method == "POST" else None, initial={"name": passkey.name}
     )
@@ -284,12 +308,9 @@ def rename_view(request: HttpRequest, passkey_id: int) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @customer_required
-def remove_view(request: HttpRequest, passkey_id: int) -> HttpResponse:
+@_own_passkey
+def remove_view(request: HttpRequest, customer: Customer, passkey: Passkey) -> HttpResponse:
     """パスキーの削除（確認）: the last one needs the current OTP."""
-    customer = _customer(request)
-    passkey = _own(customer, passkey_id)
-    if passkey is None or request.POST.get("action") == "back":
-        return redirect("passkeys:list")
     last = services.is_last(customer=customer, passkey_id=passkey.pk)
     has_token = token_in_use(customer) is not None
     form = RemoveForm(

@@ -161,6 +161,16 @@ def passkey_context(
     }
 
 
+def passkey_for(
+    method: str | None, *, customer: Customer, draft: dict[str, Any], purpose: str, **operation: Any
+) -> Callable[[], dict[str, Any]] | None:
+    """``signed_confirm``'s ``passkey`` for a 確認 screen: the passkey's context for the
+    operation when the customer confirms with a passkey (``method``), else None."""
+    if method != METHOD_PASSKEY:
+        return None
+    return lambda: passkey_context(customer=customer, draft=draft, purpose=purpose, **operation)
+
+
 def confirm_ready(
     request: HttpRequest, customer: Customer, form: Any, draft: dict[str, Any]
 ) -> bool:

@@ -13,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from netbank.banking.confirmation import (
-    METHOD_PASSKEY,
     METHOD_SIGNING,
     check_new_credential_hold,
     confirm_capability,
@@ -41,7 +40,7 @@ from netbank.banking.views.common import (
     message_page,
     method_switch,
     new_idempotency_key,
-    passkey_context,
+    passkey_for,
     payee_list_context,
     signed_confirm,
 )
@@ -180,17 +179,12 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
         act=act,
         template="banking/payee_confirm.html",
         context={"destination": destination, "method": method, **signing},
-        passkey=(
-            (
-                lambda: passkey_context(
-                    customer=customer,
-                    draft=draft,
-                    purpose=SigningChallenge.Purpose.PAYEE,
-                    destination=destination,
-                )
-            )
-            if method == METHOD_PASSKEY
-            else None
+        passkey=passkey_for(
+            method,
+            customer=customer,
+            draft=draft,
+            purpose=SigningChallenge.Purpose.PAYEE,
+            destination=destination,
         ),
     )
 
@@ -318,16 +312,11 @@ def limit_confirm_view(request: HttpRequest) -> HttpResponse:
         act=act,
         template="banking/limit_confirm.html",
         context=context,
-        passkey=(
-            (
-                lambda: passkey_context(
-                    customer=customer,
-                    draft=draft,
-                    purpose=SigningChallenge.Purpose.LIMIT,
-                    amount=new_limit,
-                )
-            )
-            if method == METHOD_PASSKEY
-            else None
+        passkey=passkey_for(
+            method,
+            customer=customer,
+            draft=draft,
+            purpose=SigningChallenge.Purpose.LIMIT,
+            amount=new_limit,
         ),
     )

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from netbank.banking.business_days import is_business_day, today_jst
 from netbank.banking.conf import int_setting
-from netbank.banking.confirmation import METHOD_PASSKEY, METHOD_SIGNING
+from netbank.banking.confirmation import METHOD_SIGNING
 from netbank.banking.destination import Destination
 from netbank.banking.errors import BankingError
 from netbank.banking.forms import ConfirmForm, FurikaeForm, FurikomiForm
@@ -48,7 +48,7 @@ from netbank.banking.views.common import (
     message_page,
     method_switch,
     new_idempotency_key,
-    passkey_context,
+    passkey_for,
     payee_list_context,
     signed_confirm,
 )
@@ -343,17 +343,12 @@ def transfer_confirm_view(request: HttpRequest) -> HttpResponse:
         act=act,
         template="banking/transfer_confirm.html",
         context=context,
-        passkey=(
-            (
-                lambda: passkey_context(
-                    customer=customer,
-                    draft=draft,
-                    purpose=SigningChallenge.Purpose.TRANSFER,
-                    **operation,
-                )
-            )
-            if method == METHOD_PASSKEY
-            else None
+        passkey=passkey_for(
+            method,
+            customer=customer,
+            draft=draft,
+            purpose=SigningChallenge.Purpose.TRANSFER,
+            **operation,
         ),
     )
 

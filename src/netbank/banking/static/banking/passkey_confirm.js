@@ -11,6 +11,15 @@
 // for a 振込, where the browser offers Secure Payment Confirmation, so does the browser.
 // No inline script, no globals; texts come translated from the page (data-msg-*).
 
+// The JSON <-> ArrayBuffer conversion and the SPC probe are the passkey pages' own
+// (one conversion for everything the bank verifies).
+import {
+  credentialJSON,
+  requestOptions,
+  spcAvailable,
+  toBuffer,
+} from "../passkeys/webauthn-json.js";
+
 const box = document.querySelector("[data-passkey-options]");
 if (box) {
   setUp(box);
@@ -88,8 +97,8 @@ async function paymentAssertion(options) {
       {
         supportedMethods: "secure-payment-confirmation",
         data: {
-          credentialIds: spc.credentialIds.map(fromBase64url),
-          challenge: fromBase64url(options.challenge),
+          credentialIds: spc.credentialIds.map(toBuffer),
+          challenge: toBuffer(options.challenge),
           rpId: options.rpId,
           payeeName: spc.payeeName,
           // The bank's icon, from its own origin.
@@ -106,83 +115,4 @@ async function paymentAssertion(options) {
   const response = await request.show();
   await response.complete("success");
   return credentialJSON(response.details);
-}
-
-/** Whether the browser offers Secure Payment Confirmation (see passkeys/passkey.js). */
-async function spcAvailable() {
-  if (typeof window.PaymentRequest !== "function") {
-    return false;
-  }
-  try {
-    if (typeof PaymentRequest.isSecurePaymentConfirmationAvailable === "function") {
-      return await PaymentRequest.isSecurePaymentConfirmationAvailable();
-    }
-    const probe = new PaymentRequest(
-      [
-        {
-          supportedMethods: "secure-payment-confirmation",
-          data: {
-            credentialIds: [new Uint8Array(16)],
-            challenge: new Uint8Array(16),
-            rpId: location.hostname,
-            payeeName: "-",
-            instrument: { displayName: "-", icon: new URL("/favicon.ico", location.href).href },
-          },
-        },
-      ],
-      { total: { label: "-", amount: { currency: "JPY", value: "1" } } },
-    );
-    return await probe.canMakePayment();
-  } catch (error) {
-    return false;
-  }
-}
-
-/** JSON options → the binary form navigator.credentials.get takes. */
-function requestOptions(options) {
-  if (typeof PublicKeyCredential.parseRequestOptionsFromJSON === "function") {
-    return PublicKeyCredential.parseRequestOptionsFromJSON(options);
-  }
-  return {
-    ...options,
-    challenge: fromBase64url(options.challenge),
-    allowCredentials: (options.allowCredentials || []).map((c) => ({
-      ...c,
-      id: fromBase64url(c.id),
-    })),
-  };
-}
-
-/** A PublicKeyCredential → the JSON the bank verifies (base64url fields). */
-function credentialJSON(credential) {
-  if (typeof credential.toJSON === "function") {
-    return credential.toJSON();
-  }
-  const r = credential.response;
-  return {
-    id: credential.id,
-    rawId: toBase64url(credential.rawId),
-    type: credential.type,
-    authenticatorAttachment: credential.authenticatorAttachment,
-    clientExtensionResults: credential.getClientExtensionResults(),
-    response: {
-      clientDataJSON: toBase64url(r.clientDataJSON),
-      authenticatorData: toBase64url(r.authenticatorData),
-      signature: toBase64url(r.signature),
-      userHandle: r.userHandle ? toBase64url(r.userHandle) : null,
-    },
-  };
-}
-
-/** @param {string} text base64url without padding */
-function fromBase64url(text) {
-  const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer;
-}
-
-/** @param {ArrayBuffer} buffer */
-function toBase64url(buffer) {
-  const binary = String.fromCharCode(...new Uint8Array(buffer));
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

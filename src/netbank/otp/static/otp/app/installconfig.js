@@ -1,4 +1,4 @@
-// install.json (docs/protocols.md §1.10) as token_app.install_config and oath.bankkeys read it.
+// install.json (docs/protocols.md §1.10), read as token_app.install_config reads it.
 
 import { SERVICE_ID_RE, b64urlDecode, concat, errorClass, hex, isObject, parseUrl, utf8 } from "./bytes.js";
 

@@ -8,7 +8,7 @@ const waitText = (retryAt) => {
   const s = Math.ceil(((retryAt || 0) - Date.now()) / 1000);
   return s > 0 ? t("err_pin_wait", { seconds: s }) : "";
 };
-const leftText = (n) => t("err_wrong_pin_left", { n });
+const leftText = (n) => (n <= 3 ? t("err_wrong_pin_left", { n }) : ""); // as the desktop app
 
 export function unlockScreen(app, state) {
   const bio = btn("biometric", () => withBiometric(app));
