@@ -112,7 +112,9 @@ function setUpLogin(form) {
   });
   actions.hidden = false;
 
-  if (typeof PublicKeyCredential.isConditionalMediationAvailable === "function") {
+  // After a refused passkey the page says why; asking again unasked would only repeat it.
+  if (!document.getElementById("passkey-error") &&
+      typeof PublicKeyCredential.isConditionalMediationAvailable === "function") {
     PublicKeyCredential.isConditionalMediationAvailable().then((available) => {
       if (available) conditional();
     }, () => {});
