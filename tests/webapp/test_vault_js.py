@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, Page
 from pytest_django.live_server_helper import LiveServer
 
@@ -119,24 +120,35 @@ return "not counted";
 
 
 def test_a_try_is_counted_before_the_key_derivation(js_page: Page) -> None:
-    assert js(js_page, COUNTED_BEFORE) == "counted"
-    context = js_page.context
-    js_page.close()  # the app killed mid-try (PBKDF2 still running)
-    page = context.new_page()
-    page.goto("/app/")
+    page = js_page
+    # Close the page (the app killed) while a try with the right PIN is in its key
+    # derivation. On a busy machine the derivation may end before the close lands; then
+    # the try was not killed, and the test kills another one.
+    for _attempt in range(5):
+        assert js(page, COUNTED_BEFORE) == "counted"
+        context = page.context
+        page.close()
+        page = context.new_page()
+        page.goto("/app/")
+        before = js(page, "return (await v.status()).failures;")
+        if before == 1:
+            break
+        assert before == 0  # the try finished: the right PIN reset its own count
+        js(page, "await v.wipe(); return true;")
+    else:
+        pytest.fail("the key derivation always ended before the page closed")
     r = js(
         page,
         """
-        const before = await v.status();
         await v.unlock("2580");
-        const log = [before.failures, (await v.status()).failures];
+        const log = [(await v.status()).failures];
         // Killed during the tenth try: the next one, even with the right PIN, wipes.
         await rawPut("token", { ...(await rawGet("token")), failures: 10, lastFailureAt: 0 });
         log.push((await outcome(v.unlock("2580"))).code, await rawKeys());
         return log;
         """,
     )
-    assert r == [1, 0, "vault_wiped", []]  # paid for, reset by the right PIN; the tenth wipes
+    assert r == [0, "vault_wiped", []]  # paid for, reset by the right PIN; the tenth wipes
 
 
 def test_change_pin_device_key_form_errors_and_a_copy_elsewhere(
