@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "netbank.web",
+    "netbank.ops",
     "netbank.audit",
     "netbank.notifications",
     "netbank.customers",
