@@ -205,7 +205,7 @@ def test_the_setup_form_refuses_bad_input_and_sends_nothing(phone_page: Page) ->
     password.fill("12a4")
     send.click()
     expect(phone_page.locator("#service-id-error")).to_have_text(
-        "サービスIDは、メールに記載されている英数字（32文字以内）を入力してください。"
+        "サービスIDは、メールに記載されている半角英数字（32文字以内）を入力してください。"
     )
     expect(phone_page.locator("#user-id-error")).to_have_text(
         "ユーザIDは、メールに記載されている12桁の数字を入力してください。"

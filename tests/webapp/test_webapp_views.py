@@ -291,3 +291,24 @@ def test_new_helpdesk_details_are_a_new_version_of_the_cached_shell(settings: ob
     settings.NETBANK_HELPDESK = {**helpdesk, "phone": "0120-000-000"}  # type: ignore[attr-defined]
     assert views.app_version() != first
     assert 'data-helpdesk-phone="0120-000-000"' in Client().get("/app/token/").content.decode()
+
+
+def test_the_version_is_hashed_again_only_when_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "app"
+    shutil.copytree(views.APP_DIR, copy)
+    monkeypatch.setattr(views, "APP_DIR", copy)
+    monkeypatch.setattr(views, "PACKAGE_DIR", tmp_path.parent)
+    monkeypatch.setattr(views, "TEMPLATE_FILES", ())
+    hashed = []
+    real_hash = views._hash
+    monkeypatch.setattr(views, "_hash", lambda *args: hashed.append(1) or real_hash(*args))
+    first = views.app_version()
+    for _ in range(3):
+        assert views.app_version() == first
+    assert len(hashed) == 1, "unchanged files are not read again"
+    css = copy / "app.css"
+    css.write_text(css.read_text() + "\n/* changed */\n")
+    assert views.app_version() != first
+    assert len(hashed) == 2

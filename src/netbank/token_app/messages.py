@@ -223,7 +223,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     # --- errors ---------------------------------------------------------------------------
     "err_required": ("{field}を入力してください。", "Enter the {field}."),
     "err_service_id": (
-        "サービスIDは、メールに記載されている英数字（32文字以内）を入力してください。",
+        "サービスIDは、メールに記載されている半角英数字（32文字以内）を入力してください。",
         "The service ID is the letters and digits (up to 32) from the mail.",
     ),
     "err_service_id_other_bank": (

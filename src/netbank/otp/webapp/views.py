@@ -37,10 +37,18 @@ TEMPLATE_FILES = (
     PACKAGE_DIR / "templates" / "otp" / "webapp" / "shell.html",
     PACKAGE_DIR / "templates" / "otp" / "webapp" / "sw.js",
 )
-# Loaded by code.js when first opened (screens/*.js of Directログイン, 取引認証, 設定 and
-# what only they import).
+# Loaded when first opened: Directログイン, 取引認証 and 設定 from the code screen, 初期設定 only
+# on a phone without a token (and what only they import).
 LAZY_MODULES = frozenset(
-    {"screens/login.js", "screens/sign.js", "screens/settings.js", "question.js", "txsign.js"}
+    {
+        "screens/login.js",
+        "screens/sign.js",
+        "screens/settings.js",
+        "screens/setup.js",
+        "activation.js",
+        "question.js",
+        "txsign.js",
+    }
 )
 THEME_COLOUR = "#0b5d3b"
 BACKGROUND_COLOUR = "#ffffff"
@@ -56,13 +64,39 @@ def app_files() -> list[Path]:
     )
 
 
+# The last version computed, with the file stamps it was computed from: a request to the shell
+# or the worker then costs a stat of each file, not a read and hash of ~100 KB.
+_version_cache: tuple[tuple[object, ...], str] | None = None
+
+
+def _stamps(paths: list[Path], details: list[str]) -> tuple[object, ...]:
+    """What identifies the files' contents without reading them: name, size, mtime."""
+    stamps: list[object] = [tuple(details)]
+    for path in paths:
+        info = path.stat()
+        stamps.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(stamps)
+
+
 def app_version() -> str:
     """A hash of the app's files and templates, and of the bank's details the shell carries
     (the worker serves its cached shell first): changes whenever any of them changes."""
-    digest = hashlib.sha256()
+    global _version_cache
     details = [settings.NETBANK_BANK_NAME, settings.NETBANK_BANK_NAME_EN, settings.NETBANK_HELPDESK]
+    paths = [*app_files(), *TEMPLATE_FILES]
+    stamps = _stamps(paths, details)
+    cached = _version_cache
+    if cached is not None and cached[0] == stamps:
+        return cached[1]
+    version = _hash(paths, details)
+    _version_cache = (stamps, version)
+    return version
+
+
+def _hash(paths: list[Path], details: list[str]) -> str:
+    digest = hashlib.sha256()
     digest.update(json.dumps(details, sort_keys=True, ensure_ascii=False).encode())
-    for path in [*app_files(), *TEMPLATE_FILES]:
+    for path in paths:
         name = path.relative_to(PACKAGE_DIR).as_posix().encode()
         data = path.read_bytes()
         # Length-prefixed so that moving bytes between name and content changes the hash.

@@ -4,7 +4,6 @@ import * as clock from "./clock.js";
 import { h, btn } from "./dom.js";
 import * as vault from "./vault.js";
 import { parseInstallConfig } from "./installconfig.js";
-import { setupScreen } from "./screens/setup.js";
 import { unlockScreen } from "./screens/unlock.js";
 import { codeScreen } from "./screens/code.js";
 
@@ -46,7 +45,7 @@ const app = {
     this.token = this.handle = null;
     // No IndexedDB (private mode): no token.
     const exists = await vault.vaultExists().catch(() => false);
-    this.show(exists ? unlockScreen : setupScreen, { notice });
+    this.show(exists ? unlockScreen : (await import("./screens/setup.js")).setupScreen, { notice });
   },
 
   // A clock measured now wins over the stored offset.

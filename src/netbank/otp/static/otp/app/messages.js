@@ -97,7 +97,7 @@ export const MESSAGES = {
   helpdesk_hours: ["受付時間: [平日] {weekday} [土日祝] {holiday} ※{closed}は終日、受け付けておりません。", "Hours: weekdays {weekday}, weekends and holidays {holiday}; closed all day on {closed}."],
   helpdesk_emergency: ["不正送金の被害に遭ったら（緊急時のサービス利用停止）: ☎ {phone}（{option}番）24時間 365日", "Fraudulent transfer? Emergency suspension: ☎ {phone} (option {option}) 24 hours, every day"],
   err_required: ["{field}を入力してください。", "Enter the {field}."],
-  err_service_id: ["サービスIDは、メールに記載されている英数字（32文字以内）を入力してください。", "The service ID is the letters and digits (up to 32) from the mail."],
+  err_service_id: ["サービスIDは、メールに記載されている半角英数字（32文字以内）を入力してください。", "The service ID is the letters and digits (up to 32) from the mail."],
   err_service_id_other_bank: ["このアプリは{bank}用です（サービスID {expected}）。メールに記載のサービスIDをご確認ください。", "This app is set up for {bank} (service ID {expected}). Check the service ID in the mail."],
   err_user_id: ["ユーザIDは、メールに記載されている12桁の数字を入力してください。", "The user ID is the 12 digits from the mail."],
   err_activation_password: ["利用開始パスワードは、トークン発行の申請で登録した4～8桁の数字です。", "The activation password is the 4 to 8 digits you chose when you applied for the token."],
