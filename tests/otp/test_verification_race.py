@@ -7,7 +7,6 @@ database connections (threads, and spawned processes) against the real test data
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time as clock_time
 from datetime import datetime
@@ -25,6 +24,7 @@ from netbank.otp.models import Token
 from netbank.otp.verification import Result, otp_verify
 from tests.otp import race_worker
 from tests.otp.factories import SEED, in_use_token
+from tests.races import results_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -69,26 +69,10 @@ def test_same_otp_at_once_from_two_processes_is_accepted_exactly_once(
 ) -> None:
     token = in_use_token()
     code = totp(SEED, clock.timestamp())
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    queue = context.Queue()
     db_name = str(settings.DATABASES["default"]["NAME"])
-    processes = [
-        context.Process(
-            target=race_worker.verify_in_process,
-            args=(db_name, clock.now().isoformat(), token.pk, code, barrier, queue),
-        )
-        for _ in range(2)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        results = sorted(queue.get(timeout=90) for _ in processes)
-    finally:
-        for process in processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.terminate()
+    results = results_at_once(
+        race_worker.verify_in_process, db_name, clock.now().isoformat(), token.pk, code
+    )
     assert results == [Result.ACCEPTED.value, Result.REJECTED.value]
     token.refresh_from_db()
     assert token.last_step == int(clock.timestamp()) // 30

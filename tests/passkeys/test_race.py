@@ -5,7 +5,6 @@ conditional UPDATE)."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 
 import pytest
 from pytest_django.fixtures import Settings
@@ -16,6 +15,7 @@ from tests.customers.factories import make_customer
 from tests.otp.factories import in_use_token
 from tests.passkeys import race_worker
 from tests.passkeys.authenticator import SoftAuthenticator
+from tests.races import results_at_once
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -34,26 +34,8 @@ def test_one_assertion_from_two_processes_is_accepted_exactly_once(settings: Set
         ip=None,
     )
     response = json.dumps(auth.get(services.login_options()))
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    queue = context.Queue()
     db_name = str(settings.DATABASES["default"]["NAME"])
-    processes = [
-        context.Process(
-            target=race_worker.authenticate_in_process,
-            args=(db_name, PUBLIC_URL, response, barrier, queue),
-        )
-        for _ in range(2)
-    ]
-    for process in processes:
-        process.start()
-    try:
-        results = sorted(queue.get(timeout=90) for _ in processes)
-    finally:
-        for process in processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.terminate()
+    results = results_at_once(race_worker.authenticate_in_process, db_name, PUBLIC_URL, response)
     assert results == ["accepted", "replayed"]
     assert Passkey.objects.get().sign_count == 1
     assert PasskeyChallenge.objects.filter(purpose="login", used_at__isnull=False).count() == 1
