@@ -69,9 +69,9 @@ def app_files() -> list[Path]:
 _version_cache: tuple[tuple[object, ...], str] | None = None
 
 
-def _stamps(paths: list[Path], details: list[str]) -> tuple[object, ...]:
+def _stamps(paths: list[Path], details: str) -> tuple[object, ...]:
     """What identifies the files' contents without reading them: name, size, mtime."""
-    stamps: list[object] = [tuple(details)]
+    stamps: list[object] = [details]
     for path in paths:
         info = path.stat()
         stamps.append((str(path), info.st_size, info.st_mtime_ns))
@@ -82,7 +82,8 @@ def app_version() -> str:
     """A hash of the app's files and templates, and of the bank's details the shell carries
     (the worker serves its cached shell first): changes whenever any of them changes."""
     global _version_cache
-    details = [settings.NETBANK_BANK_NAME, settings.NETBANK_BANK_NAME_EN, settings.NETBANK_HELPDESK]
+    bank = [settings.NETBANK_BANK_NAME, settings.NETBANK_BANK_NAME_EN, settings.NETBANK_HELPDESK]
+    details = json.dumps(bank, sort_keys=True, ensure_ascii=False)
     paths = [*app_files(), *TEMPLATE_FILES]
     stamps = _stamps(paths, details)
     cached = _version_cache
@@ -93,9 +94,9 @@ def app_version() -> str:
     return version
 
 
-def _hash(paths: list[Path], details: list[str]) -> str:
+def _hash(paths: list[Path], details: str) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps(details, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(details.encode())
     for path in paths:
         name = path.relative_to(PACKAGE_DIR).as_posix().encode()
         data = path.read_bytes()
