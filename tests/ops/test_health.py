@@ -3,6 +3,7 @@ never passes through WSGI wrappers), each readiness check made to fail and then 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sys
@@ -21,6 +22,7 @@ from netbank.config import wsgi, wsgi_api
 from netbank.notifications.models import OutboxMail
 from netbank.ops import health
 from netbank.otp.activation.signing_key import signing_key_write
+from tests.otp.factories import in_use_token
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +203,20 @@ def test_wrong_otp_keys_make_the_bank_not_ready(
     assert ready(apps) == (NOT_READY, {"status": "not ready", "failed": ["otp_keys"]})
     settings.NETBANK_OTP_KEYS = good
     assert ready(apps) == (200, {"status": "ok"})
+
+
+def test_a_key_of_the_right_form_that_does_not_open_the_tokens_is_not_ready(
+    apps: dict[str, Any], settings: Settings
+) -> None:
+    """Another installation's key (or a typo in the base64) under the bank's key id."""
+    in_use_token()
+    good = settings.NETBANK_OTP_KEYS
+    kid = good.split(":", 1)[0]
+    settings.NETBANK_OTP_KEYS = f"{kid}:{base64.b64encode(bytes(range(32))).decode()}"
+    assert ready(apps) == (NOT_READY, {"status": "not ready", "failed": ["otp_keys"]})
+    settings.NETBANK_OTP_KEYS = good
+    assert ready(apps) == (200, {"status": "ok"})
+    assert ready(apps) == (200, {"status": "ok"})  # kept: not looked up again
 
 
 def _queued_mail(due: Any) -> OutboxMail:

@@ -82,6 +82,34 @@ def check_otp_keys() -> None:
     keyring()
 
 
+# The NETBANK_OTP_KEYS value whose keys opened the tokens sealed under them.
+_keys_opened: str | None = None
+NEWEST_TOKENS = 50
+
+
+def check_otp_keys_open() -> None:
+    """Every key of the ring opens the newest token sealed under its id, among the newest
+    tokens: a ring of the right form with a wrong key (a typo, another installation's key
+    under the same id) is caught here, not at a customer's next OTP. Once per key-ring
+    value in this process, and bounded (a few dozen rows by primary key)."""
+    global _keys_opened
+    raw = str(getattr(settings, "NETBANK_OTP_KEYS", "") or "")
+    if _keys_opened == raw:
+        return
+    from netbank.otp.models import Token
+    from netbank.otp.token_secret import token_secret_of
+
+    ring = {kid for kid, _key in keyring()}
+    newest = Token.objects.exclude(secret_ciphertext__isnull=True).order_by("-pk")
+    fields = ("pk", "customer_id", "secret_key_id", "secret_nonce", "secret_ciphertext")
+    tried: set[str] = set()
+    for token in newest.only(*fields)[:NEWEST_TOKENS]:
+        if token.secret_key_id in ring and token.secret_key_id not in tried:
+            tried.add(token.secret_key_id)
+            token_secret_of(token)  # SealError: the key under this id is not the one
+    _keys_opened = raw
+
+
 _signing_cache: tuple[tuple[str, int, int, int], float] | None = None
 
 
@@ -136,10 +164,11 @@ OFFLINE_CHECKS: dict[str, Callable[[], None]] = {
 }
 DATABASE_CHECKS: dict[str, Callable[[], None]] = {
     "migrations": check_migrations,
+    "otp_keys": check_otp_keys_open,
     "audit_triggers": check_audit_triggers,
     "outbox": check_outbox,
 }
-CHECK_NAMES = ("database", *OFFLINE_CHECKS, *DATABASE_CHECKS)
+CHECK_NAMES = tuple(dict.fromkeys(("database", *OFFLINE_CHECKS, *DATABASE_CHECKS)))
 
 
 def _log(name: str, exc: BaseException) -> None:
@@ -156,7 +185,7 @@ def _run(name: str, check: Callable[[], None], failed: list[str]) -> bool:
     return True
 
 
-def _database_checks(failed: list[str]) -> None:
+def _database_checks(failed: list[str], skip: set[str]) -> None:
     """The database, then the checks that read it, in one short transaction.
 
     On PostgreSQL a statement timeout bounds every query, so a hung database fails the
@@ -165,15 +194,16 @@ def _database_checks(failed: list[str]) -> None:
     fails aborts the transaction: the checks after it go on in a new one. On SQLite no
     transaction is opened: the settings BEGIN IMMEDIATE, which would take the write lock.
     """
+    checks = [(name, check) for name, check in DATABASE_CHECKS.items() if name not in skip]
     if connection.vendor != "postgresql":
         if _run("database", check_database, failed):
-            for name, check in DATABASE_CHECKS.items():
+            for name, check in checks:
                 _run(name, check, failed)
         return
     timeout = int(getattr(settings, "NETBANK_READY_DB_TIMEOUT_MS", DEFAULT_DATABASE_TIMEOUT_MS))
     # Inside an enclosing transaction (tests) SET LOCAL would outlive this poll.
     limit = not connection.in_atomic_block
-    remaining = [("database", check_database), *DATABASE_CHECKS.items()]
+    remaining = [("database", check_database), *checks]
     while remaining:
         try:
             with transaction.atomic():
@@ -211,8 +241,9 @@ def readiness() -> list[str]:
     failed: list[str] = []
     for name, check in OFFLINE_CHECKS.items():
         _run(name, check, failed)
-    _database_checks(failed)
-    return sorted(failed, key=CHECK_NAMES.index)
+    # A ring that does not parse opens nothing either: named once.
+    _database_checks(failed, skip={"otp_keys"} & set(failed))
+    return sorted(dict.fromkeys(failed), key=CHECK_NAMES.index)
 
 
 # --- WSGI -------------------------------------------------------------------------------
