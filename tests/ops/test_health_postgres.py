@@ -81,6 +81,21 @@ def test_an_unreachable_database_is_not_ready_until_it_is_back() -> None:
     assert _ready(app) == (200, OK)
 
 
+def test_a_query_that_hangs_is_cut_short_by_the_statement_timeout(settings: Any) -> None:
+    """A poll never holds a server thread for long: here the outbox table is locked by
+    someone else, its query is cancelled after the timeout, and the poll says so."""
+    settings.NETBANK_READY_DB_TIMEOUT_MS = 300
+    app = wsgi_api.build()
+    assert _ready(app) == (200, OK)
+    with psycopg.connect(_dsn()) as other:
+        other.execute("LOCK TABLE notifications_outboxmail IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        assert _ready(app) == (503, {"status": "not ready", "failed": ["outbox"]})
+        assert time.monotonic() - started < 5
+        other.rollback()
+    assert _ready(app) == (200, OK)
+
+
 @pytest.fixture
 def granian_server() -> Iterator[str]:
     """The API application served by granian in its own process, on the test database."""
