@@ -220,8 +220,8 @@ def _database_checks(failed: list[str], skip: set[str]) -> None:
                         _log(name, exc)
                         failed.append(name)
                         if name == "database":
-                            return
-                        if isinstance(exc, DatabaseError):
+                            remaining.clear()  # nothing else can be read
+                        if name == "database" or isinstance(exc, DatabaseError):
                             raise _AbandonError from exc
         except _AbandonError:
             continue
