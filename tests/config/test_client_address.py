@@ -85,6 +85,6 @@ def test_without_the_setting_the_web_application_is_not_wrapped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("NETBANK_TRUSTED_PROXIES", raising=False)
-    plain = wsgi.build()
+    plain = wsgi.build().app  # inside the /healthz and /readyz wrapper
     monkeypatch.setenv("NETBANK_TRUSTED_PROXIES", PROXY)
-    assert type(wsgi.build()) is not type(plain)
+    assert type(wsgi.build().app) is not type(plain)

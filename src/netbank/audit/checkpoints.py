@@ -14,7 +14,11 @@ One JSON line per run, appended to ``audit-checkpoints-YYYY-MM.jsonl`` (UTC mont
 
 The first line of each month's file holds every chain (``full``); later lines hold the
 chains that moved since the line before, so a run costs what changed, not the number of
-customers. ``mac`` is HMAC-SHA256 over the line's other fields as sorted, compact, ASCII
+customers; ``gone`` (only when not empty) names pinned chains that no longer exist.
+After the database was restored from a backup, ``netbank audit-checkpoint
+--accept-restore`` writes a full line with ``restore``: the seq each chain was restored
+to. Pins of earlier lines above it name records the restore lost; they are no longer
+expected (netbank.audit.verify, docs/operations.md "Backups and restore"). ``mac`` is HMAC-SHA256 over the line's other fields as sorted, compact, ASCII
 JSON. ``prev_mac`` links the lines, so a line taken out of the middle is noticed too.
 """
 
@@ -108,6 +112,9 @@ class CheckpointLine:
     mac: str = ""
     prev_mac: str | None = None
     full: bool = False
+    gone: list[str] = field(default_factory=list)
+    # The seq each chain was restored to (an accepted restore), else None.
+    restore: dict[str, int] | None = None
     problem: str = ""  # empty: the MAC is good and the line well-formed
 
     @property
@@ -151,6 +158,15 @@ def _parse(raw: str, source: str, key: bytes, kid: str) -> CheckpointLine:
         if not isinstance(heads, dict):
             raise TypeError
         line.heads = {str(c): (int(v[0]), str(v[1])) for c, v in heads.items()}
+        gone = obj.get("gone", [])
+        if not isinstance(gone, list):
+            raise TypeError
+        line.gone = [str(c) for c in gone]
+        restore = obj.get("restore")
+        if restore is not None:
+            if not isinstance(restore, dict):
+                raise TypeError
+            line.restore = {str(c): int(seq) for c, seq in restore.items()}
     except (TypeError, ValueError, IndexError, KeyError):
         line.problem = "heads are malformed"
     return line
@@ -186,13 +202,22 @@ def _read_file(path: Path, key: bytes, kid: str) -> list[CheckpointLine]:
         ]
 
 
+def state_after(state: Heads, line: CheckpointLine) -> Heads:
+    """What the lines pin once ``line`` is added to what they pinned before (``state``)."""
+    state = {} if line.restore is not None else dict(state)
+    state.update(line.heads)
+    for chain in line.gone:
+        state.pop(chain, None)
+    return state
+
+
 def _state(lines: list[CheckpointLine]) -> Heads | None:
     """The heads a file's lines add up to, or None unless it starts full and all is valid."""
     if not lines or not lines[0].full or not all(line.valid for line in lines):
         return None
     state: Heads = {}
     for line in lines:
-        state.update(line.heads)
+        state = state_after(state, line)
     return state
 
 
@@ -237,8 +262,14 @@ class WrittenCheckpoint:
     behind: list[str]
 
 
-def checkpoint_write(*, directory: Path | None = None) -> WrittenCheckpoint:
-    """Append one MAC'd line with the chain heads to this month's checkpoint file."""
+def checkpoint_write(
+    *, directory: Path | None = None, restore: dict[str, int] | None = None
+) -> WrittenCheckpoint:
+    """Append one MAC'd line with the chain heads to this month's checkpoint file.
+
+    ``restore`` (an accepted restore: the seq each chain was restored to) writes every
+    chain, with the restore point, so earlier pins above it are no longer expected.
+    """
     directory = checkpoint_dir() if directory is None else directory
     directory.mkdir(parents=True, exist_ok=True, mode=0o750)
     key = mac_key()
@@ -255,9 +286,12 @@ def checkpoint_write(*, directory: Path | None = None) -> WrittenCheckpoint:
         # line; when that state is in any doubt (or a month begins), write in full.
         pinned = _state(month)
         before = pinned if month else _state(earlier)
-        full = pinned is None
+        full = pinned is None or restore is not None
         heads = chain_heads()
-        delta = heads if pinned is None else {c: h for c, h in heads.items() if pinned.get(c) != h}
+        delta = heads if full else {c: h for c, h in heads.items() if (pinned or {}).get(c) != h}
+        # A pinned chain with no head left (removed, or not yet made at a restored point)
+        # is named once, so the next line is not behind it again.
+        gone = [] if full else sorted(set(pinned or {}) - set(heads))
         behind = [
             f"{chain}: now at seq {heads.get(chain, (0, ''))[0]}, pinned at seq {seq}"
             for chain, (seq, _digest) in sorted((before or {}).items())
@@ -271,6 +305,10 @@ def checkpoint_write(*, directory: Path | None = None) -> WrittenCheckpoint:
             "kid": kid,
             "prev_mac": previous.mac if previous is not None else None,
         }
+        if gone:
+            body["gone"] = gone
+        if restore is not None:
+            body["restore"] = dict(sorted(restore.items()))
         body["mac"] = _mac(key, body)
         _append(path, _canonical(body) + b"\n")
     return WrittenCheckpoint(

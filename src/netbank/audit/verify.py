@@ -15,6 +15,17 @@ What each finding means (``Finding.kind``):
 
 The verifier streams the records chain by chain in seq order, so memory stays bounded
 by the number of chains and checkpointed heads, not the number of records.
+
+**Restores.** A database restored from a backup to a point before the newest checkpoint
+ends its chains before the checkpoints pinned them (``truncated``) and, once the bank
+writes again, refills those seqs (``rewritten``): what a cut-short trail looks like too.
+``audit_verify(restored=True)`` checks the trail as restored: every chain must be an
+intact prefix of what the checkpoints pinned up to the restore point (the heads of the
+first checkpoint line that went back, or the heads now), and only pins above that
+point are let go; any other finding is still tampering. ``Report.restore`` says between
+which checkpoints the restore point lies and what was lost. A restore accepted with
+``netbank audit-checkpoint --accept-restore`` is a MAC'd line that lets those pins go for
+good (``Report.notes`` names it).
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from netbank.audit.chain import GENESIS, record_digest
-from netbank.audit.checkpoints import CheckpointLine, checkpoints_read
+from netbank.audit.checkpoints import CheckpointLine, Heads, checkpoints_read, state_after
 from netbank.audit.guard import guard_problems
 from netbank.audit.models import AuditChainHead, AuditRecord
 
@@ -69,6 +80,30 @@ class Finding:
 
 
 @dataclass
+class RestorePoint:
+    """Where a restored database stands against the checkpoints (``restored=True``)."""
+
+    point: dict[str, int]  # chain -> the seq it was restored to
+    after: CheckpointLine | None  # the newest checkpoint the restore point covers
+    before: CheckpointLine | None  # the first one it does not (None: nothing was lost)
+    lost: list[str] = field(default_factory=list)  # per chain, what the restore lost
+
+    def describe(self) -> str:
+        if self.before is None:
+            return "the database holds every record the checkpoints pinned: nothing was lost"
+        start = (
+            f"checkpoint {self.after.source} ({self.after.at})"
+            if self.after is not None
+            else "the first checkpoint"
+        )
+        if self.after is None:
+            where = f"a point before {start}, {self.before.source} ({self.before.at})"
+        else:
+            where = f"a point between {start} and {self.before.source} ({self.before.at})"
+        return f"restored to {where}; records after it were lost in {len(self.lost)} chain(s)"
+
+
+@dataclass
 class Report:
     records: int = 0
     chains: int = 0
@@ -76,6 +111,7 @@ class Report:
     checkpoints_used: int = 0
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    restore: RestorePoint | None = None
 
     @property
     def ok(self) -> bool:
@@ -94,13 +130,89 @@ def _rows() -> Iterator[dict[str, Any]]:
 class _Pins:
     """What valid checkpoint lines pinned: chain -> seq -> {hash: first line that pinned it}."""
 
-    def __init__(self, lines: list[CheckpointLine]) -> None:
+    def __init__(
+        self, lines: list[CheckpointLine], assumed: tuple[int, dict[str, int]] | None = None
+    ) -> None:
+        """``assumed``: (index, point) a restore not yet accepted, acting on the lines
+        before ``lines[index]`` as an accepted restore line there would."""
         self.by_chain: dict[str, dict[int, dict[str, str]]] = defaultdict(dict)
-        for line in lines:
+        # Pins let go by each restore (accepted: its line's source; assumed: None).
+        self.let_go: dict[str | None, int] = defaultdict(int)
+        ceiling: dict[str, int] | None = None  # above it, a later restore lost the record
+        by: str | None = None
+        for index in reversed(range(len(lines))):
+            line = lines[index]
+            if assumed is not None and index == assumed[0] - 1:
+                ceiling, by = _lower(ceiling, assumed[1]), None
             if not line.valid:
                 continue
             for chain, (seq, digest) in line.heads.items():
+                if ceiling is not None and seq > ceiling.get(chain, 0):
+                    self.let_go[by] += 1
+                    continue
                 self.by_chain[chain].setdefault(seq, {}).setdefault(digest, line.source)
+            if line.restore is not None:
+                ceiling, by = _lower(ceiling, line.restore), line.source
+
+
+def _lower(ceiling: dict[str, int] | None, point: dict[str, int]) -> dict[str, int]:
+    """The ceiling of pins before a restore to ``point`` (and before any later restore)."""
+    if ceiling is None:
+        return dict(point)
+    return {chain: min(seq, ceiling.get(chain, 0)) for chain, seq in point.items()}
+
+
+def _seqs(heads: Heads) -> dict[str, int]:
+    return {chain: seq for chain, (seq, _digest) in heads.items()}
+
+
+def _pending_restore(
+    lines: list[CheckpointLine], now: dict[str, int]
+) -> tuple[int, dict[str, int], list[tuple[CheckpointLine, dict[str, int]]]]:
+    """The restore not yet accepted: (index of the first line written after it, the
+    point restored to, the lines since the last accepted restore with their states).
+
+    The point is the state of the first line that went back (the first checkpoint after
+    the restore: it pinned the restored heads), or the heads ``now`` if none did yet.
+    """
+    state: Heads = {}
+    since: list[tuple[CheckpointLine, dict[str, int]]] = []
+    found: tuple[int, dict[str, int], list[tuple[CheckpointLine, dict[str, int]]]] | None = None
+    for index, line in enumerate(lines):
+        if not line.valid:
+            continue
+        after = state_after(state, line)
+        if line.restore is not None:  # accepted: what came before it is settled
+            since, found = [], None
+        elif found is None and any(
+            after.get(chain, (0, ""))[0] < seq for chain, (seq, _digest) in state.items()
+        ):
+            found = (index, _seqs(after), list(since))
+        since.append((line, _seqs(after)))
+        state = after
+    return found if found is not None else (len(lines), now, since)
+
+
+def _restore_point(
+    point: dict[str, int], since: list[tuple[CheckpointLine, dict[str, int]]]
+) -> RestorePoint:
+    def covered(state: dict[str, int]) -> bool:
+        return all(point.get(chain, 0) >= seq for chain, seq in state.items())
+
+    after: CheckpointLine | None = None
+    before: CheckpointLine | None = None
+    for line, state in since:
+        if not covered(state):
+            before = line
+            break
+        after = line
+    newest = since[-1][1] if since else {}
+    lost = [
+        f"{chain}: restored to seq {point.get(chain, 0)}, checkpoints pinned seq {seq}"
+        for chain, seq in sorted(newest.items())
+        if point.get(chain, 0) < seq
+    ]
+    return RestorePoint(point=point, after=after, before=before, lost=lost)
 
 
 class _ChainCheck:
@@ -239,8 +351,12 @@ def _snapshot() -> Iterator[None]:
         yield
 
 
-def audit_verify(*, checkpoint_dir: Path | None) -> Report:
-    """Check every chain, the heads, the append-only triggers and (if given) the checkpoints."""
+def audit_verify(*, checkpoint_dir: Path | None, restored: bool = False) -> Report:
+    """Check every chain, the heads, the append-only triggers and (if given) the checkpoints.
+
+    ``restored``: the database was restored from a backup (the operator says so); pins
+    above the restore point are let go, and ``Report.restore`` says where it lies.
+    """
     report = Report()
     # Checkpoints first: every line read was written before the snapshot below.
     lines: list[CheckpointLine] = []
@@ -251,7 +367,6 @@ def audit_verify(*, checkpoint_dir: Path | None) -> Report:
                 report.findings.append(Finding("checkpoint", f"{line.source}: {line.problem}"))
         report.checkpoint_lines = len(lines)
         report.checkpoints_used = sum(1 for line in lines if line.valid)
-    pins = _Pins(lines).by_chain
     with _snapshot():
         for problem in guard_problems(connection):
             report.findings.insert(0, Finding("guard", problem))
@@ -259,6 +374,19 @@ def audit_verify(*, checkpoint_dir: Path | None) -> Report:
             chain: (seq, digest)
             for chain, seq, digest in AuditChainHead.objects.values_list("chain", "seq", "hash")
         }
+        assumed = None
+        if restored and lines:
+            index, point, since = _pending_restore(lines, _seqs(heads))
+            assumed = (index, point)
+            report.restore = _restore_point(point, since)
+        known = _Pins(lines, assumed)
+        pins = known.by_chain
+        for source, count in known.let_go.items():
+            if source is not None:
+                report.notes.append(
+                    f"restore accepted in {source}: {count} pin(s) of earlier checkpoints "
+                    "above the restored point no longer expected (records lost in the restore)"
+                )
         done: set[str] = set()
         check: _ChainCheck | None = None
         for row in _rows():

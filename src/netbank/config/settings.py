@@ -206,6 +206,10 @@ NETBANK_MAIL_DELIVERY: dict[str, Any] = {
     "sending_lease_seconds": env_int("NETBANK_MAIL_SENDING_LEASE_SECONDS", 600),
     "poll_seconds": env_int("NETBANK_MAIL_POLL_SECONDS", 5),
 }
+# /readyz reports the outbox stuck when queued mail has been due this long (no worker
+# delivering), and bounds each of its database queries (PostgreSQL statement_timeout).
+NETBANK_OUTBOX_STUCK_MINUTES = env_int("NETBANK_OUTBOX_STUCK_MINUTES", 15)
+NETBANK_READY_DB_TIMEOUT_MS = env_int("NETBANK_READY_DB_TIMEOUT_MS", 1000)
 
 # The bank, as customers see it in every page footer and mail.
 NETBANK_BANK_NAME = env_str("NETBANK_BANK_NAME", "ネットバンク")

@@ -7,13 +7,14 @@ from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
+from netbank.ops import health
 from netbank.web.client_address import from_environment
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netbank.config.settings")
 
 
 def build() -> Any:
-    return from_environment(get_wsgi_application())
+    return health.wrap(from_environment(get_wsgi_application()))
 
 
 application = build()

@@ -27,6 +27,7 @@ from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
+from netbank.ops import health
 from netbank.web.client_address import behind_proxies, from_environment
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netbank.config.settings")
@@ -92,7 +93,8 @@ class SplitApplication:
 
 
 def build() -> Any:
-    return from_environment(SplitApplication(web=get_wsgi_application(), api=_api_handler()))
+    app = from_environment(SplitApplication(web=get_wsgi_application(), api=_api_handler()))
+    return health.wrap(app)
 
 
 application = build()

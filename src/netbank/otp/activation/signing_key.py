@@ -95,6 +95,11 @@ def _read(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def signing_key_load() -> Ed25519PrivateKey:
+    """The key as its file holds it now, never creating one (readiness checks)."""
+    return _read(signing_key_path())
+
+
 def signing_key() -> Ed25519PrivateKey:
     """The bank's signing key, read once per file version (a replaced file is re-read)."""
     global _cache
