@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from netbank.banking.models import AccountType, Payee, SigningChallenge, Transfer
@@ -100,3 +99,116 @@ def test_another_customers_payee_done_screen_is_not_found() -> None:
     r = client.get(reverse("banking:payee_done", args=[payee.pk]))
     assert r.status_code == 404
     assert "ひみつ" not in r.content.decode()
+
+
+def instruction(html: str) -> str:
+    found = re.search(r'<p class="instruction">([^<]+)</p>', html)
+    assert found is not None, html[:3000]
+    return found.group(1)
+
+
+def test_furikomi_confirm_that_needs_a_signing_code_asks_for_it_in_its_instruction() -> None:
+    customer, src = customer_with_account(100_000)
+    token, _key = issue_token(customer)
+    client = login(customer, token)
+    assert client.post(reverse("banking:furikomi_input"), new_payee_input(src)).status_code == 302
+    html, _key = confirm_page(client)
+    assert 'name="signing_code"' in html
+    assert "取引認証番号と確認用パスワードを入力し" in instruction(html)
+
+
+def test_furikomi_confirm_without_signing_asks_only_for_the_password() -> None:
+    customer, src = customer_with_account(100_000)
+    payee = payee_seed(customer=customer, destination=other_bank())
+    client = login(customer)
+    client.post(
+        reverse("banking:furikomi_input") + f"?payee={payee.pk}",
+        {"from_account": src.pk, "amount": "1000", "scheduled_for": ""},
+    )
+    html, _key = confirm_page(client)
+    assert 'name="signing_code"' not in html
+    assert instruction(html) == (
+        "入力内容をご確認のうえ、確認用パスワードを入力し、「確定する」ボタンを押して下さい。"
+    )
+
+
+def selected(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select is not None, html[:3000]
+    return re.findall(r'<option value="([^"]+)"[^>]* selected>', select.group(1))
+
+
+def test_furikae_input_starts_on_two_different_accounts_and_next_goes_on() -> None:
+    customer, src = customer_with_account(100_000)
+    savings = open_account(customer, account_type=AccountType.SAVINGS)
+    client = login(customer)
+    html = client.get(reverse("banking:furikae")).content.decode()
+    from_account, to_account = selected(html, "from_account"), selected(html, "to_account")
+    assert len(from_account) == len(to_account) == 1
+    assert from_account != to_account
+    assert {from_account[0], to_account[0]} == {str(src.pk), str(savings.pk)}
+    # 次へ with what the screen chose, only the amount typed.
+    r = client.post(
+        reverse("banking:furikae"),
+        {"from_account": from_account[0], "to_account": to_account[0], "amount": "1000"},
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    assert r["Location"] == reverse("banking:transfer_confirm")
+
+
+def test_furikae_back_from_confirm_keeps_the_accounts_chosen() -> None:
+    customer, src = customer_with_account(100_000)
+    savings = open_account(customer, balance=5_000, account_type=AccountType.SAVINGS)
+    client = login(customer)
+    r = client.post(
+        reverse("banking:furikae"),
+        {"from_account": savings.pk, "to_account": src.pk, "amount": "1000"},
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    html = client.get(reverse("banking:furikae") + "?back=1").content.decode()
+    assert selected(html, "from_account") == [str(savings.pk)]
+    assert selected(html, "to_account") == [str(src.pk)]
+
+
+def test_scheduled_cancel_screens_sit_under_their_menu_entry_with_no_input_step() -> None:
+    customer, src = customer_with_account(100_000)
+    payee = payee_seed(customer=customer, destination=other_bank())
+    client = login(customer)
+    client.post(
+        reverse("banking:furikomi_input") + f"?payee={payee.pk}",
+        {"from_account": src.pk, "amount": "5000", "scheduled_for": "2026-11-30"},
+    )
+    _html, key = confirm_page(client)
+    client.post(
+        reverse("banking:transfer_confirm"),
+        {"idempotency_key": key, "transaction_password": TRANSACTION_PASSWORD},
+    )
+    transfer = Transfer.objects.get()
+    cancel_url = reverse("banking:scheduled_cancel", args=[transfer.pk])
+    confirm = client.get(cancel_url).content.decode()
+    assert current_nav(confirm) == "振込予約の照会・取消"
+    assert steps(confirm) == ["*確認", "完了"]
+    r = client.post(cancel_url)
+    assert r.status_code == 302
+    done = client.get(r["Location"]).content.decode()
+    assert "<h1>振込予約の取消（完了）</h1>" in done
+    assert current_nav(done) == "振込予約の照会・取消"
+    assert steps(done) == ["確認", "*完了"]
+
+
+def test_a_transfer_done_screen_keeps_its_own_menu_and_three_steps() -> None:
+    customer, src = customer_with_account(100_000)
+    payee = payee_seed(customer=customer, destination=other_bank())
+    client = login(customer)
+    client.post(
+        reverse("banking:furikomi_input") + f"?payee={payee.pk}",
+        {"from_account": src.pk, "amount": "5000", "scheduled_for": ""},
+    )
+    _html, key = confirm_page(client)
+    r = client.post(
+        reverse("banking:transfer_confirm"),
+        {"idempotency_key": key, "transaction_password": TRANSACTION_PASSWORD},
+    )
+    done = client.get(r["Location"]).content.decode()
+    assert current_nav(done) == "振込"
+    assert steps(done) == ["入力", "確認", "*完了"]
