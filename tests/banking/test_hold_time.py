@@ -90,3 +90,13 @@ def test_the_token_issue_notice_names_the_hold_and_its_end() -> None:
     # Issued 2026-11-27 10:00 in Japan: held until the next day's 10:00.
     assert "2026年11月28日 10:00 までは、新しい振込先への振込、登録先の登録" in notice.body
     assert "振込限度額の引き上げをお受けできません" in notice.body
+
+
+def test_the_end_time_filter_renders_a_missing_value_as_nothing() -> None:
+    from django.template import Context, Template
+
+    template = Template("{% load web_moments %}[{{ until|end_time }}]")
+    assert template.render(Context({})) == "[]"
+    assert template.render(Context({"until": None})) == "[]"
+    with translation.override("ja"):
+        assert template.render(Context({"until": HOLD_END})) == f"[{HOLD_END_TEXT}]"

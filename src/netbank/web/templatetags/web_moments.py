@@ -12,5 +12,6 @@ register = template.Library()
 
 
 @register.filter
-def end_time(moment: datetime | None) -> str:
-    return end_time_text(moment) if moment is not None else ""
+def end_time(moment: object) -> str:
+    # A missing value (None, or "" for an unknown name) renders as nothing, never an error.
+    return end_time_text(moment) if isinstance(moment, datetime) else ""
