@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 
+from netbank.otp.tokens.hold import HOLD_SECONDS_DEFAULT
+
 DEFAULTS: dict[str, Any] = {
     # 金融機関コード of this bank: a 振込 to this code credits one of our own accounts.
     "bank_code": "9999",
@@ -20,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "signing_threshold": 300_000,
     # Transfers to new payees, payee registration and limit raises wait this long
     # after the in-use token was issued (DESIGN.md "Security policy").
-    "new_token_hold_seconds": 24 * 3600,
+    "new_token_hold_seconds": HOLD_SECONDS_DEFAULT,
     # Transfers to other banks credit one of this many clearing accounts (by
     # customer), so that they do not all wait for one row lock.
     "clearing_shards": 8,

@@ -37,7 +37,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.templatetags.static import static
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +63,7 @@ from netbank.banking.signing import (
 from netbank.customers.models import Customer
 from netbank.oath.txquestion import NONCE_DIGITS
 from netbank.passkeys import services as passkeys
+from netbank.web.moments import end_time_text
 
 OPERATION_DOMAIN = b"netbank-passkey-operation/1\0"
 # The nonce field of the question is the bank's per-challenge random; the passkey
@@ -144,7 +144,7 @@ def check_new_passkey_hold(customer: Customer) -> None:
                 "振込限度額の引き上げをお受けできません（%(until)s 以降にご利用いただけます）。"
                 "お心当たりのないパスキーの登録があった場合は、ただちにヘルプデスクへご連絡ください。"
             )
-            % {"until": timezone.localtime(until).strftime("%Y/%m/%d %H:%M")}
+            % {"until": end_time_text(until)}
         )
 
 

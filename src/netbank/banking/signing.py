@@ -30,7 +30,6 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -54,7 +53,9 @@ from netbank.oath.txquestion import (
 from netbank.oath.txsign import ocra_key
 from netbank.otp.models import Token
 from netbank.otp.token_secret import token_signing_key
+from netbank.otp.tokens.hold import token_hold_until
 from netbank.otp.tokens.selectors import token_in_use
+from netbank.web.moments import end_time_text
 
 # Question format 2 (format 1, QN36, bound neither the debit account nor the date); the
 # encoding is netbank.oath.txquestion, the same module the token app parses with.
@@ -192,7 +193,7 @@ def new_token_hold_until(customer: Customer) -> datetime | None:
     token = token_in_use(customer)
     if token is None:
         return None
-    until = token.created_at + timedelta(seconds=int_setting("new_token_hold_seconds"))
+    until = token_hold_until(token)
     return until if until > clock.now() else None
 
 
@@ -205,7 +206,7 @@ def check_new_token_hold(customer: Customer) -> None:
                 "振込限度額の引き上げをお受けできません（%(until)s 以降にご利用いただけます）。"
                 "お心当たりのないトークン発行があった場合は、ただちにヘルプデスクへご連絡ください。"
             )
-            % {"until": timezone.localtime(until).strftime("%Y/%m/%d %H:%M")}
+            % {"until": end_time_text(until)}
         )
 
 

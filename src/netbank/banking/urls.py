@@ -31,6 +31,7 @@ urlpatterns = [
     path("banking/payees/", settings.payees_view, name="payees"),
     path("banking/payees/add/", settings.payee_add_view, name="payee_add"),
     path("banking/payees/confirm/", settings.payee_confirm_view, name="payee_confirm"),
+    path("banking/payees/<int:payee_id>/done/", settings.payee_done_view, name="payee_done"),
     path(
         "banking/payees/<int:payee_id>/delete/",
         settings.payee_delete_view,

@@ -112,15 +112,34 @@ def top_view(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/top.html", {"menu": menu})
 
 
+# 各種お申込・手続き beyond the OTP and the customer's own settings, in menu order. Named,
+# not imported (customers knows no other app): an entry whose app is not installed is
+# left out.
+PROCEDURES_MENU = (
+    ("passkeys:list", _lazy("パスキー")),
+    ("banking:payees", _lazy("登録先")),
+    ("banking:scheduled", _lazy("振込予約の照会・取消")),
+    ("banking:limit", _lazy("振込限度額")),
+)
+
+
+def _routed(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
 @never_cache
 @customer_required
 def procedures_view(request: HttpRequest) -> HttpResponse:
-    """各種お申込・手続き. パスキー appears where its app routes it."""
-    try:
-        passkeys_url: str | None = reverse("passkeys:list")
-    except NoReverseMatch:
-        passkeys_url = None
-    return render(request, "customers/procedures.html", {"passkeys_url": passkeys_url})
+    """各種お申込・手続き: the bank's services where their apps route them."""
+    menu = [
+        {"label": label, "url": url}
+        for name, label in PROCEDURES_MENU
+        if (url := _routed(name)) is not None
+    ]
+    return render(request, "customers/procedures.html", {"menu": menu})
 
 
 @never_cache

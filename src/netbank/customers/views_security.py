@@ -51,6 +51,8 @@ CHANNEL_LABELS = {
     "web": _lazy("ブラウザ"),
     "direct": _lazy("Directログイン（アプリ）"),
 }
+# What an operator did (a record with an operator): the address is the console's.
+BY_HELPDESK = _lazy("ヘルプデスク")
 HISTORY_DAYS = 90
 HISTORY_ROWS = 100
 
@@ -145,6 +147,13 @@ def login_history_view(request: HttpRequest) -> HttpResponse:
         customer_id=customer.pk, event__in=list(HISTORY_EVENTS), occurred_at__gte=since
     ).order_by("-occurred_at", "-id")[:HISTORY_ROWS]:
         channel = rec.data.get("channel") if isinstance(rec.data, dict) else None
+        if rec.operator_id is not None:
+            # Done by the helpdesk: the address recorded is the operator's, not the
+            # customer's, so the row names the helpdesk instead of showing it.
+            rows.append(
+                {"at": rec.occurred_at, "what": HISTORY_EVENTS[rec.event], "channel": BY_HELPDESK}
+            )
+            continue
         rows.append(
             {
                 "at": rec.occurred_at,

@@ -106,10 +106,14 @@ class LockRow:
     locked: bool
     permanent: bool
     until: datetime | None
+    # Consecutive failures as the operator reads them: the counter starts again at 0
+    # when it locks, so a locked row shows the failures that locked it.
+    failures: int
 
 
 def customer_lockouts(customer: Customer) -> list[LockRow]:
     now = clock.now()
+    max_failures = int(settings.NETBANK_LOCKOUT["max_failures"])
     rows = []
     for counter in FailureCounter.objects.filter(
         subject=lockout.subject_for_customer(customer)
@@ -122,6 +126,7 @@ def customer_lockouts(customer: Customer) -> list[LockRow]:
                 locked=permanent or timed,
                 permanent=permanent,
                 until=counter.locked_until if timed else None,
+                failures=max_failures if permanent or timed else counter.consecutive_failures,
             )
         )
     return rows

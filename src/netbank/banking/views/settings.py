@@ -158,7 +158,7 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
         )
 
     def act(form: ConfirmForm) -> HttpResponse:
-        payee_register(
+        payee = payee_register(
             customer=customer,
             destination=destination,
             nickname=str(draft.get("nickname", "")),
@@ -168,7 +168,7 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
             draft_key=draft["key"],
             passkey_response=form.cleaned_data.get("passkey_response"),
         )
-        return redirect(reverse("banking:payees") + "?done=registered")
+        return redirect("banking:payee_done", payee_id=payee.pk)
 
     return signed_confirm(
         request,
@@ -178,7 +178,12 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
         signing=True,
         act=act,
         template="banking/payee_confirm.html",
-        context={"destination": destination, "method": method, **signing},
+        context={
+            "destination": destination,
+            "nickname": draft.get("nickname", ""),
+            "method": method,
+            **signing,
+        },
         passkey=passkey_for(
             method,
             customer=customer,
@@ -187,6 +192,17 @@ def payee_confirm_view(request: HttpRequest) -> HttpResponse:
             destination=destination,
         ),
     )
+
+
+@never_cache
+@require_GET
+@customer_required
+def payee_done_view(request: HttpRequest, payee_id: int) -> HttpResponse:
+    """登録先の登録（完了）: the payee just registered (only the customer's own)."""
+    payee = Payee.objects.filter(pk=payee_id, customer=current_customer(request)).first()
+    if payee is None:
+        raise Http404
+    return render(request, "banking/payee_done.html", {"payee": payee})
 
 
 @never_cache

@@ -105,7 +105,11 @@ def furikae_view(request: HttpRequest) -> HttpResponse:
             back_url=reverse("banking:balance"),
             back_label=_("残高照会へ"),
         )
-    initial: dict[str, Any] = {}
+    # Two different accounts to start with: the same one on both sides is always refused.
+    initial: dict[str, Any] = {
+        "from_account": str(accounts[0].pk),
+        "to_account": str(accounts[1].pk),
+    }
     previous = _draft_order(request) if request.GET.get("back") else None
     if previous is not None and previous[1].kind == Transfer.Kind.FURIKAE:
         order = previous[1]

@@ -16,6 +16,7 @@ from netbank.customers.models import Customer
 from netbank.notifications.services import mail_enqueue, notice_enqueue
 from netbank.otp.activation.install import current_bank_key
 from netbank.otp.models import Token
+from netbank.otp.tokens.hold import token_hold_until
 
 PURPOSE_TOKEN_MAIL = "otp_token_mail"  # noqa: S105 - a mail purpose, not a secret
 PURPOSE_ISSUE_NOTICE = "otp_issue_notice"
@@ -92,6 +93,7 @@ def issue_notice_enqueue(*, customer: Customer, token: Token, reissue: bool) -> 
             authenticator=token.kind == Token.Kind.AUTHENTICATOR,
             masked_email=mask_address(token.email) if token.email else "",
             created_at=timezone.localtime(token.created_at),
+            hold_until=token_hold_until(token),
         ),
         purpose=PURPOSE_ISSUE_NOTICE,
     )
