@@ -206,6 +206,10 @@ NETBANK_MAIL_DELIVERY: dict[str, Any] = {
     "sending_lease_seconds": env_int("NETBANK_MAIL_SENDING_LEASE_SECONDS", 600),
     "poll_seconds": env_int("NETBANK_MAIL_POLL_SECONDS", 5),
 }
+# Sent and failed mail (bodies included) is deleted this long after it was queued.
+NETBANK_OUTBOX_RETENTION_DAYS = env_int("NETBANK_OUTBOX_RETENTION_DAYS", 90)
+# How long `netbank worker` keeps the record of each job's runs (ops.JobRun).
+NETBANK_WORKER_HISTORY_DAYS = env_int("NETBANK_WORKER_HISTORY_DAYS", 30)
 
 # The bank, as customers see it in every page footer and mail.
 NETBANK_BANK_NAME = env_str("NETBANK_BANK_NAME", "ネットバンク")
