@@ -135,7 +135,10 @@ class Runner:
             logger.exception("worker: %s failed; it runs again in its next period", job.name)
             self.say(f"[{job.label}] failed; see the log")
             return False
-        logger.info("worker: %s: %s", job.name, output.strip() or "done")
+        if output.strip():
+            logger.info("worker: %s: %s", job.name, output.strip())
+        else:  # an idle mail poll, every few seconds: not worth a log line
+            logger.debug("worker: %s: nothing to do", job.name)
         if job.report(output):
             for line in output.splitlines():
                 self.say(f"[{job.label}] {line}")

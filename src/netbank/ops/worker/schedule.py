@@ -80,7 +80,9 @@ def command_action(command: str) -> Action:
         try:
             call_command(command, stdout=out, stderr=err)
         except CommandError as exc:
-            raise JobFailedError([*err.getvalue().splitlines(), str(exc)]) from exc
+            # What it found (verify-audit's findings), its warnings, then why it failed.
+            lines = [*out.getvalue().splitlines(), *err.getvalue().splitlines(), str(exc)]
+            raise JobFailedError(lines) from exc
         return out.getvalue()
 
     return run
