@@ -22,7 +22,9 @@ from netbank.ops.worker.schedule import (
 )
 from tests.banking.factories import customer_with_account, other_bank
 
-pytestmark = pytest.mark.django_db
+# The runner replaces broken connections between turns, as a long-running process must;
+# inside a test transaction that would close it: these tests commit.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_housekeeping_jobs_run_and_stay_quiet(frozen_clock: datetime) -> None:
