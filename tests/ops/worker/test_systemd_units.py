@@ -130,7 +130,12 @@ def test_the_servers_serve_the_bank_and_write_metrics_to_a_fresh_folder(
 
 
 def test_the_metrics_server_listens_privately_and_reads_every_services_folder() -> None:
-    command = _settings("netbank-metrics.service")["ExecStart"][0]
-    assert command.startswith(f"{INSTALLED_BIN}netbank metrics-server --bind 127.0.0.1:9108 ")
+    found = _settings("netbank-metrics.service")
+    command = found["ExecStart"][0]
+    assert command.startswith(
+        f"{INSTALLED_BIN}netbank metrics-server --bind ${{NETBANK_METRICS_BIND}} "
+    )
+    # Loopback unless the environment file names the node's private address.
+    assert "NETBANK_METRICS_BIND=127.0.0.1:9108" in found["Environment"]
     for service in ("web", "api", "worker"):
         assert f"--dir /run/netbank-{service}" in command
