@@ -60,6 +60,7 @@ def test_a_signal_during_a_job_lets_it_finish_and_starts_nothing_new(
             os.kill(os.getpid(), signum)  # what systemd's stop or Ctrl-C does
         handler.release.set()  # the relay answers after the signal
 
+    before = signal.getsignal(signal.SIGTERM)
     signaller = threading.Thread(target=signal_while_sending)
     signaller.start()
     out = io.StringIO()
@@ -72,7 +73,7 @@ def test_a_signal_during_a_job_lets_it_finish_and_starts_nothing_new(
 
     assert out.getvalue().rstrip().endswith("worker: stopped")
     _assert_first_sent_rest_untouched(mails, slow_smtp_server)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers put back
+    assert signal.getsignal(signal.SIGTERM) is before  # handlers put back
 
 
 def _child_env(tmp_path: Path, smtp_port: int) -> dict[str, str]:
