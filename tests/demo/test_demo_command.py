@@ -392,6 +392,18 @@ def test_printed_keys_log_in_and_a_second_start_prints_the_same_without_seeding_
         assert isinstance(private, Ed25519PrivateKey)
         assert config.bank_key.public_key == ed25519_public_text(private.public_key())
         assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+        # The demo runs the worker on its SQLite database: a second worker is refused.
+        second_worker = subprocess.run(
+            _netbank("worker", "--once"),
+            env=_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second_worker.returncode == 1
+        assert "only one worker may run" in second_worker.stderr
     finally:
         _stop(proc)
     assert (data_dir / "audit-checkpoints").is_dir()
