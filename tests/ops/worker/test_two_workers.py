@@ -8,6 +8,8 @@ in steps; after each step both workers have turned over every job at least once.
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
@@ -146,3 +148,42 @@ def test_two_workers_run_every_job_once_a_period_and_nothing_twice(
     received = [item.message()["Message-ID"] for item in smtp_server.handler.received]
     assert sorted(received) == sorted(mail.message_id for mail in mails)
     connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_started_together_share_the_jobs(
+    tmp_path: Path, smtp_server: SmtpServer, smtp_port: int
+) -> None:
+    """Two ``netbank worker --once`` processes racing on one database, in real time."""
+    from tests.ops.worker.test_worker_command import _child_env
+
+    for n in range(6):
+        mail_enqueue(to=f"c{n}@example.jp", subject="お知らせ", body=f"本文 {n}", purpose="notice")
+    env = _child_env(tmp_path, smtp_port)
+    (tmp_path / "checkpoints").mkdir()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "netbank.cli", "worker", "--once"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [proc.communicate(timeout=120) for proc in procs]
+
+    assert [proc.returncode for proc in procs] == [0, 0], results
+    runs = list(JobRun.objects.values_list("job", "period_start", "outcome", "worker"))
+    # Each job ran once in each period it was due (a run may straddle a minute boundary).
+    for job in PERIODIC_JOBS:
+        mine = [run for run in runs if run[0] == job.name]
+        assert 1 <= len(mine) <= 2, job.name
+        assert len({run[1] for run in mine}) == len(mine)
+        assert {run[2] for run in mine} == {"ok"}
+    checkpoint_runs = sum(1 for run in runs if run[0] == AUDIT_CHECKPOINT.name)
+    assert checkpoint_lines(tmp_path / "checkpoints") == checkpoint_runs
+    # Both processes delivered mail; none twice.
+    assert {mail.status for mail in OutboxMail.objects.all()} == {OutboxMail.Status.SENT}
+    received = [item.message()["Message-ID"] for item in smtp_server.handler.received]
+    assert sorted(received) == sorted(OutboxMail.objects.values_list("message_id", flat=True))
