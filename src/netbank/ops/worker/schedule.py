@@ -68,7 +68,8 @@ def period_start(now: datetime, period: int, offset: int = 0) -> datetime:
     """The start of the period of ``period`` seconds that ``now`` falls in."""
     if period <= 0:
         raise ValueError("a period is a positive number of seconds")
-    elapsed = int((now - EPOCH).total_seconds()) - offset
+    since = now - EPOCH  # whole seconds in integers: no float rounding at a boundary
+    elapsed = since.days * DAY + since.seconds - offset
     return EPOCH + timedelta(seconds=elapsed - elapsed % period + offset)
 
 
