@@ -348,6 +348,15 @@ def test_printed_keys_log_in_and_a_second_start_prints_the_same_without_seeding_
         assert "otpauth://totp/" in first
         assert re.search(r"demo0001 .* 未設定 / not set up$", first, re.MULTILINE)
         assert re.search(r"demo0002 .* 利用中 / in use$", first, re.MULTILINE)
+        # The background jobs are the worker's, each with its period.
+        for label, every in (
+            ("メール送信 / mail delivery", "1 s"),
+            ("振込予約の実行 / scheduled transfers", "1 min"),
+            ("監査チェックポイント / audit checkpoint", "5 min"),
+            ("期限切れセッションの削除 / expired sessions", "60 min"),
+            ("監査証跡の検証 / audit trail verification", "1 day"),
+        ):
+            assert re.search(rf"^\s+{re.escape(label)}\s+{every}$", first, re.MULTILINE), label
 
         # demo0002: ID and password lead to ワンタイムパスワード認証, the printed key passes it.
         browser = Browser(base)
@@ -383,6 +392,18 @@ def test_printed_keys_log_in_and_a_second_start_prints_the_same_without_seeding_
         assert isinstance(private, Ed25519PrivateKey)
         assert config.bank_key.public_key == ed25519_public_text(private.public_key())
         assert stat.S_IMODE(home.stat().st_mode) == 0o700
+
+        # The demo runs the worker on its SQLite database: a second worker is refused.
+        second_worker = subprocess.run(
+            _netbank("worker", "--once"),
+            env=_env(data_dir),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second_worker.returncode == 1
+        assert "only one worker may run" in second_worker.stderr
     finally:
         _stop(proc)
     assert (data_dir / "audit-checkpoints").is_dir()

@@ -210,6 +210,10 @@ NETBANK_MAIL_DELIVERY: dict[str, Any] = {
 # delivering), and bounds each of its database queries (PostgreSQL statement_timeout).
 NETBANK_OUTBOX_STUCK_MINUTES = env_int("NETBANK_OUTBOX_STUCK_MINUTES", 15)
 NETBANK_READY_DB_TIMEOUT_MS = env_int("NETBANK_READY_DB_TIMEOUT_MS", 1000)
+# Sent and failed mail (bodies included) is deleted this long after it was queued.
+NETBANK_OUTBOX_RETENTION_DAYS = env_int("NETBANK_OUTBOX_RETENTION_DAYS", 90)
+# How long `netbank worker` keeps the record of each job's runs (ops.JobRun).
+NETBANK_WORKER_HISTORY_DAYS = env_int("NETBANK_WORKER_HISTORY_DAYS", 30)
 
 # The bank, as customers see it in every page footer and mail.
 NETBANK_BANK_NAME = env_str("NETBANK_BANK_NAME", "ネットバンク")

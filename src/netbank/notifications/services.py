@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -94,3 +95,16 @@ def mail_needing_attention() -> QuerySet[OutboxMail]:
     return OutboxMail.objects.filter(
         status__in=[OutboxMail.Status.FAILED, OutboxMail.Status.UNCERTAIN]
     ).order_by("created_at", "id")
+
+
+def outbox_purge(*, before: datetime) -> int:
+    """Delete sent and failed mail created before ``before``, bodies and all.
+
+    A mail's body holds the customer's address, name and what happened to the account;
+    kept forever it is a copy of the bank's correspondence nobody needs. Queued, sending
+    and uncertain rows are never deleted: they are still work, or a person's decision.
+    """
+    deleted, _ = OutboxMail.objects.filter(
+        status__in=[OutboxMail.Status.SENT, OutboxMail.Status.FAILED], created_at__lt=before
+    ).delete()
+    return deleted

@@ -3,9 +3,9 @@
 Creates the data folder, migrates, creates the bank's signing key if missing and
 writes the token app's install configuration next to it, seeds the demo (customers,
 accounts, demo0002's OTP, helpdesk operators), then runs a mail catcher (SMTP on
-loopback, mail kept as .eml and shown at /demo/mail/), the outbox worker and the
-periodic jobs (scheduled transfers, audit checkpoints) in threads and a waitress WSGI
-server, until Ctrl-C or SIGTERM stops them all and the command exits 0.
+loopback, mail kept as .eml and shown at /demo/mail/), the bank's worker (mail
+delivery and every periodic job, as ``netbank worker`` runs them) in a thread and a
+waitress WSGI server, until Ctrl-C or SIGTERM stops them all and the command exits 0.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import socket
 import sys
 import threading
 import unicodedata
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +32,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import clear_url_caches
 
 from netbank.config.env import data_dir
-from netbank.demo.jobs import PeriodicJob, available_jobs, start_jobs
+from netbank.ops.worker.locks import WorkerAlreadyRunningError, sole_worker
+from netbank.ops.worker.runner import Runner
+from netbank.ops.worker.schedule import DAY, Job, worker_jobs
 
 WSGI_THREADS = 8
-WORKER_POLL_SECONDS = 1.0
-JOB_STOP_TIMEOUT = 30.0
+# The demo's mail arrives in the caught-mail page within a second or two.
+MAIL_PERIOD_SECONDS = 1
+WORKER_TURN_SECONDS = 0.5
+WORKER_STOP_TIMEOUT = 30.0
 # The token app's folder inside the data folder: its install configuration, and the
 # vault of a visitor who points NETBANK_TOKEN_HOME at it.
 TOKEN_APP_DIR = "token-app"  # noqa: S105 - a folder name, not a secret
@@ -153,7 +158,8 @@ def _token_app_command(folder: Path) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Run the demo bank: migrate, seed, mail catcher, mail worker, periodic jobs and web server."
+        "Run the demo bank: migrate, seed, mail catcher, the worker (mail and periodic jobs) "
+        "and web server."
     )
 
     # The checks import the URLconf; they run in handle() once the demo flags are set.
@@ -167,7 +173,7 @@ class Command(BaseCommand):
     _say_lock = threading.Lock()
 
     def say(self, text: str = "") -> None:
-        # The periodic jobs print from their own threads.
+        # The worker prints from its own thread.
         with self._say_lock:
             self.stdout.write(text)
             self.stdout.flush()
@@ -211,8 +217,8 @@ class Command(BaseCommand):
         catcher = MailCatcher(folder=mailbox, port=smtp_port)
         stop = threading.Event()
         worker: threading.Thread | None = None
-        jobs: list[threading.Thread] = []
         server: Any = None
+        held = ExitStack()
         try:
             self.check(display_num_errors=False)
             self.say("データベースを準備しています / Migrating the database …")
@@ -234,17 +240,14 @@ class Command(BaseCommand):
                 ) from exc
             settings.EMAIL_PORT = catcher.port
 
-            from netbank.notifications.delivery import run_worker
-
-            worker = threading.Thread(
-                target=run_worker,
-                kwargs={"stop": stop, "poll_seconds": WORKER_POLL_SECONDS},
-                name="netbank-send-mail",
-                daemon=True,
-            )
+            try:
+                held.enter_context(sole_worker())
+            except WorkerAlreadyRunningError as exc:
+                raise CommandError(f"{exc}: stop `netbank worker` first.") from None
+            jobs = worker_jobs(mail_period=MAIL_PERIOD_SECONDS)
+            runner = Runner(jobs, stop=stop, say=self.say, turn_seconds=WORKER_TURN_SECONDS)
+            worker = threading.Thread(target=runner.run_forever, name="netbank-worker", daemon=True)
             worker.start()
-            periodic = available_jobs()
-            jobs = start_jobs(periodic, stop=stop, say=self.say)
 
             server = self._create_server(host, port)
             real_port = _server_port(server)
@@ -252,7 +255,7 @@ class Command(BaseCommand):
                 # The OS chose the port only now: the app's configuration follows it.
                 settings.NETBANK_PUBLIC_URL = f"http://{_url_host(host)}:{real_port}"
                 install_config_write(token_app_dir)
-            self._banner(host, real_port, mailbox, catcher.port, folder, token_app_dir, periodic)
+            self._banner(host, real_port, mailbox, catcher.port, folder, token_app_dir, jobs)
             server.run()
         except KeyboardInterrupt:
             pass
@@ -264,10 +267,9 @@ class Command(BaseCommand):
                 server.task_dispatcher.shutdown()  # already done if run() was reached
                 server.close()
             stop.set()
-            for thread in jobs:
-                thread.join(timeout=JOB_STOP_TIMEOUT)
             if worker is not None:
-                worker.join(timeout=30)
+                worker.join(timeout=WORKER_STOP_TIMEOUT)
+            held.close()
             catcher.stop()
         self.say("デモを停止しました / Demo stopped.")
 
@@ -366,7 +368,7 @@ class Command(BaseCommand):
         smtp_port: int,
         folder: Path,
         token_app_dir: Path,
-        periodic: list[PeriodicJob],
+        jobs: list[Job],
     ) -> None:
         base = f"http://{_url_host(host)}:{port}"
         self.say()
@@ -394,7 +396,7 @@ class Command(BaseCommand):
             self._otp_block(),
             self._operators_block(),
             self._token_app_block(token_app_dir),
-            self._jobs_block(periodic),
+            self._jobs_block(jobs),
         ):
             self.say()
             for line in block:
@@ -490,9 +492,8 @@ class Command(BaseCommand):
             f"  設定ファイル / Install configuration: {token_app_dir / 'install.json'}",
         ]
 
-    def _jobs_block(self, periodic: list[PeriodicJob]) -> list[str]:
-        rows = [["メール送信 / mail delivery", f"{WORKER_POLL_SECONDS:g} s"]]
-        rows += [[job.label, _every(job.interval)] for job in periodic]
+    def _jobs_block(self, jobs: list[Job]) -> list[str]:
+        rows = [[job.label, _every(job.period)] for job in jobs]
         return ["定期処理 / Background jobs (every)", *_table(rows)]
 
 
@@ -503,6 +504,8 @@ def _server_port(server: Any) -> int:
 
 
 def _every(seconds: float) -> str:
+    if seconds >= DAY:
+        return f"{seconds / DAY:g} day"
     return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
