@@ -28,6 +28,7 @@ import functools
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -39,6 +40,7 @@ from netbank.credentials import Verdict, credential_check_locked
 from netbank.customers import lockout
 from netbank.customers.models import Customer, FailureCounter
 from netbank.oath.totp import MAX_DRIFT, TotpCheck, totp_check
+from netbank.ops import metrics
 from netbank.otp import crypto
 from netbank.otp.models import Token
 from netbank.otp.token_secret import token_secret_open
@@ -218,6 +220,7 @@ def otp_verify_locked(
 ) -> VerifyOutcome:
     """The sequence after the lock. The caller holds the locks of ``lock_for_check``,
     which read ``locked`` and ``status``, inside ``transaction.atomic()``."""
+    started = perf_counter()
     check = _OtpCheck(
         cursor,
         code=code,
@@ -232,7 +235,9 @@ def otp_verify_locked(
             ip=ip,
         ),
     )
-    return credential_check_locked(check, locked)
+    outcome = credential_check_locked(check, locked)
+    metrics.otp_verification_seconds(perf_counter() - started)
+    return outcome
 
 
 class _OtpCheck:
@@ -242,6 +247,7 @@ class _OtpCheck:
     advances ``last_step`` (the replay guard)."""
 
     __slots__ = ("_counter", "channel", "code", "cursor", "ip", "states")
+    kind = "otp"
 
     def __init__(
         self,
