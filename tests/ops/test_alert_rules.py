@@ -125,3 +125,15 @@ def test_promtool_runs_the_rules_unit_tests() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_the_operations_guide_lists_exactly_the_exported_metrics() -> None:
+    guide = (RULES_DIR.parents[1] / "docs" / "operations.md").read_text("utf-8")
+    section = guide.split("## Metrics\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(netbank_[a-z_]+)`", section))
+    families = {gauges.READY}
+    for family in metrics.REGISTRY.collect():
+        families.add(f"{family.name}_total" if family.type == "counter" else family.name)
+    families.update(family.name for family in gauges.DatabaseGauges().collect())
+    assert documented == families
