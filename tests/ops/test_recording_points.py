@@ -21,6 +21,8 @@ from netbank.banking.transfers import (
 )
 from netbank.customers.models import Customer
 from netbank.ops import metrics
+from netbank.otp.channels.services import channel_verify
+from netbank.otp.verification import Result
 from tests.banking.factories import customer_with_account, other_bank
 from tests.customers.factories import make_customer
 
@@ -93,3 +95,22 @@ def test_a_cancelled_and_a_failed_reservation_are_counted() -> None:
     assert _value("netbank_transfers_total", kind="furikomi", outcome="cancelled") == cancelled + 1
     assert _value("netbank_transfers_total", kind="furikomi", outcome="failed") == failed + 1
     assert _value("netbank_transfers_total", kind="furikomi", outcome="completed") == completed
+
+
+def test_every_verification_api_call_is_timed_also_one_with_no_token_to_check() -> None:
+    timed = _value("netbank_otp_verification_seconds_count")
+    checks = sum(
+        _value("netbank_credential_checks_total", kind="otp", outcome=o)
+        for o in metrics.CREDENTIAL_OUTCOMES
+    )
+    assert channel_verify(channel="telephone", code="123456", login_id="nosuch9999") == (
+        Result.REJECTED
+    )
+    assert _value("netbank_otp_verification_seconds_count") == timed + 1
+    assert (
+        sum(
+            _value("netbank_credential_checks_total", kind="otp", outcome=o)
+            for o in metrics.CREDENTIAL_OUTCOMES
+        )
+        == checks
+    )

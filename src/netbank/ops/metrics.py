@@ -101,7 +101,8 @@ CREDENTIAL_CHECKS = Counter(
 )
 OTP_VERIFICATION_SECONDS = Histogram(
     "netbank_otp_verification_seconds",
-    "Time of one customer OTP verification (lock, check, consume, count, audit).",
+    "Time of one customer OTP verification, from the row lock to the commit (the web's "
+    "and Directログイン's checks, and every call of the verification API).",
     buckets=VERIFICATION_BUCKETS,
     registry=REGISTRY,
 )

@@ -191,20 +191,25 @@ def otp_verify(
     ``states`` lets 利用開始 verify a token that is still ``activated``.
     """
     customer = token.customer if Token.customer.is_cached(token) else None
-    with transaction.atomic(), connection.cursor() as cursor:
-        found = lock_for_check(cursor, "WHERE t.id = %s", [token.pk])
-        if found is None:
-            raise Token.DoesNotExist(f"token {token.pk} does not exist")
-        return otp_verify_locked(
-            cursor,
-            found.token,
-            found.lockout,
-            code=code,
-            channel=channel,
-            ip=ip,
-            states=states,
-            customer=customer,
-        )
+    started = perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            found = lock_for_check(cursor, "WHERE t.id = %s", [token.pk])
+            if found is None:
+                raise Token.DoesNotExist(f"token {token.pk} does not exist")
+            return otp_verify_locked(
+                cursor,
+                found.token,
+                found.lockout,
+                code=code,
+                channel=channel,
+                ip=ip,
+                states=states,
+                customer=customer,
+            )
+    finally:
+        # From the lock to the commit (channel_verify times the verification API alike).
+        metrics.otp_verification_seconds(perf_counter() - started)
 
 
 def otp_verify_locked(
@@ -220,7 +225,6 @@ def otp_verify_locked(
 ) -> VerifyOutcome:
     """The sequence after the lock. The caller holds the locks of ``lock_for_check``,
     which read ``locked`` and ``status``, inside ``transaction.atomic()``."""
-    started = perf_counter()
     check = _OtpCheck(
         cursor,
         code=code,
@@ -235,9 +239,7 @@ def otp_verify_locked(
             ip=ip,
         ),
     )
-    outcome = credential_check_locked(check, locked)
-    metrics.otp_verification_seconds(perf_counter() - started)
-    return outcome
+    return credential_check_locked(check, locked)
 
 
 class _OtpCheck:
