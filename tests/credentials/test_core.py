@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from netbank.credentials import Verdict, credential_check
+from netbank.ops import metrics
 
 
 @dataclass
@@ -38,6 +39,8 @@ class SingleUseCodes:
 
     codes: set[str]
     lockout: Counter
+    # The metrics' name of the kind (netbank.ops.metrics.CREDENTIAL_KINDS).
+    kind: str = "otp"
     code: str = ""
     broken: bool = False
     used: set[str] = field(default_factory=set)
@@ -133,3 +136,26 @@ def test_a_settled_verdict_consumes_and_counts_nothing() -> None:
     assert _check(kind, "111") == "unavailable"
     assert kind.journal == ["lock(atomic=True)", "verify"]
     assert kind.lockout.failures == 0
+
+
+def _counted(kind: str, outcome: str) -> float:
+    value = metrics.REGISTRY.get_sample_value(
+        "netbank_credential_checks_total", {"kind": kind, "outcome": outcome}
+    )
+    assert value is not None
+    return value
+
+
+def test_every_outcome_is_counted_by_kind() -> None:
+    outcomes = ("accepted", "rejected", "locked", "refused_locked", "not_counted")
+    before = {o: _counted("txauth", o) for o in outcomes}
+    otp_before = {o: _counted("otp", o) for o in outcomes}
+    kind = SingleUseCodes(codes={"111"}, lockout=Counter(limit=2), kind="txauth")
+    assert _check(kind, "111") == "accepted"
+    assert _check(kind, "999") == "rejected"
+    assert _check(kind, "999") == "locked"
+    assert _check(kind, "111") == "locked"  # refused before verifying
+    broken = SingleUseCodes(codes={"111"}, lockout=Counter(), kind="txauth", broken=True)
+    assert _check(broken, "111") == "unavailable"
+    assert {o: _counted("txauth", o) - before[o] for o in outcomes} == dict.fromkeys(outcomes, 1)
+    assert {o: _counted("otp", o) for o in outcomes} == otp_before

@@ -351,6 +351,8 @@ class _SigningCheck:
     challenge the code signed, consuming it sets ``used_at`` (once), and failures count
     on the customer's SIGNING_CODE lockout."""
 
+    kind = "txauth"
+
     def __init__(
         self,
         *,

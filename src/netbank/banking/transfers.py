@@ -37,6 +37,7 @@ from netbank.banking.limits import effective_daily_limit
 from netbank.banking.models import Account, JournalEntry, Payee, SigningChallenge, Transfer
 from netbank.banking.selectors import customer_account, daily_used
 from netbank.customers.models import Customer
+from netbank.ops import metrics
 
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
 SUSPENDED_MESSAGE = _("現在お取引を停止しています。詳しくはヘルプデスクへお問い合わせください。")
@@ -339,6 +340,8 @@ def _complete(transfer: Transfer, customer: Customer) -> None:
 
 
 def _audit(event: str, transfer: Transfer, ip: str | None, **extra: Any) -> None:
+    # Every transfer's outcome passes here: banking.transfer.<completed|scheduled|…>.
+    metrics.transfer(transfer.kind, event.rpartition(".")[2])
     record(
         event,
         customer_id=transfer.customer_id,

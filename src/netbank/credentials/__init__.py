@@ -5,8 +5,9 @@ TOTP) runs ``credential_check``: the kind says how to lock its rows, how to veri
 to consume a code so it is never accepted twice, which lockout counter it counts on and
 which audit events it writes; the order of the steps is written here once.
 
-This package holds no models and imports nothing of the bank, so every app may use it
-(docs/architecture.md, "The credential core").
+This package holds no models and imports nothing of the bank but the metrics leaf
+(``netbank.ops.metrics``), so every app may use it (docs/architecture.md, "The credential
+core").
 """
 
 from netbank.credentials.core import (

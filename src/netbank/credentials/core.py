@@ -10,6 +10,8 @@ lockout counter that attempt counts on. ``credential_check_locked`` runs, in thi
    replay guard), and only then reset the counter and answer "accepted";
 4. otherwise count the failure, and audit the refusal knowing whether it locked.
 
+Each attempt's outcome is counted by kind (``netbank.ops.metrics``, a leaf).
+
 The caller holds the rows it locked (``CredentialCheck.lock``) inside one transaction;
 ``credential_check`` opens that transaction and locks (``LockingCheck``). Each step's SQL is the kind's
 own, so a hot path keeps its hand-written statements (docs/performance.md).
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from django.db import transaction
+
+from netbank.ops import metrics
 
 Locked = TypeVar("Locked")
 # What a check reads of its locked rows; only passed in, so contravariant in the protocol.
@@ -64,6 +68,11 @@ class CredentialCheck(Protocol[LockedRows, Proof, Answer]):
     """One attempt of one kind of credential: what differs between kinds, once its rows
     are locked (by the caller, or by ``LockingCheck.lock``)."""
 
+    @property
+    def kind(self) -> str:
+        """Which credential this is, for the metrics (``metrics.CREDENTIAL_KINDS``)."""
+        ...
+
     def counter(self, locked: LockedRows) -> FailureCounter: ...
 
     def refuse_locked(self, locked: LockedRows) -> Answer:
@@ -103,15 +112,22 @@ def credential_check_locked(
     ``transaction.atomic()``."""
     counter = check.counter(locked)
     if counter.locked:
-        return check.refuse_locked(locked)
+        answer = check.refuse_locked(locked)
+        metrics.credential_check(check.kind, "refused_locked")
+        return answer
     verdict = check.verify(locked)
     if verdict.settled is not None:
+        metrics.credential_check(check.kind, "not_counted")
         return verdict.settled
     if verdict.passed and verdict.proof is not None and check.consume(locked, verdict.proof):
         counter.reset()
-        return check.accepted(locked, verdict.proof)
+        answer = check.accepted(locked, verdict.proof)
+        metrics.credential_check(check.kind, "accepted")
+        return answer
     now_locked = counter.count_failure()
-    return check.rejected(locked, verdict, now_locked=now_locked)
+    answer = check.rejected(locked, verdict, now_locked=now_locked)
+    metrics.credential_check(check.kind, "locked" if now_locked else "rejected")
+    return answer
 
 
 def credential_check(check: LockingCheck[Locked, Proof, Answer]) -> Answer:

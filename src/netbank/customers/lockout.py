@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from netbank import clock
 from netbank.audit.services import record
 from netbank.customers.models import Customer, FailureCounter
+from netbank.ops import metrics
 
 # Counter kinds (names of credentials, not credentials).
 LOGIN_PASSWORD = "login_password"  # noqa: S105
@@ -158,6 +159,7 @@ def lockout_register_failure(
         counter.save()
         customer_id = customer.pk if customer is not None else None
         if just_locked:
+            metrics.lockout(kind)
             record(
                 "lockout.locked",
                 customer_id=customer_id,

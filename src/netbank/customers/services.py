@@ -41,6 +41,7 @@ from netbank.customers.validators import (
     validate_secret_answer,
 )
 from netbank.notifications.services import notice_enqueue
+from netbank.ops import metrics
 
 # What the login notice calls each channel (msgids).
 LOGIN_CHANNEL_LABELS = {
@@ -203,6 +204,7 @@ def login_check_password(
     if not throttle.allowed:
         if throttle.first_refusal:
             record("login.throttled", ip=ip, channel=channel, limit=throttle.limit)
+        metrics.login_password(channel, "throttled")
         return LoginOutcome(
             None,
             _(
@@ -222,6 +224,7 @@ def login_check_password(
         status = lockout.lockout_acquire(kind=kind, subject=subject)
         if status.locked:
             record("login.refused_locked", customer_id=customer_id, ip=ip, channel=channel)
+            metrics.login_password(channel, "locked")
             return LoginOutcome(None, _locked_outcome(kind, status).message, LoginResult.LOCKED)
         if customer is not None:
             ok = check_password(
@@ -234,6 +237,7 @@ def login_check_password(
             lockout.lockout_register_success(kind=kind, subject=subject)
             if customer.status != Customer.Status.ACTIVE:
                 record("login.refused_suspended", customer_id=customer_id, ip=ip, channel=channel)
+                metrics.login_password(channel, "suspended")
                 return LoginOutcome(
                     None,
                     _(
@@ -244,8 +248,10 @@ def login_check_password(
                 )
             refusal = login_gates_check(customer=customer, channel=channel, ip=ip)
             if refusal is not None:
+                metrics.login_password(channel, "policy")
                 return LoginOutcome(None, refusal, LoginResult.POLICY)
             record("login.password_accepted", customer_id=customer_id, ip=ip, channel=channel)
+            metrics.login_password(channel, "accepted")
             return LoginOutcome(customer)
         new_status = lockout.lockout_register_failure(
             kind=kind, subject=subject, customer=customer, ip=ip
@@ -258,6 +264,8 @@ def login_check_password(
             channel=channel,
             subject=None if customer is not None else subject,
         )
+    # Many unknown IDs at once is what credential stuffing looks like (the alert rules).
+    metrics.login_password(channel, "wrong_password" if customer is not None else "unknown_id")
     if new_status.locked:
         return LoginOutcome(None, _locked_outcome(kind, new_status).message, LoginResult.LOCKED)
     return LoginOutcome(None, _login_invalid_message(), LoginResult.INVALID)
@@ -273,6 +281,7 @@ def login_completed(*, customer: Customer, ip: str | None, channel: str, new_dev
     """
     with transaction.atomic():
         record("login.succeeded", customer_id=customer.pk, ip=ip, channel=channel)
+        metrics.login(channel)
         if new_device:
             record("login.new_device", customer_id=customer.pk, ip=ip, channel=channel)
         _security_notice_enqueue(

@@ -29,6 +29,7 @@ from netbank.customers.throttle import client_key, throttle_hit
 from netbank.helpdesk.conf import console_int
 from netbank.helpdesk.models import OperatorCredential, operator_seed_aad
 from netbank.oath import OtpAuthUri, b32encode, build_uri, totp_verify
+from netbank.ops import metrics
 from netbank.otp import crypto
 
 GROUP_OPERATOR = "helpdesk_operator"
@@ -281,6 +282,7 @@ class _OperatorCounter:
         self.credential.consecutive_failures += 1
         if self.credential.consecutive_failures >= console_int("max_login_failures"):
             self.credential.locked_at = self.now
+            metrics.lockout("operator")
             return True
         return False
 
@@ -288,6 +290,8 @@ class _OperatorCounter:
 class _OperatorOtpCheck:
     """The console login's second factor as a kind of credential (``netbank.credentials``):
     the proof is the accepted time step, consumed by moving ``last_step`` past it."""
+
+    kind = "operator_totp"
 
     def __init__(self, *, code: str, ip: str | None) -> None:
         self.code = code

@@ -55,6 +55,7 @@ from django.utils.module_loading import import_string
 
 from netbank import clock
 from netbank.notifications.models import OutboxMail
+from netbank.ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +232,7 @@ def _expire_claims(now: datetime) -> int:
             last_error="outcome unknown: worker stopped while sending; not retried",
         )
     if count:
+        metrics.mail("uncertain", count)
         logger.warning("outbox: %d claim(s) expired while sending; marked uncertain", count)
     return count
 
@@ -260,6 +262,15 @@ def _claim_next(now: datetime) -> tuple[OutboxMail, str] | None:
     return mail, token
 
 
+# The metrics' name of each status a delivery attempt ends in.
+_MAIL_OUTCOMES = {
+    Status.SENT: "sent",
+    Status.PENDING: "retry",
+    Status.FAILED: "failed",
+    Status.UNCERTAIN: "uncertain",
+}
+
+
 def _record(mail: OutboxMail, token: str, **changes: Any) -> None:
     """Step 3: write the outcome, only if this worker still holds the claim."""
     with transaction.atomic(durable=True):
@@ -271,6 +282,8 @@ def _record(mail: OutboxMail, token: str, **changes: Any) -> None:
         ).update(**changes)
     if not updated:
         logger.error("outbox: mail %s changed under its claim; outcome not recorded", mail.pk)
+        return
+    metrics.mail(_MAIL_OUTCOMES[changes["status"]])
 
 
 def _record_sent(mail: OutboxMail, token: str) -> None:

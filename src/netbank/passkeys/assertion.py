@@ -268,6 +268,8 @@ class _NoCounter:
 class _AssertionCheck:
     """A passkey assertion as a kind of credential (``netbank.credentials``)."""
 
+    kind = "passkey"
+
     def __init__(
         self,
         *,

@@ -38,6 +38,7 @@ from netbank.audit.services import record
 from netbank.customers import lockout
 from netbank.customers.models import Customer
 from netbank.customers.services import LoginResult, login_check_password
+from netbank.ops import metrics
 from netbank.otp.models import DirectLoginTicket, Token
 from netbank.otp.tokens import selectors, services
 from netbank.otp.verification import otp_verify
@@ -113,6 +114,7 @@ def _ticket_create(*, customer: Customer, token: Token, ip: str | None) -> Direc
         created_at=now,
         expires_at=expires_at,
     )
+    metrics.direct_login("issued")
     record(
         "direct_login.url_issued",
         customer_id=customer.pk,
@@ -230,6 +232,7 @@ def direct_login_open(*, ticket: str, ip: str | None) -> Customer | None:
             )
             return None
         record("direct_login.opened", customer_id=customer.pk, ip=ip, ticket_id=row.pk)
+        metrics.direct_login("used")
         return customer
 
 
