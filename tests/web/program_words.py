@@ -25,14 +25,41 @@ ALLOWED_WORDS = frozenset(
         "Step",  # the leaflet's steps (リーフレットのStep 1)
         "URL",
         "IP",  # 接続元IPアドレス
+        "QR",  # QRコード
+        "Cookie",  # ブラウザの履歴（Cookie）, in the login notice
+        "PIN",  # the phone's screen lock (指紋・顔認証・PINなど)
+        "Python",  # what the token app runs on (アプリはPython 3.11以上で動作します)
+        # Apps and services the customer is told to use, by their names.
+        "iPhone",
+        "iCloud",
+        "Google",
+        "Authenticator",
+        "Aegis",
+        "FreeOTP",
     }
 )
 
-_SNAKE = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w@/-])")
-_DOTTED = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*(?![\w@/-])")
-_PYTHON = re.compile(r"\b(None|True|False)\b")
+# Literals the customer reads as they are, not as words: addresses, file names and
+# paths, the leaflet's screen IDs (画面ID: SLI012).
+_LITERALS = (
+    re.compile(r"https?://\S+", re.ASCII),
+    # An address, masked too (ta***@example.jp).
+    re.compile(r"[\w.+*-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII),
+    re.compile(r"~?(?:/[\w.-]+){2,}", re.ASCII),
+    re.compile(r"\b[\w-]+\.(?:json|csv|pem|txt)\b", re.ASCII),
+    re.compile(r"\b[A-Z]{3}\d{3}\b"),
+    # A key's fingerprint to compare (54BA 8862 5A20 …).
+    re.compile(r"\b[0-9A-F]{4}(?: [0-9A-F]{4}){3,}\b"),
+)
+
+# ASCII: a code written right after Japanese (「イベントlogin.failed」) is found too.
+_SNAKE = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9]*_[a-z0-9_]+(?![\w@/-])", re.ASCII)
+_DOTTED = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*(?![\w@/-])", re.ASCII)
+_PYTHON = re.compile(r"\b(None|True|False)\b", re.ASCII)
 _WORD = re.compile(r"[A-Za-z][A-Za-z]+")
-_SKIP = {"script", "style", "template"}
+# Not read as words: scripts, and what is shown as a literal to type or compare (a
+# command, a key's fingerprint) in <pre>, <code>, <kbd> or <samp>.
+_SKIP = {"script", "style", "template", "pre", "code", "kbd", "samp"}
 
 
 class _Text(HTMLParser):
@@ -77,6 +104,8 @@ def program_words(text: str, data: Iterable[str] = ()) -> list[str]:
     """The program words in ``text`` (visible text or a mail), once each, in order."""
     for value in sorted({d for d in data if d}, key=len, reverse=True):
         text = text.replace(value, " ")
+    for literal in _LITERALS:
+        text = literal.sub(" ", text)
     found: list[str] = []
     for pattern in (_SNAKE, _DOTTED, _PYTHON):
         found += pattern.findall(text)
