@@ -250,3 +250,23 @@ def test_every_console_page_reads_in_words(settings: Settings) -> None:
         if kept - shown:
             silent[rec.event] = sorted(kept - shown)
     assert silent == {}
+
+
+def test_the_consoles_choices_and_the_trails_words_agree() -> None:
+    """An identity check's items, purposes, methods and results, and a lift's token
+    choice, read the same in its table as in the audit record of it."""
+    from netbank.audit.labels import VALUE_LABELS
+    from netbank.helpdesk.models import IdentityCheck
+
+    named = {
+        **services.IDENTITY_ITEMS,
+        **services.PURPOSE_LABELS,
+        **dict(IdentityCheck.Method.choices),
+        **dict(IdentityCheck.Result.choices),
+        **dict(LiftRequest.TokenAction.choices),
+    }
+    # 本人確認できず (a result) reads 失敗 in the trail's generic words: the check's own.
+    named.pop(IdentityCheck.Result.FAILED)
+    assert {code: str(VALUE_LABELS.get(code)) for code in named} == {
+        code: str(label) for code, label in named.items()
+    }
