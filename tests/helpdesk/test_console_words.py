@@ -238,6 +238,19 @@ def test_every_console_page_reads_in_words(settings: Settings) -> None:
     walk.names.add(resolve("/helpdesk/logout/").url_name or "")
     walk.check(own, "get", response["Location"])
 
+    # What was shown as codes reads as words.
+    reader = operator_login(sup2)
+    page = reader.get(f"/helpdesk/customers/{pending.pk}/").content.decode()
+    assert "ヘルプデスクが停止（オペレーター: sato）" in page
+    assert "利用再開" in page.split('id="h-checks"', 1)[1]
+    page = reader.get(f"/helpdesk/lift-requests/{lift.pk}/").content.decode()
+    assert "氏名・生年月日、最近のお取引・ご利用状況" in page
+    page = reader.get(f"/helpdesk/customers/{stopped.pk}/").content.decode()
+    assert "お客さまがログイン後の画面から停止" in page
+    page = reader.get(f"/helpdesk/customers/{full.pk}/token-reset/").content.decode()
+    assert "docs/" not in page
+    assert "勘定系に登録された電話番号へ折り返して" in page
+
     every = {p.name for p in console_urls.urlpatterns if isinstance(p, URLPattern)}
     assert every - walk.names == set(), "console pages the walk did not reach"
     assert walk.found == {}
@@ -270,3 +283,21 @@ def test_the_consoles_choices_and_the_trails_words_agree() -> None:
     assert {code: str(VALUE_LABELS.get(code)) for code in named} == {
         code: str(label) for code, label in named.items()
     }
+
+
+def test_the_console_in_english_reads_the_same_records_in_english(settings: Settings) -> None:
+    op = _operator("sato", "operator", "佐藤 次郎")
+    customer = make_customer(login_id="eigo0001")
+    Client(REMOTE_ADDR="198.51.100.9").post(
+        "/", {"login_id": customer.login_id, "password": "wrong-pass-1"}
+    )
+    services.emergency_suspend(customer=customer, operator=op.user, reason=REASON, ip=None)
+    client = operator_login(op)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/helpdesk/customers/{customer.pk}/").content.decode()
+    assert "Login failed (wrong login ID or password)" in html
+    assert "Emergency suspension (helpdesk)" in html
+    assert "Stopped by the helpdesk (operator: sato)" in html
+    assert "ログイン失敗（ログインIDまたはパスワードの誤り）" not in html
+    # The stored code stays at hand for support.
+    assert 'title="login.failed"' in html
