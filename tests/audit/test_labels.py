@@ -44,3 +44,8 @@ def test_every_coded_reason_the_code_records_has_words() -> None:
     codes = scan().reason_codes
     assert {"lost_phone", "suspended", "sign_count"} <= codes
     assert sorted(codes - VALUE_LABELS.keys()) == []
+
+
+def test_a_value_reads_as_its_key_means_it() -> None:
+    assert [i.value for i in data_items({"channel": "branch"})] == ["窓口"]
+    assert [i.value for i in data_items({"method": "branch"})] == ["窓口での本人確認書類"]

@@ -278,11 +278,15 @@ def test_the_consoles_choices_and_the_trails_words_agree() -> None:
         **dict(IdentityCheck.Result.choices),
         **dict(LiftRequest.TokenAction.choices),
     }
-    # 本人確認できず (a result) reads 失敗 in the trail's generic words: the check's own.
-    named.pop(IdentityCheck.Result.FAILED)
+    results = dict(IdentityCheck.Result.choices)
+    named = {code: label for code, label in named.items() if code not in results}
     assert {code: str(VALUE_LABELS.get(code)) for code in named} == {
         code: str(label) for code, label in named.items()
     }
+    # A check's result, in the record of the check.
+    assert [item.value for result in results for item in data_items({"result": result})] == [
+        str(label) for label in results.values()
+    ]
 
 
 def test_the_console_in_english_reads_the_same_records_in_english(settings: Settings) -> None:

@@ -305,6 +305,13 @@ VALUE_LABELS: dict[str, Promise] = {
     "new_token_hold": _("トークン発行後24時間の制限"),
 }
 
+# Where a value means something else under one key: a payee registered at a branch
+# (channel=branch), an identity check that failed (result=failed).
+VALUE_LABELS_BY_KEY: dict[str, dict[str, Promise]] = {
+    "channel": {"branch": _("窓口")},
+    "result": {"failed": _("本人確認できず")},
+}
+
 # Keys that name an operator by id: shown with the operator's name.
 OPERATOR_KEYS = frozenset({"granted_by", "requested_by", "target_operator_id"})
 
@@ -345,6 +352,8 @@ def _value_words(key: str, value: Any, operator_name: Callable[[int], str]) -> s
             return None
         return "、".join(w for w in words if w) or gettext("なし")
     if isinstance(value, str):
+        if value in VALUE_LABELS_BY_KEY.get(key, {}):
+            return str(VALUE_LABELS_BY_KEY[key][value])
         if value in VALUE_LABELS:
             return str(VALUE_LABELS[value])
         if key == "reason" and value.startswith("start_use_"):
