@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+from django.utils import translation
+
 from netbank.audit.labels import DATA_LABELS, EVENT_LABELS, data_items, event_label
 from tests.audit.recorded_events import scan
+
+
+@pytest.fixture(autouse=True)
+def _japanese() -> Iterator[None]:
+    """The words are read in Japanese here, whatever an earlier test left active."""
+    with translation.override("ja"):
+        yield
 
 
 def test_every_recorded_event_has_a_label() -> None:
