@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import ParamSpec
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from netbank.banking.models import Payee, Transfer
 from netbank.customers.models import Customer
 from netbank.notifications.services import notice_enqueue
+
+P = ParamSpec("P")
+
+
+def _in_japanese(notice: Callable[P, None]) -> Callable[P, None]:
+    """Notices are Japanese whatever language the customer's screen is in: the rows and
+    the subject are built here from model labels (振込/振替, 普通), so in Japanese too.
+    A new override each call: one shared instance would keep its state across threads."""
+
+    @functools.wraps(notice)
+    def japanese(*args: P.args, **kwargs: P.kwargs) -> None:
+        with translation.override("ja"):
+            notice(*args, **kwargs)
+
+    return japanese
 
 
 def yen(amount: int) -> str:
@@ -59,6 +77,7 @@ def _common_rows(transfer: Transfer) -> list[tuple[str, str]]:
     ]
 
 
+@_in_japanese
 def transfer_completed_notice(transfer: Transfer) -> None:
     kind = transfer.get_kind_display()
     rows = _common_rows(transfer)
@@ -73,6 +92,7 @@ def transfer_completed_notice(transfer: Transfer) -> None:
     )
 
 
+@_in_japanese
 def transfer_scheduled_notice(transfer: Transfer) -> None:
     rows = _common_rows(transfer)
     if transfer.scheduled_for is not None:
@@ -87,6 +107,7 @@ def transfer_scheduled_notice(transfer: Transfer) -> None:
     )
 
 
+@_in_japanese
 def transfer_cancelled_notice(transfer: Transfer) -> None:
     rows = _common_rows(transfer)
     if transfer.scheduled_for is not None:
@@ -102,6 +123,7 @@ def transfer_cancelled_notice(transfer: Transfer) -> None:
     )
 
 
+@_in_japanese
 def transfer_failed_notice(transfer: Transfer, reason: str) -> None:
     rows = _common_rows(transfer)
     if transfer.scheduled_for is not None:
@@ -116,6 +138,7 @@ def transfer_failed_notice(transfer: Transfer, reason: str) -> None:
     )
 
 
+@_in_japanese
 def payee_notice(payee: Payee, *, registered: bool, at: datetime) -> None:
     verb = "登録" if registered else "削除"
     _send(
@@ -132,6 +155,7 @@ def payee_notice(payee: Payee, *, registered: bool, at: datetime) -> None:
     )
 
 
+@_in_japanese
 def limit_notice(customer: Customer, *, old: int, new: int, at: datetime) -> None:
     _send(
         customer=customer,

@@ -82,6 +82,14 @@ PURPOSE_TOKEN_RESET = "token_reset"  # noqa: S105 - a purpose name, not a secret
 PURPOSE_TOKEN_MAIL = "token_mail_resend"  # noqa: S105
 PURPOSE_LIFT = "lift"
 PURPOSE_LOGIN_RECOVERY = "login_recovery"
+# What a check was for, as the console names it.
+PURPOSE_LABELS = {
+    PURPOSE_UNLOCK: gettext_lazy("ロック解除"),
+    PURPOSE_TOKEN_RESET: gettext_lazy("トークンの失効"),
+    PURPOSE_TOKEN_MAIL: gettext_lazy("トークン発行メールの再送"),
+    PURPOSE_LIFT: gettext_lazy("利用再開"),
+    PURPOSE_LOGIN_RECOVERY: gettext_lazy("パスキーを使わないログインの許可"),
+}
 
 
 class ActionError(Exception):

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from netbank import clock
+from netbank.audit.models import AuditRecord
 from netbank.audit.services import record
 from netbank.customers.login_policy import login_recovery_pending
 from netbank.customers.models import Customer, FailureCounter
@@ -96,6 +97,12 @@ TOKEN_STATE_LABELS = {
     "voided": _lazy("取消"),
     "expired": _lazy("期限切れ"),
 }
+# Who stopped the customer's banking, as the 状態 row says it.
+SUSPENSION_SOURCE_LABELS = {
+    "helpdesk": _lazy("ヘルプデスクが停止"),
+    "customer_link": _lazy("お客さまがメールの停止リンクから停止"),
+    "customer_web": _lazy("お客さまがログイン後の画面から停止"),
+}
 MAIL_STATUS_LABELS = {
     "pending": _lazy("送信待ち"),
     "sending": _lazy("送信中"),
@@ -103,6 +110,27 @@ MAIL_STATUS_LABELS = {
     "failed": _lazy("送信失敗"),
     "uncertain": _lazy("送信結果不明"),
 }
+
+
+def _suspended_by(suspension: AuditRecord | None) -> str:
+    """Who suspended the customer, in words: the operator by name for the helpdesk."""
+    if suspension is None:
+        return ""
+    data = suspension.data if isinstance(suspension.data, dict) else {}
+    label = SUSPENSION_SOURCE_LABELS.get(str(data.get("source", "")))
+    if label is None:
+        return _("停止の受付元は記録されていません")
+    if suspension.operator_id is not None:
+        name = (
+            User.objects.filter(pk=suspension.operator_id)
+            .values_list("username", flat=True)
+            .first()
+        )
+        return _("%(source)s（オペレーター: %(name)s）") % {
+            "source": label,
+            "name": name or f"#{suspension.operator_id}",
+        }
+    return str(label)
 
 
 def _operator(request: HttpRequest) -> User:
@@ -212,6 +240,7 @@ def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
     sessions = selectors.customer_sessions(customer)
     pending = selectors.pending_lift(customer)
     operator = _operator(request)
+    last_suspension = selectors.last_suspension(customer)
     return render(
         request,
         "helpdesk/customer.html",
@@ -236,7 +265,9 @@ def customer_view(request: HttpRequest, pk: int) -> HttpResponse:
             and pending.requested_by_id != operator.pk,
             can_withdraw=pending is not None and pending.requested_by_id == operator.pk,
             checks=selectors.identity_checks(customer),
-            last_suspension=selectors.last_suspension(customer),
+            last_suspension=last_suspension,
+            suspended_by=_suspended_by(last_suspension),
+            purpose_labels=services.PURPOSE_LABELS,
             can_reset=tokens_resettable(customer=customer) > 0,
             can_resend=customer.status == Customer.Status.ACTIVE
             and token_mail_pending(customer=customer) is not None,
@@ -507,6 +538,7 @@ def lift_decide_view(request: HttpRequest, request_id: int) -> HttpResponse:
             customer=lift.customer,
             form=form,
             own=lift.requested_by_id == operator.pk,
+            identity_items=services.IDENTITY_ITEMS,
             pending=lift.state == LiftRequest.State.PENDING,
         ),
         status=status,
