@@ -27,6 +27,7 @@ from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
+from netbank.ops.checks import refuse_to_start_if_misconfigured
 from netbank.web.client_address import behind_proxies, from_environment
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netbank.config.settings")
@@ -92,7 +93,9 @@ class SplitApplication:
 
 
 def build() -> Any:
-    return from_environment(SplitApplication(web=get_wsgi_application(), api=_api_handler()))
+    web = get_wsgi_application()
+    refuse_to_start_if_misconfigured()
+    return from_environment(SplitApplication(web=web, api=_api_handler()))
 
 
 application = build()
