@@ -4,6 +4,7 @@ servers refuse to start (their WSGI modules exit with the messages) while one fa
 from __future__ import annotations
 
 import base64
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -322,3 +323,38 @@ def test_a_server_refuses_to_start_with_a_bad_configuration(module: str, tmp_pat
     assert "(netbank.E005) NETBANK_OTP_KEYS key 'k1'" in refused.stderr
     assert "(netbank.E008)" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_granian_exits_with_the_messages_instead_of_serving(tmp_path: Path) -> None:
+    """The API nodes' server: its worker refuses to load the application, and granian
+    stops with an error status instead of serving (or restarting the worker forever)."""
+    env = {**production_env(tmp_path), "SMTP_STARTTLS": "false", "ALLOWED_HOSTS": "*"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "netbank.config.wsgi_api:application",
+        ],
+        env=clean_env(env, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "NetBank refuses to start" in output
+    assert "(netbank.E008)" in output
+    assert "(netbank.E011)" in output

@@ -45,7 +45,7 @@ def production_env(tmp_path: Path) -> dict[str, str]:
 
 def clean_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("NETBANK_", "DJANGO_"))}
-    for name in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "LOG_FORMAT", "ALLOWED_HOSTS"):
+    for name in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "LOG_FORMAT", "LOG_LEVEL", "ALLOWED_HOSTS"):
         clean.pop(name, None)
     clean.update(
         {
@@ -105,6 +105,8 @@ def test_every_problem_is_reported_at_once_with_its_id(tmp_path: Path) -> None:
         "CSRF_TRUSTED_ORIGINS": "http://bank.example.jp",
         "NETBANK_TRUSTED_PROXIES": "10.0.0.1/8",
         "LOG_FORMAT": "xml",
+        "LOG_LEVEL": "LOUD",
+        "DATABASE_URL": "nosuchdb://bank:db-password-0417@db.example.jp/bank",
         "NETBANK_SESSION_IDLE_SECONDS": "five minutes",
     }
     result = _netbank(["check", "--deploy"], env, tmp_path)
@@ -121,9 +123,12 @@ def test_every_problem_is_reported_at_once_with_its_id(tmp_path: Path) -> None:
         "(netbank.E013) CSRF_TRUSTED_ORIGINS entry 'http://bank.example.jp'",
         "(netbank.E014) LOG_FORMAT must be json or text, not 'xml'",
         "(netbank.E015) NETBANK_SESSION_IDLE_SECONDS must be a whole number",
+        "(netbank.E015) LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not 'LOUD'",
+        "(netbank.E015) DATABASE_URL is not a database URL",
         "(netbank.E016) NETBANK_PUBLIC_URL",
     ):
         assert expected in result.stderr, (expected, result.stderr)
     # Names the variables, never repeats a secret.
     assert "short" not in result.stderr.replace("too short", "")
     assert "bm90LTMyLWJ5dGVz" not in result.stderr
+    assert "db-password-0417" not in result.stderr

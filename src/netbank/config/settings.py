@@ -316,7 +316,13 @@ NETBANK_AUDIT_FLUSH_ALLOWED = False
 # One line a record on stderr: JSON objects for a log shipper (the production default) or
 # text for a person (netbank.ops.logs); both carry the request id.
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text").strip().lower()
-LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    record_invalid(
+        "LOG_LEVEL", f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
+    LOG_LEVEL = "INFO"
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 # Static files are served by the app itself (WhiteNoise), so the demo needs no web server.
 STORAGES = {
