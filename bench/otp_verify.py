@@ -166,6 +166,25 @@ def export_source(rev: str, folder: Path) -> tuple[Path, str]:
     return target / "src", commit
 
 
+def signing_key_file(folder: Path) -> Path:
+    """A fresh bank signing key, as `netbank create-signing-key` writes it (0600)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bank_signing_key.pem"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(
+            Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return path
+
+
 def server_environment(
     database_url: str, folder: Path, extra: dict[str, str], source: Path
 ) -> dict[str, str]:
@@ -182,7 +201,11 @@ def server_environment(
             "SECRET_KEY": secrets.token_urlsafe(50),
             "NETBANK_OTP_KEYS": "bench1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "NETBANK_DATA_DIR": str(folder / "data"),
-            "NETBANK_SIGNING_KEY_FILE": str(folder / "data" / "bank_signing_key.pem"),
+            "NETBANK_SIGNING_KEY_FILE": str(signing_key_file(folder / "data")),
+            # What the start-up checks require of production (every one is checked).
+            "NETBANK_AUDIT_MAC_KEY": secrets.token_urlsafe(40),
+            "SMTP_STARTTLS": "true",
+            "NETBANK_PUBLIC_URL": "https://bank.example",
             "DATABASE_URL": database_url,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "LOG_LEVEL": "ERROR",

@@ -26,6 +26,7 @@ from netbank import clock
 from netbank.audit.models import AuditRecord
 from netbank.banking.models import AccountType, Transfer
 from netbank.oath.totp import totp
+from netbank.ops.logs import JsonFormatter
 from netbank.otp.channels.services import channel_key_create
 from netbank.otp.models import Token
 from netbank.token_app.client import ActivatedToken, ActivationRefusedError
@@ -227,16 +228,24 @@ def test_no_secret_of_a_run_reaches_the_audit_trail_or_the_logs(
         "banking.transfer.completed",
     ):
         assert event in events, (event, sorted(events))
-    # Everything but the digests, which are random-looking hex where a short code could
-    # turn up by chance; the digests are searched for the long secrets below.
+    # Everything but the digests and request ids, which are random-looking hex where a
+    # short code could turn up by chance; they are searched for the long secrets below.
+    random_hex = [f"{row['prev_hash']} {row['hash']}" for row in rows]
+    for row in rows:
+        random_hex.append(str(row["data"].pop("request_id", "")))
     trail = json.dumps(
         [{k: v for k, v in row.items() if k not in ("hash", "prev_hash")} for row in rows],
         default=str,
         ensure_ascii=False,
     )
-    digests = " ".join(f"{row['prev_hash']} {row['hash']}" for row in rows)
-    logs = caplog.text + "\n".join(
-        f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records
+    # The log lines as text and as the JSON lines production writes (LOG_FORMAT=json).
+    json_lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    random_hex.extend(str(line.pop("request_id", "")) for line in json_lines)
+    digests = " ".join(random_hex)
+    logs = (
+        caplog.text
+        + "\n".join(f"{r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in caplog.records)
+        + "\n".join(json.dumps(line, ensure_ascii=False) for line in json_lines)
     )
     found = {
         name: where

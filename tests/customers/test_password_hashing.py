@@ -86,7 +86,7 @@ def test_production_mode_settings_are_strict(tmp_path: Path) -> None:
 
 def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-c", _PROBE],
+        [sys.executable, "-m", "netbank.cli", "check"],
         env=_clean_env(tmp_path, NETBANK_ENV="production"),
         capture_output=True,
         text=True,

@@ -22,6 +22,7 @@ from netbank.audit.chain import (
 )
 from netbank.audit.models import AuditChainHead, AuditRecord
 from netbank.audit.secrecy import AuditDataError, data_checked
+from netbank.ops import request_id
 
 __all__ = ["AuditDataError", "Guard", "record", "record_if", "record_on"]
 
@@ -204,6 +205,11 @@ def _values(
     customer_id = _principal(customer_id, "customer_id")
     operator_id = _principal(operator_id, "operator_id")
     data = data_checked(data)
+    # The request the event happened in, to match it with that request's log lines. A
+    # well-formed id (netbank.ops.request_id) is letters, digits and punctuation only.
+    rid = request_id.current()
+    if rid is not None:
+        data["request_id"] = rid
     try:
         ip = ip_text(ip)
     except ValueError:

@@ -9,6 +9,21 @@ import os
 import secrets
 from pathlib import Path
 
+# Variables whose value could not be read, with why: settings take the default meanwhile,
+# and the start-up checks (netbank.ops.checks) report each one, so settings always import.
+_INVALID: dict[str, str] = {}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def record_invalid(name: str, why: str) -> None:
+    _INVALID[name] = why
+
+
+def invalid_values() -> dict[str, str]:
+    """Each variable that could not be read, with why."""
+    return dict(_INVALID)
+
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -18,14 +33,22 @@ def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    value = raw.strip().lower()
+    if value not in _TRUE | _FALSE:
+        record_invalid(name, f"must be true or false (1/0, yes/no, on/off), not {raw!r}")
+        return default
+    return value in _TRUE
 
 
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    return int(raw)
+    try:
+        return int(raw)
+    except ValueError:
+        record_invalid(name, f"must be a whole number, not {raw!r}")
+        return default
 
 
 def data_dir() -> Path:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
 from netbank.config.env import (
     data_dir,
@@ -20,7 +19,9 @@ from netbank.config.env import (
     env_str,
     is_production,
     local_secret,
+    record_invalid,
 )
+from netbank.ops.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = data_dir()
@@ -28,12 +29,14 @@ PRODUCTION = is_production()
 
 DEBUG = env_bool("DEBUG", False)
 
+# Production settings are checked at start-up (netbank.ops.checks): a missing or weak
+# secret is reported there with every other problem, so this module always imports.
 if PRODUCTION:
     SECRET_KEY = env_str("SECRET_KEY")
-    if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when NETBANK_ENV=production")
 else:
     SECRET_KEY = env_str("SECRET_KEY") or local_secret("secret_key")
+# Old keys still accepted while SECRET_KEY changes (docs/operations.md "Key rotation").
+SECRET_KEY_FALLBACKS = [k.strip() for k in env_str("SECRET_KEY_FALLBACKS").split(",") if k.strip()]
 
 ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env_str("CSRF_TRUSTED_ORIGINS").split(",") if o]
@@ -56,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line and audit record of the request carries its id.
+    "netbank.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "netbank.web.middleware.SecurityHeadersMiddleware",
@@ -96,9 +101,14 @@ def _database() -> dict[str, object]:
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{DATA_DIR / 'netbank.sqlite3'}"
-    db: dict[str, object] = dict(
-        dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
-    )
+    try:
+        db: dict[str, object] = dict(
+            dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+        )
+    except ValueError:
+        # Reported by the start-up checks; the URL is not repeated (it may hold a password).
+        record_invalid("DATABASE_URL", "is not a database URL (postgres://… or sqlite:///…)")
+        return {"ENGINE": "django.db.backends.dummy"}
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # The web server, the mail worker and the scheduler write at once: take the
         # write lock at BEGIN so no transaction fails half-way with "database is locked".
@@ -286,8 +296,6 @@ NETBANK_THROTTLE: dict[str, Any] = {
 # Key-encryption keys for OTP seeds: "kid:base64key[,kid:base64key...]", the first
 # one encrypts; the others still decrypt until `netbank rotate-otp-key` has run.
 NETBANK_OTP_KEYS = env_str("NETBANK_OTP_KEYS")
-if PRODUCTION and not NETBANK_OTP_KEYS:
-    raise ImproperlyConfigured("NETBANK_OTP_KEYS must be set when NETBANK_ENV=production")
 # The bank's long-term Ed25519 key that signs activation answers.
 NETBANK_SIGNING_KEY_FILE = env_str(
     "NETBANK_SIGNING_KEY_FILE", str(DATA_DIR / "bank_signing_key.pem")
@@ -313,16 +321,16 @@ NETBANK_AUDIT_MAC_KEY = env_str("NETBANK_AUDIT_MAC_KEY")
 # The audit tables are append-only; only the test settings let `flush` erase them.
 NETBANK_AUDIT_FLUSH_ALLOWED = False
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # Request lines can carry single-use tokens; the web server's own log is off.
-        "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
-    },
-}
+# One line a record on stderr: JSON objects for a log shipper (the production default) or
+# text for a person (netbank.ops.logs); both carry the request id.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text").strip().lower()
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    record_invalid(
+        "LOG_LEVEL", f"must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
+    LOG_LEVEL = "INFO"
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 # Static files are served by the app itself (WhiteNoise), so the demo needs no web server.
 STORAGES = {

@@ -28,6 +28,7 @@ from typing import Any
 from django.core.wsgi import get_wsgi_application
 
 from netbank.ops import health
+from netbank.ops.checks import refuse_to_start_if_misconfigured
 from netbank.web.client_address import behind_proxies, from_environment
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "netbank.config.settings")
@@ -93,8 +94,9 @@ class SplitApplication:
 
 
 def build() -> Any:
-    app = from_environment(SplitApplication(web=get_wsgi_application(), api=_api_handler()))
-    return health.wrap(app)
+    web = get_wsgi_application()
+    refuse_to_start_if_misconfigured()
+    return health.wrap(from_environment(SplitApplication(web=web, api=_api_handler())))
 
 
 application = build()

@@ -6,3 +6,10 @@ class OpsConfig(AppConfig):
 
     name = "netbank.ops"
     label = "ops"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from netbank.ops.checks import settings_check
+
+        checks.register(settings_check, checks.Tags.security)
