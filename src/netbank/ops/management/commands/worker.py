@@ -15,10 +15,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from netbank.ops.checks import refuse_to_start_if_misconfigured
 from netbank.ops.worker.locks import WorkerAlreadyRunningError, sole_worker
 from netbank.ops.worker.runner import DEFAULT_TURN_SECONDS, Runner
 from netbank.ops.worker.schedule import worker_jobs
-from netbank.ops.worker.startup import MisconfiguredError, refuse_to_start_if_misconfigured
 
 
 class Command(BaseCommand):
@@ -42,10 +42,8 @@ class Command(BaseCommand):
         turn = options["turn_seconds"]
         if turn <= 0:
             raise CommandError("--turn-seconds must be positive")
-        try:
-            refuse_to_start_if_misconfigured()
-        except MisconfiguredError as exc:
-            raise CommandError(f"worker not started: {exc}") from None
+        # The servers' rule: every configuration error on stderr, exit status 1.
+        refuse_to_start_if_misconfigured()
 
         stop = threading.Event()
 
