@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
+import netbank
 from netbank.banking.models import AccountType
 from netbank.helpdesk.services import emergency_suspend, lift_request
 from netbank.otp.models import Token
@@ -33,19 +35,14 @@ from tests.passkeys.support import ORIGIN, registered
 
 pytestmark = pytest.mark.django_db
 
-FORM_MODULES = (
-    "netbank.customers.forms",
-    "netbank.otp.tokens.forms",
-    "netbank.otp.phone.forms",
-    "netbank.passkeys.forms",
-    "netbank.banking.forms",
-    "netbank.helpdesk.forms",
-)
-
 
 def site_form_classes() -> set[type[forms.Form]]:
-    for module in FORM_MODULES:
-        importlib.import_module(module)
+    """Every form class in the site's ``forms.py`` modules (found on disk, so a new one
+    counts without being listed here)."""
+    root = Path(netbank.__file__).parent
+    for path in root.rglob("forms.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        importlib.import_module(".".join(parts))
     found: set[type[forms.Form]] = set()
     todo: list[type[forms.Form]] = [forms.Form]
     while todo:
