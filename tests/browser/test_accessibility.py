@@ -180,6 +180,16 @@ def log_in(page: Page, customer: Customer) -> None:
     page.get_by_role("button", name="ログイン", exact=True).click()
 
 
+def in_english(audit: Audit, path: str, label: str) -> None:
+    """One form in English (the header's language switch), with its errors; then back."""
+    page = audit.page
+    page.locator("header").get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    audit.submit_empty(path, f"{label} (English)")
+    page.locator("header").get_by_role("button", name="日本語").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+
+
 def customer_pages(audit: Audit, bank: dict[str, Any]) -> None:
     page = audit.page
     customer: Customer = bank["customer"]
@@ -256,6 +266,7 @@ def customer_pages(audit: Audit, bank: dict[str, Any]) -> None:
     page.locator("main").get_by_role("button", name=re.compile("確定|実行")).first.click()
     expect(page.locator(".form-error, .field-error").first).to_be_visible()
     audit.check("振替（確認）, with errors")
+    in_english(audit, "/banking/payees/add/", "登録先の登録")
     page.locator("header").get_by_role("button", name="ログアウト").click()
     audit.check("ログアウト")
 
