@@ -29,7 +29,13 @@ from netbank.helpdesk.operators import operator_create
 from netbank.helpdesk.services import emergency_suspend, lift_request
 from netbank.passkeys import services as passkey_services
 from netbank.passkeys.models import Passkey
-from tests.banking.factories import PASSWORD, current_otp, issue_token, open_account
+from tests.banking.factories import (
+    PASSWORD,
+    TRANSACTION_PASSWORD,
+    current_otp,
+    issue_token,
+    open_account,
+)
 from tests.customers.factories import make_customer
 from tests.helpdesk.factories import verified_check
 from tests.helpdesk.test_actions import lock_login
@@ -212,6 +218,7 @@ def customer_pages(audit: Audit, bank: dict[str, Any]) -> None:
         ("/procedures/otp/", "ワンタイムパスワード"),
         ("/procedures/passkeys/", "パスキー"),
         ("/security/login-history/", "ログイン履歴"),
+        ("/security/emergency-stop/", "緊急停止"),
     ]:
         audit.visit(path, label)
     audit.visit(
@@ -266,6 +273,11 @@ def customer_pages(audit: Audit, bank: dict[str, Any]) -> None:
     page.locator("main").get_by_role("button", name=re.compile("確定|実行")).first.click()
     expect(page.locator(".form-error, .field-error").first).to_be_visible()
     audit.check("振替（確認）, with errors")
+    page.get_by_label("ソフトウェアキーボードで入力する").uncheck()
+    page.locator("#id_transaction_password").fill(TRANSACTION_PASSWORD)
+    page.locator("main form[method=post] button[type=submit]:not(.btn-secondary)").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("完了")
+    audit.check("振替（完了）")
     in_english(audit, "/banking/payees/add/", "登録先の登録")
     page.locator("header").get_by_role("button", name="ログアウト").click()
     audit.check("ログアウト")
@@ -274,6 +286,12 @@ def customer_pages(audit: Audit, bank: dict[str, Any]) -> None:
 def newcomer_pages(audit: Audit, bank: dict[str, Any]) -> None:
     """A customer without OTP: the token's application on a PC, SLI012 on a phone."""
     page = audit.page
+    for path, label in [
+        ("/no-such-page/", "ページが見つかりません"),
+        ("/security/emergency-stop/not-a-link/", "緊急停止（無効なリンク）"),
+        ("/login/direct/invalid/", "Directログイン（無効なURL）"),
+    ]:
+        audit.visit(path, label)
     log_in(page, bank["newcomer"])
     if "/sp/otp/apply/" in page.url:
         audit.submit_empty("/sp/otp/apply/", "ワンタイムパスワード利用申請")
