@@ -282,8 +282,8 @@ def test_sli012_bad_input_shows_messages_by_the_fields_and_applies_nothing(
     # 確定する with nothing filled in: the bank's own messages, not the browser's.
     page.get_by_role("button", name="確定する", exact=True).click()
     expect_sli012(page)
-    expect(page.locator("#id_email-error")).to_contain_text("メールアドレスを入力してください")
-    expect(page.locator("#id_answer-error")).to_contain_text("回答")
+    expect(page.locator("#id_email_error")).to_contain_text("メールアドレスを入力してください")
+    expect(page.locator("#id_answer_error")).to_contain_text("回答")
 
     # Full-width digits where half-width are required, and a confirmation that differs.
     fill_sli012(page)
@@ -291,8 +291,8 @@ def test_sli012_bad_input_shows_messages_by_the_fields_and_applies_nothing(
     page.get_by_label(re.compile(r"メールアドレス（確認用）$")).fill("other@mobile.example.jp")
     page.get_by_role("button", name="確定する", exact=True).click()
     expect_sli012(page)
-    expect(page.locator("#id_activation_password-error")).to_contain_text("半角数字")
-    expect(page.locator("#id_email_confirm-error")).to_contain_text("一致しません")
+    expect(page.locator("#id_activation_password_error")).to_contain_text("半角数字")
+    expect(page.locator("#id_email_confirm_error")).to_contain_text("一致しません")
     shot(page, "sli012-input-errors")
     assert not Token.objects.exists()
     assert not OutboxMail.objects.filter(to_addr=PHONE_MAIL).exists()

@@ -54,8 +54,8 @@ def test_every_login_input_has_a_bound_label_and_its_error_is_described_by_id(
         assert tag is not None
         assert f'id="id_{name}"' in tag.group(0)
         assert 'aria-invalid="true"' in tag.group(0)
-        assert f'aria-describedby="id_{name}-error"' in tag.group(0)
-        assert f'<p class="field-error" id="id_{name}-error">' in page
+        assert f'aria-describedby="id_{name}_error"' in tag.group(0)
+        assert f'<p class="field-error" id="id_{name}_error">' in page
     assert 'role="alert"' in page  # the summary is announced
 
 

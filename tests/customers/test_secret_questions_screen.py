@@ -186,7 +186,7 @@ def test_wrong_transaction_password_changes_nothing_and_counts(
         _form(question_3=Q3, answer_3="たろう", transaction_password="Wrong-123"),
         "確認用パスワードが正しくありません。",
     )
-    assert 'aria-describedby="id_transaction_password-error"' in page
+    assert 'aria-describedby="id_transaction_password_error"' in page
     counter = FailureCounter.objects.get(kind=lockout.TRANSACTION_PASSWORD)
     assert counter.consecutive_failures == 1
 

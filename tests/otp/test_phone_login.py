@@ -252,7 +252,7 @@ def test_bad_input_gets_a_message_by_its_field_and_issues_nothing(
 
     assert r.status_code == 400
     html = r.content.decode()
-    assert f'id="id_{field}-error"' in html
+    assert f'id="id_{field}_error"' in html
     assert message in page_text(r)
     assert not Token.objects.filter(customer=customer).exists()
     assert not OutboxMail.objects.filter(purpose=PURPOSE_TOKEN_MAIL).exists()

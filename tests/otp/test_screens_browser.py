@@ -184,8 +184,8 @@ def test_wrong_input_shows_messages_next_to_the_fields(pc_page: Page, customer: 
     page.get_by_label(re.compile(r"利用開始パスワード$")).fill("１２３４")
     page.get_by_label(re.compile(r"利用開始パスワード（確認用）$")).fill("１２３４")
     page.get_by_role("button", name="次へ").click()
-    expect(page.locator("#id_email-error")).to_contain_text("形式が正しくありません")
-    expect(page.locator("#id_activation_password-error")).to_contain_text("半角数字")
+    expect(page.locator("#id_email_error")).to_contain_text("形式が正しくありません")
+    expect(page.locator("#id_activation_password_error")).to_contain_text("半角数字")
     shot(page, "otp-issue-input-errors")
     # Nine digits typed key by key reach the server whole and are refused there.
     page.get_by_label(re.compile(r"携帯電話メールアドレス$")).fill(PHONE)
@@ -196,7 +196,7 @@ def test_wrong_input_shows_messages_next_to_the_fields(pc_page: Page, customer: 
         expect(field).to_have_value("123456789")
     page.get_by_role("button", name="次へ").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("トークン発行（入力）")
-    expect(page.locator("#id_activation_password-error")).to_contain_text("8文字以内")
+    expect(page.locator("#id_activation_password_error")).to_contain_text("8文字以内")
     assert not Token.objects.exists()
 
 

@@ -141,5 +141,5 @@ def page_text(response: Any) -> str:
 def field_error(response: Any, field: str) -> str:
     """The message shown next to ``field`` (the <p class="field-error"> after it)."""
     html = response.content.decode()
-    m = re.search(rf'id="id_{field}-error"[^>]*>([^<]*)<', html)
+    m = re.search(rf'id="id_{field}_error"[^>]*>([^<]*)<', html)
     return m.group(1) if m else ""

@@ -53,16 +53,8 @@ class CheckedCharField(forms.CharField):
 
 
 class AccessibleForm(forms.Form):
-    """Marks invalid inputs and ties each input to its error text (aria-describedby)."""
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        # Errors added by the view after validation are marked the same way.
-        for name in self.errors:
-            if name in self.fields:
-                attrs = self.fields[name].widget.attrs
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"id_{name}-error"
+    """A customer form. Django marks an invalid input (aria-invalid) and names its error's id
+    in aria-describedby; ``web/_field.html`` renders the error under that id."""
 
 
 class LoginForm(AccessibleForm):
