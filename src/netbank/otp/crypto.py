@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,11 @@ class Sealed:
     ciphertext: bytes
 
 
-def _parse_keys(raw: str) -> list[tuple[str, bytes]]:
+# Parsed once per value of the setting: every seal and unseal (each OTP verification) asks
+# for the key ring, and parsing it cost about 20 µs a time. A changed setting (a test, a
+# key rotation's redeploy) is a new key; a bad value raises and is not kept.
+@functools.lru_cache(maxsize=8)
+def _parse_keys(raw: str) -> tuple[tuple[str, bytes], ...]:
     keys: list[tuple[str, bytes]] = []
     for part in raw.split(","):
         part = part.strip()
@@ -58,7 +63,7 @@ def _parse_keys(raw: str) -> list[tuple[str, bytes]]:
         if any(kid == seen for seen, _ in keys):
             raise ImproperlyConfigured(f"NETBANK_OTP_KEYS names key {kid!r} twice")
         keys.append((kid, key))
-    return keys
+    return tuple(keys)
 
 
 def keyring() -> list[tuple[str, bytes]]:
@@ -76,7 +81,7 @@ def keyring() -> list[tuple[str, bytes]]:
     keys = _parse_keys(raw)
     if not keys:
         raise ImproperlyConfigured("NETBANK_OTP_KEYS holds no key")
-    return keys
+    return list(keys)
 
 
 def current_key_id() -> str:
