@@ -4,7 +4,6 @@ servers refuse to start (their WSGI modules exit with the messages) while one fa
 from __future__ import annotations
 
 import base64
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from django.test import override_settings
 
 from netbank.config import env
 from netbank.ops import checks
+from tests.granian import free_port, granian_command
 from tests.web.test_deploy_check import clean_env, production_env, signing_key_file
 
 GOOD_SECRET = base64.b64encode(bytes(range(7, 250, 5))).decode()
@@ -329,24 +329,8 @@ def test_granian_exits_with_the_messages_instead_of_serving(tmp_path: Path) -> N
     """The API nodes' server: its worker refuses to load the application, and granian
     stops with an error status instead of serving (or restarting the worker forever)."""
     env = {**production_env(tmp_path), "SMTP_STARTTLS": "false", "ALLOWED_HOSTS": "*"}
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "granian",
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "netbank.config.wsgi_api:application",
-        ],
+        granian_command("netbank.config.wsgi_api:application", free_port()),
         env=clean_env(env, tmp_path),
         capture_output=True,
         text=True,

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -23,6 +20,7 @@ import pytest
 from django.db import connection
 
 from netbank.config import wsgi_api
+from tests.granian import answers, database_env, serving
 from tests.ops.test_health import call
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -97,56 +95,17 @@ def test_a_query_that_hangs_is_cut_short_by_the_statement_timeout(settings: Any)
 
 
 @pytest.fixture
-def granian_server() -> Iterator[str]:
+def granian_server(tmp_path: Path) -> Iterator[str]:
     """The API application served by granian in its own process, on the test database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "netbank.config.test_settings",
-        "DATABASE_URL": _dsn().replace("postgresql://", "postgres://"),
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    granian = Path(sys.executable).with_name("granian")
-    child = subprocess.Popen(
-        [
-            str(granian),
-            "--interface",
-            "wsgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--no-ws",
-            "netbank.config.wsgi_api:application",
-        ],
+    env = database_env(DATABASE_URL=_dsn().replace("postgresql://", "postgres://"))
+    with serving(
+        "netbank.config.wsgi_api:application",
+        tmp_path / "granian.log",
+        options=("--no-ws",),
         env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _http(base + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                if child.poll() is not None or time.monotonic() > deadline:
-                    child.kill()
-                    _out, err = child.communicate(timeout=30)
-                    pytest.fail(f"granian did not start: {err.decode()[-2000:]}")
-                time.sleep(0.2)
+        ready=lambda base: answers(base, "/healthz"),
+    ) as base:
         yield base
-    finally:
-        child.terminate()
-        try:
-            child.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.communicate()
 
 
 def _http(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:

@@ -4,32 +4,21 @@ writes its own multiprocess file, and the metrics server's total is every call m
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from netbank.otp.channels.services import channel_key_create
 from tests.banking.factories import current_otp, customer_with_account, issue_token
+from tests.granian import answers, database_env, serving
 from tests.ops.test_metrics_journey import metrics_server, scrape, value
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _verify(base: str, key: str, login_id: str, code: str) -> str:
@@ -49,60 +38,20 @@ def granian_api(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     multiprocess directory of its own."""
     directory = tmp_path / "prometheus-api"
     directory.mkdir()
-    db = connection.settings_dict
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "netbank.config.test_settings",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "PYTHONPATH": str(ROOT / "src"),
-        "PROMETHEUS_MULTIPROC_DIR": str(directory),
-    }
-    out = tmp_path / "granian.log"
-    command = [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
+
+    def ready(base: str) -> bool:
+        # Both workers have loaded the app (each makes its file at import), and it answers.
+        return len(list(directory.glob("counter_*.db"))) >= 2 and answers(base, "/api/v1/verify")
+
+    env = database_env(PROMETHEUS_MULTIPROC_DIR=str(directory))
+    with serving(
         "netbank.config.wsgi_api:application",
-    ]
-    with out.open("w") as sink:
-        child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=sink)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            # Until both workers have loaded the app (each makes its file at import).
-            while len(list(directory.glob("counter_*.db"))) < 2:
-                if time.monotonic() > deadline or child.poll() is not None:
-                    pytest.fail("granian did not start: " + out.read_text()[-2000:])
-                time.sleep(0.2)
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base}/api/v1/verify", timeout=5)  # noqa: S310
-                except urllib.error.HTTPError as error:
-                    error.close()
-                    break  # it answers (405 for a GET)
-                except (urllib.error.URLError, ConnectionError):
-                    if time.monotonic() > deadline or child.poll() is not None:
-                        pytest.fail("granian did not answer: " + out.read_text()[-2000:])
-                    time.sleep(0.2)
-            yield base, directory
-        finally:
-            child.terminate()
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        tmp_path / "granian.log",
+        workers=2,
+        env=env,
+        ready=ready,
+    ) as base:
+        yield base, directory
 
 
 def test_every_worker_s_calls_are_in_the_total(granian_api: tuple[str, Path]) -> None:

@@ -9,10 +9,7 @@ what the server writes.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -22,9 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from netbank import clock
+from tests.granian import serving
 from tests.otp.test_direct_login import _in_use, _ticket_answer
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -38,66 +35,13 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def granian(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """Base URL of the bank under granian on this test database, and its output file."""
-    db = connection.settings_dict
-    port = _free_port()
     out = tmp_path / "granian.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "netbank.config.test_settings",
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "wsgi",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--access-log",
-        "--access-log-fmt",
-        ACCESS_FMT,
-        "netbank.config.wsgi:application",
-    ]
-    with out.open("w") as sink:
-        child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=sink, stderr=sink)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:  # until the server answers (a login page is cheap)
-                try:
-                    _request(base + "/login/direct/invalid/")
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    if time.monotonic() > deadline or child.poll() is not None:
-                        pytest.fail("granian did not start: " + out.read_text()[-2000:])
-                    time.sleep(0.2)
-            yield base, out
-        finally:
-            child.terminate()
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+    options = ("--access-log", "--access-log-fmt", ACCESS_FMT)
+    with serving("netbank.config.wsgi:application", out, options=options) as base:
+        yield base, out
 
 
 def _request(url: str, *, data: bytes | None = None) -> int:
