@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.notifications.conftest import RecordingHandler, SmtpServer, free_port
+from tests.notifications import conftest as mail_fixtures
+from tests.notifications.conftest import RecordingHandler, SmtpServer
+
+# The notifications tests' SMTP server fixtures, shared: a fixture named in a conftest is one.
+smtp_port = mail_fixtures.smtp_port
+smtp_settings = mail_fixtures.smtp_settings
+smtp_down = mail_fixtures.smtp_down
+smtp_server = mail_fixtures.smtp_server
 
 
 @dataclass
@@ -33,44 +40,15 @@ class HoldingHandler(RecordingHandler):
 
 
 @pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def smtp_settings(settings: Any, smtp_port: int) -> Any:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = smtp_port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_TIMEOUT = 10
-    return settings
-
-
-@pytest.fixture
-def smtp_server(smtp_settings: Any, smtp_port: int) -> Iterator[SmtpServer]:
-    server = SmtpServer(smtp_port)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def slow_smtp_server(smtp_settings: Any, smtp_port: int) -> Iterator[SmtpServer]:
-    server = SmtpServer(smtp_port)
+def slow_smtp_server(smtp_down: SmtpServer) -> Iterator[SmtpServer]:
+    """The SMTP server, up, holding the first message in DATA until the test ends."""
     handler = HoldingHandler()
-    server.handler = handler
-    server.start()
+    smtp_down.handler = handler
+    smtp_down.start()
     try:
-        yield server
+        yield smtp_down
     finally:
-        handler.release.set()
-        server.stop()
+        handler.release.set()  # before smtp_down's teardown stops the server
 
 
 @pytest.fixture
