@@ -185,6 +185,8 @@ DATA_LABELS: dict[str, Promise] = {
     "replaced_by_token_id": _("新しいトークンの番号"),
     "replaces_token_id": _("置き換えたトークンの番号"),
     "replay": _("再送"),
+    # The request the event happened in (netbank.ops.request_id): matches the log lines.
+    "request_id": _("リクエストID"),
     "requested_by": _("申請者"),
     "result": _("結果"),
     "resumed_token_count": _("利用を再開したトークン"),
@@ -313,6 +315,9 @@ VALUE_LABELS_BY_KEY: dict[str, dict[str, Promise]] = {
 }
 
 # Keys that name an operator by id: shown with the operator's name.
+# Ids for matching a record with log lines: support reads them in the record's code detail
+# (data_codes); as words they would only be noise.
+TRACE_KEYS = frozenset({"request_id"})
 OPERATOR_KEYS = frozenset({"granted_by", "requested_by", "target_operator_id"})
 
 _CODE = re.compile(r"^[a-z][a-z0-9]*(?:[._][a-z0-9]+)+$|^[a-z]+$")
@@ -389,6 +394,8 @@ def data_items(
 
     items = []
     for key, value in data.items():
+        if key in TRACE_KEYS:
+            continue
         label = DATA_LABELS.get(str(key))
         words = _value_words(str(key), value, name_of)
         if label is None or words is None:
