@@ -171,6 +171,8 @@ def test_demo_starts_serves_the_bank_and_its_mail_and_stops_on_ctrl_c(
         assert password in out
     assert "Demo stopped." in out
     assert "Traceback" not in err
+    # Idle runs of the jobs ("executed 0" every minute) stay out of the console.
+    assert "worker: run_scheduled_transfers" not in out + err
     with (
         pytest.raises(ConnectionRefusedError),
         socket.create_connection(("127.0.0.1", port), timeout=2),

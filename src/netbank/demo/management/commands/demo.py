@@ -276,8 +276,10 @@ class Command(BaseCommand):
     def _configure(self, *, host: str, port: int, mailbox: Path) -> None:
         """Point mail at the catcher and switch on the demo pages, before any URL import."""
         settings.NETBANK_DEMO_MAILBOX = str(mailbox)
-        # The banner says where everything is; per-connection chatter would bury it.
-        for name in ("waitress", "mail.log"):
+        # The banner says where everything is; per-connection chatter would bury it, and the
+        # worker's own log line for every run ("executed 0" each minute) repeats what it says
+        # in the console when there is news.
+        for name in ("waitress", "mail.log", "netbank.ops.worker.runner"):
             logging.getLogger(name).setLevel(logging.WARNING)
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST = "127.0.0.1"
