@@ -231,6 +231,19 @@ def customer_pages(audit: Audit, bank: dict[str, Any]) -> None:
     audit.submit_empty("/procedures/secret-questions/", "追加認証の質問")
     audit.submit_empty("/procedures/passkeys/register/", "パスキーの登録")
     audit.submit_empty("/procedures/otp/cancel/", "トークンの利用解除")
+    # 登録先の登録（確認）: the 登録名 typed on 入力, and the confirmation it asks for.
+    page.goto("/banking/payees/add/")
+    for name, value in [
+        ("bank_code", "0005"),
+        ("branch_code", "123"),
+        ("account_number", "7654321"),
+        ("name_kana", "ｽｽﾞｷ ﾊﾅｺ"),
+        ("nickname", "花子さんの口座"),
+    ]:
+        page.locator(f"#id_{name}").fill(value)
+    page.locator("main").get_by_role("button", name="次へ").click()
+    expect(page.locator("main")).to_contain_text("花子さんの口座")
+    audit.check("登録先の登録（確認）")
     passkey = bank["passkey"].pk
     audit.submit_empty(f"/procedures/passkeys/{passkey}/rename/", "パスキーの名前の変更")
     audit.submit_empty(f"/procedures/passkeys/{passkey}/remove/", "パスキーの削除")
