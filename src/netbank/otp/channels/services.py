@@ -14,7 +14,6 @@ import re
 import secrets
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from time import perf_counter
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, connection, transaction
@@ -223,36 +222,31 @@ def channel_verify(
     """Verify ``code`` for the token named by ユーザID, or for the customer's token in
     use named by ログインID. Every call leaves one audit record: ``otp_verify``'s, or
     ``channel.verify_refused`` when there is no usable token to check."""
-    started = perf_counter()
-    try:
-        with transaction.atomic(), _cursor(cursor) as cursor:
-            # Found and locked in one statement; otp_verify_locked then runs the same
-            # sequence as otp_verify.
-            if user_id is not None:
-                found = lock_for_check(cursor, _BY_USER_ID, [user_id])
-            else:
-                found = lock_for_check(cursor, _BY_LOGIN_ID, [login_id, Token.State.IN_USE])
-            reason = ""
-            if found is None:
-                reason = "unknown"
-            elif found.token.state != Token.State.IN_USE:
-                reason = f"token_{found.token.state}"
-            elif found.customer_status != Customer.Status.ACTIVE:
-                reason = "customer_suspended"
-            if found is None or reason:
-                record_on(
-                    cursor,
-                    "channel.verify_refused",
-                    customer_id=found.token.customer_id if found is not None else None,
-                    ip=ip,
-                    channel=channel,
-                    reason=reason,
-                )
-                return Result.REJECTED
-            outcome = otp_verify_locked(
-                cursor, found.token, found.lockout, code=code, channel=channel, ip=ip
+    with metrics.otp_verification_timer(), transaction.atomic(), _cursor(cursor) as cursor:
+        # Found and locked in one statement; otp_verify_locked then runs the same
+        # sequence as otp_verify.
+        if user_id is not None:
+            found = lock_for_check(cursor, _BY_USER_ID, [user_id])
+        else:
+            found = lock_for_check(cursor, _BY_LOGIN_ID, [login_id, Token.State.IN_USE])
+        reason = ""
+        if found is None:
+            reason = "unknown"
+        elif found.token.state != Token.State.IN_USE:
+            reason = f"token_{found.token.state}"
+        elif found.customer_status != Customer.Status.ACTIVE:
+            reason = "customer_suspended"
+        if found is None or reason:
+            record_on(
+                cursor,
+                "channel.verify_refused",
+                customer_id=found.token.customer_id if found is not None else None,
+                ip=ip,
+                channel=channel,
+                reason=reason,
             )
-            return outcome.result
-    finally:
-        # From the lock to the commit, as otp_verify times the web's checks.
-        metrics.otp_verification_seconds(perf_counter() - started)
+            return Result.REJECTED
+        outcome = otp_verify_locked(
+            cursor, found.token, found.lockout, code=code, channel=channel, ip=ip
+        )
+        return outcome.result
