@@ -199,10 +199,29 @@ def test_demo_stops_cleanly_on_signal(
     assert "Traceback" not in err
 
 
-def test_demo_refuses_a_busy_port_before_touching_the_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("family", "host", "shown"),
+    [
+        pytest.param(socket.AF_INET, "127.0.0.1", "127.0.0.1", id="ipv4"),
+        # The printed localhost may be tried on ::1 first: another program there would
+        # answer in the bank's place, so the demo says so instead of starting.
+        pytest.param(
+            socket.AF_INET6,
+            "::1",
+            "[::1]",
+            id="ipv6",
+            marks=pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine"),
+        ),
+    ],
+)
+def test_demo_refuses_a_busy_port_before_touching_the_database(
+    tmp_path: Path, family: socket.AddressFamily, host: str, shown: str
+) -> None:
     data_dir = tmp_path / "var"
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
-        busy.bind(("127.0.0.1", 0))
+    with socket.socket(family, socket.SOCK_STREAM) as busy:
+        if family == socket.AF_INET6:
+            busy.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        busy.bind((host, _free_port()))
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
@@ -214,33 +233,10 @@ def test_demo_refuses_a_busy_port_before_touching_the_database(tmp_path: Path) -
         )
 
     assert result.returncode != 0
-    assert f"Port 127.0.0.1:{port}" in result.stderr
+    assert f"Port {shown}:{port}" in result.stderr
     assert "--port" in result.stderr
     assert "Migrating" not in result.stdout
     assert not (data_dir / "netbank.sqlite3").exists()
-
-
-@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
-def test_demo_refuses_a_port_another_program_holds_on_ipv6_loopback(tmp_path: Path) -> None:
-    """The printed localhost may be tried on ::1 first: another program there would answer
-    in the bank's place, so the demo says so instead of starting."""
-    data_dir = tmp_path / "var"
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as busy:
-        busy.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        busy.bind(("::1", _free_port()))
-        busy.listen()
-        port = busy.getsockname()[1]
-        result = subprocess.run(
-            _netbank("demo", "--port", str(port), "--smtp-port", str(_free_port())),
-            env=_env(data_dir),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    assert result.returncode != 0
-    assert f"Port [::1]:{port}" in result.stderr
-    assert "Migrating" not in result.stdout
 
 
 def test_demo_refuses_to_run_in_production(tmp_path: Path) -> None:
